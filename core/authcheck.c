@@ -1,0 +1,268 @@
+#include "authcheck.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "groups.h"
+#include "secure.h"
+#include "sitekey.h"
+#include "store.h"
+#include "token.h"
+
+const char *token_state_name(token_state state)
+{
+	switch (state) {
+	case TOKEN_ACTIVE: return "active";
+	case TOKEN_EXPIRED: return "expired";
+	case TOKEN_REVOKED: return "revoked";
+	case TOKEN_DISABLED: return "disabled";
+	case TOKEN_INACTIVE: return "inactive";
+	}
+	return "unknown";
+}
+
+token_state record_state(const apitoken_config *cfg, const token_record *rec,
+			 int64_t now, const char **reason)
+{
+	*reason = "";
+	if (rec->flags & RECORD_REVOKED) {
+		*reason = "revoked";
+		return TOKEN_REVOKED;
+	}
+	if (rec->flags & RECORD_DISABLED) {
+		*reason = "disabled";
+		return TOKEN_DISABLED;
+	}
+	if (rec->expires != 0 && now >= rec->expires) {
+		*reason = "expired";
+		return TOKEN_EXPIRED;
+	}
+	/* SPEC §4: only while group sections exist, and only for tokens the
+	 * owner minted for themselves under that policy. */
+	if ((rec->flags & RECORD_GROUP_BOUND) && cfg->n_groups > 0) {
+		int64_t lifetime;
+		int r = user_allowed_lifetime(cfg, rec->user, &lifetime);
+		if (r < 0) {
+			/* Cannot tell: fail closed. */
+			*reason = "group membership lookup failed";
+			return TOKEN_INACTIVE;
+		}
+		if (r == 0) {
+			*reason = "owner is in no group allowed to hold tokens";
+			return TOKEN_INACTIVE;
+		}
+	}
+	return TOKEN_ACTIVE;
+}
+
+static void set(auth_result *res, auth_outcome outcome, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set(auth_result *res, auth_outcome outcome, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->outcome = outcome;
+	va_start(ap, fmt);
+	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
+	va_end(ap);
+}
+
+static bool word_in_list(const char *list, const char *word)
+{
+	size_t wl = strlen(word);
+	const char *p = list;
+
+	while (*p) {
+		p += strspn(p, " ,");
+		size_t n = strcspn(p, " ,");
+		if (n == wl && n > 0 && memcmp(p, word, n) == 0)
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/* Host rules: the global ones and the token's own must both pass. */
+static bool host_allowed(const apitoken_config *cfg, const token_record *rec,
+			 const char *rhost, auth_result *res)
+{
+	addr_client client;
+	addr_list allow = { 0 }, deny = { 0 };
+	char err[128];
+
+	addr_client_parse(rhost, &client);
+	addr_verdict v = addr_check(&cfg->allow_from, &cfg->deny_from, &client);
+	if (v == ADDR_ALLOWED) {
+		if (addr_list_parse(rec->allow_from, &allow, err, sizeof(err)) != 0 ||
+		    addr_list_parse(rec->deny_from, &deny, err, sizeof(err)) != 0) {
+			addr_list_free(&allow);
+			set(res, AUTH_REFUSED, "token host rules unreadable: %s", err);
+			return false;
+		}
+		v = addr_check(&allow, &deny, &client);
+		addr_list_free(&allow);
+		addr_list_free(&deny);
+		if (v != ADDR_ALLOWED) {
+			set(res, AUTH_REFUSED, "%s by the token's host rules",
+			    v == ADDR_BAD_RHOST ? "client address unusable" :
+						  "host not allowed");
+			return false;
+		}
+		return true;
+	}
+	set(res, AUTH_REFUSED, "%s by the global host rules",
+	    v == ADDR_BAD_RHOST ? "client address unusable" : "host not allowed");
+	return false;
+}
+
+static bool service_allowed(const apitoken_config *cfg, const token_record *rec,
+			    const char *service, auth_result *res)
+{
+	if (!service || !*service) {
+		set(res, AUTH_REFUSED, "no PAM service name");
+		return false;
+	}
+	if (rec->services[0]) {
+		if (word_in_list(rec->services, service))
+			return true;
+		set(res, AUTH_REFUSED, "service not allowed for this token");
+		return false;
+	}
+	/* A token that does not name a privileged service explicitly can never
+	 * be used for it: a leaked API token must not become root. */
+	if (config_service_denied(cfg, service)) {
+		set(res, AUTH_REFUSED,
+		    "service denied for tokens unless a token names it");
+		return false;
+	}
+	return true;
+}
+
+/* Everything after the secret: owner, state, service, host. */
+static void check_record(const apitoken_config *cfg, const token_record *rec,
+			 const auth_request *req, auth_result *res)
+{
+	const char *why;
+
+	res->expires = rec->expires;
+	if (!req->user || strcmp(req->user, rec->user) != 0) {
+		set(res, AUTH_REFUSED, "token belongs to another user");
+		return;
+	}
+	if (record_state(cfg, rec, req->now, &why) != TOKEN_ACTIVE) {
+		set(res, AUTH_REFUSED, "token %s", why);
+		return;
+	}
+	if ((!req->skip_service_rules &&
+	     !service_allowed(cfg, rec, req->service, res)) ||
+	    !host_allowed(cfg, rec, req->rhost, res))
+		return;
+	set(res, AUTH_ACCEPT, "accepted");
+}
+
+/* Load the key and the record for id. Returns 1 with *rec filled, 0 if the
+ * id is unknown, -1 with res set on any failure. */
+static int load_record(const apitoken_config *cfg, const char *id,
+		       site_key **key, token_record *rec, auth_result *res)
+{
+	uint8_t buf[RECORD_ENCODED_MAX];
+	size_t len = 0;
+	char err[256];
+
+	if (site_key_load(cfg->key_path, key, err, sizeof(err)) != 0) {
+		set(res, AUTH_UNAVAILABLE, "%s", err);
+		return -1;
+	}
+	store_status st = store_fetch(cfg->db_path, id, TOKEN_ID_LEN, buf,
+				      sizeof(buf), &len, err, sizeof(err));
+	if (st == STORE_ERROR) {
+		set(res, AUTH_UNAVAILABLE, "%s", err);
+		return -1;
+	}
+	if (st == STORE_NOTFOUND) {
+		/* Spend what decoding a record costs, so an unknown id takes
+		 * as long to refuse as a wrong secret. */
+		token_record dummy;
+		memset(buf, 0, 256);
+		(void)record_decode(id, buf, 256, *key, &dummy);
+		return 0;
+	}
+	if (record_decode(id, buf, len, *key, rec) != 0) {
+		set(res, AUTH_UNAVAILABLE,
+		    "record %s failed its integrity check (corrupt or tampered)",
+		    id);
+		return -1;
+	}
+	return 1;
+}
+
+void auth_check_token(const apitoken_config *cfg, const auth_request *req,
+		      auth_result *res)
+{
+	token_parts parts;
+	token_record rec;
+	site_key *key = NULL;
+	uint8_t digest[MAC_LEN];
+
+	memset(res, 0, sizeof(*res));
+	if (!token_parse(cfg->prefix, req->password, req->pwlen, &parts)) {
+		set(res, AUTH_NOT_TOKEN, "not a token");
+		return;
+	}
+	memcpy(res->token_id, parts.id, sizeof(res->token_id));
+
+	int found = load_record(cfg, parts.id, &key, &rec, res);
+	if (found < 0)
+		goto out;
+	if (record_token_digest(key, &parts, digest) != 0) {
+		set(res, AUTH_NOMEM, "HMAC failed");
+		goto out;
+	}
+	if (found == 0) {
+		set(res, AUTH_REFUSED, "unknown token id");
+		goto out;
+	}
+	/* Both comparisons always run, in constant time, so neither the
+	 * timing nor the order reveals which secret came close. */
+	bool current = secure_equal(digest, rec.digest, MAC_LEN);
+	bool previous = secure_equal(digest, rec.prev_digest, MAC_LEN) &&
+			rec.prev_until != 0;
+	if (!current && !previous) {
+		set(res, AUTH_REFUSED, "wrong secret");
+		goto out;
+	}
+	if (!current && req->now >= rec.prev_until) {
+		set(res, AUTH_REFUSED, "secret replaced by rotation, grace ended");
+		goto out;
+	}
+	check_record(cfg, &rec, req, res);
+out:
+	secure_wipe(&parts, sizeof(parts));
+	secure_wipe(digest, sizeof(digest));
+	secure_wipe(&rec, sizeof(rec));
+	site_key_free(key);
+}
+
+void auth_recheck_id(const apitoken_config *cfg, const char *id,
+		     const auth_request *req, auth_result *res)
+{
+	token_record rec;
+	site_key *key = NULL;
+
+	memset(res, 0, sizeof(*res));
+	if (!token_id_valid(id)) {
+		set(res, AUTH_REFUSED, "bad token id");
+		return;
+	}
+	memcpy(res->token_id, id, TOKEN_ID_LEN + 1);
+	int found = load_record(cfg, id, &key, &rec, res);
+	if (found == 0)
+		set(res, AUTH_REFUSED, "token no longer exists");
+	else if (found > 0)
+		check_record(cfg, &rec, req, res);
+	secure_wipe(&rec, sizeof(rec));
+	site_key_free(key);
+}

@@ -1,0 +1,68 @@
+/* The decision: may this password log this user in, here, now?
+ *
+ * Knows nothing of PAM. The module gathers the inputs, calls this, maps the
+ * outcome to a PAM code and logs the reason; tokenadm verify calls the same
+ * function, so what verify says is what a login would get. */
+#ifndef APITOKEN_AUTHCHECK_H
+#define APITOKEN_AUTHCHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "record.h"
+
+typedef enum {
+	AUTH_ACCEPT,       /* PAM_SUCCESS */
+	AUTH_NOT_TOKEN,    /* PAM_IGNORE: let the next module try it */
+	AUTH_REFUSED,      /* PAM_AUTH_ERR */
+	AUTH_UNAVAILABLE,  /* PAM_AUTHINFO_UNAVAIL: store or key unusable */
+	AUTH_NOMEM,        /* PAM_BUF_ERR */
+} auth_outcome;
+
+typedef struct auth_request {
+	const char *user;     /* PAM_USER */
+	const char *rhost;    /* PAM_RHOST, may be NULL */
+	const char *service;  /* PAM_SERVICE */
+	/* Only for tokenadm verify without --service: skip the service rules
+	 * and say so. The module never sets it. */
+	bool skip_service_rules;
+	const char *password; /* any bytes */
+	size_t pwlen;
+	int64_t now;
+} auth_request;
+
+typedef struct auth_result {
+	auth_outcome outcome;
+	char token_id[TOKEN_ID_LEN + 1]; /* "" until a token-shaped password */
+	/* For the log and for tokenadm verify: never the token or digest. */
+	char reason[256];
+	int64_t expires; /* the token's expiry (0: never), once it is known */
+} auth_result;
+
+/* Check a presented password. */
+void auth_check_token(const apitoken_config *cfg, const auth_request *req,
+		      auth_result *res);
+
+/* Re-check the token a session was authenticated with (pam_sm_acct_mgmt):
+ * the same rules without the secret. req->password is ignored. */
+void auth_recheck_id(const apitoken_config *cfg, const char *id,
+		     const auth_request *req, auth_result *res);
+
+/* A token's lifecycle state, as list/show print it. */
+typedef enum {
+	TOKEN_ACTIVE,
+	TOKEN_EXPIRED,
+	TOKEN_REVOKED,
+	TOKEN_DISABLED,
+	TOKEN_INACTIVE, /* owner no longer in an allowed group */
+} token_state;
+
+const char *token_state_name(token_state state);
+
+/* The state of rec at now; *reason is a static string ("" when active). */
+token_state record_state(const apitoken_config *cfg, const token_record *rec,
+			 int64_t now, const char **reason);
+
+#endif

@@ -1,0 +1,126 @@
+#include "lastused.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "logsafe.h"
+#include "token.h"
+
+#define LASTUSED_SUFFIX ".lastused"
+#define FILE_MAGIC "ptklu1"
+
+char *lastused_dir(const apitoken_config *cfg)
+{
+	size_t n = strlen(cfg->db_path);
+	char *dir = malloc(n + sizeof(LASTUSED_SUFFIX));
+
+	if (dir) {
+		memcpy(dir, cfg->db_path, n);
+		memcpy(dir + n, LASTUSED_SUFFIX, sizeof(LASTUSED_SUFFIX));
+	}
+	return dir;
+}
+
+/* Open the directory itself without following a symlink, so every later
+ * step works relative to a directory fd nobody can swap. */
+static int open_dir(const apitoken_config *cfg)
+{
+	char *dir = lastused_dir(cfg);
+	if (!dir)
+		return -1;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	free(dir);
+	return fd;
+}
+
+void lastused_record(const apitoken_config *cfg, const char *id,
+		     const char *rhost, int64_t now)
+{
+	struct stat st;
+	char line[128], safe[LASTUSED_RHOST_MAX + 1], tmp[TOKEN_ID_LEN + 32];
+
+	if (!token_id_valid(id))
+		return;
+	int dfd = open_dir(cfg);
+	if (dfd < 0)
+		return;
+	/* Rate limit on the file's mtime: one stat per login otherwise. */
+	if (fstatat(dfd, id, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    now - (int64_t)st.st_mtime < LASTUSED_INTERVAL &&
+	    now >= (int64_t)st.st_mtime)
+		goto out;
+	log_safe(rhost && *rhost ? rhost : "local", safe, sizeof(safe));
+	int n = snprintf(line, sizeof(line), FILE_MAGIC " %" PRId64 " %s\n",
+			 now, safe);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		goto out;
+	/* Write a private name, then rename over the old one: a reader sees
+	 * the old line or the new one, never half of either. */
+	snprintf(tmp, sizeof(tmp), ".%s.%ld", id, (long)getpid());
+	int fd = openat(dfd, tmp,
+			O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC |
+				O_NONBLOCK,
+			0640);
+	if (fd < 0)
+		goto out;
+	bool ok = write(fd, line, (size_t)n) == n;
+	ok = close(fd) == 0 && ok;
+	if (!ok || renameat(dfd, tmp, dfd, id) != 0)
+		unlinkat(dfd, tmp, 0);
+out:
+	close(dfd);
+}
+
+void lastused_get(const apitoken_config *cfg, const char *id, lastused *lu)
+{
+	char buf[128];
+	int64_t when = 0;
+	int used = 0;
+
+	memset(lu, 0, sizeof(*lu));
+	if (!token_id_valid(id))
+		return;
+	int dfd = open_dir(cfg);
+	if (dfd < 0)
+		return;
+	int fd = openat(dfd, id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	close(dfd);
+	if (fd < 0)
+		return;
+	struct stat st;
+	ssize_t n = -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	/* Written by services, so parsed as hostile: magic, a number, one
+	 * log-safe word, a newline, nothing else. */
+	char rhost[LASTUSED_RHOST_MAX + 1];
+	if (sscanf(buf, FILE_MAGIC " %" SCNd64 " %64s%n", &when, rhost, &used) != 2 ||
+	    buf[used] != '\n' || buf[used + 1] != '\0' || when <= 0)
+		return;
+	char safe[LASTUSED_RHOST_MAX + 1];
+	if (strcmp(log_safe(rhost, safe, sizeof(safe)), rhost) != 0)
+		return;
+	lu->when = when;
+	memcpy(lu->rhost, rhost, sizeof(lu->rhost));
+}
+
+void lastused_forget(const apitoken_config *cfg, const char *id)
+{
+	if (!token_id_valid(id))
+		return;
+	int dfd = open_dir(cfg);
+	if (dfd < 0)
+		return;
+	unlinkat(dfd, id, 0);
+	close(dfd);
+}

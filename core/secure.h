@@ -1,0 +1,22 @@
+/* Handling secrets: wiping, constant-time comparison, randomness. */
+#ifndef APITOKEN_SECURE_H
+#define APITOKEN_SECURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Zero memory in a way the compiler may not elide. */
+void secure_wipe(void *p, size_t n);
+
+/* Compare without a data-dependent early exit, so the time taken tells an
+ * attacker nothing about how many leading bytes of a guess were right. */
+bool secure_equal(const void *a, const void *b, size_t n);
+
+/* Fill buf from the kernel CSPRNG (getrandom, blocking until seeded).
+ * Returns 0 or -1. */
+int secure_random(void *buf, size_t n);
+
+/* free() after wiping n bytes; NULL is fine. */
+void secure_free(void *p, size_t n);
+
+#endif

@@ -1,0 +1,66 @@
+/* The token store: a GDBM file that readers never lock and writers never
+ * change in place.
+ *
+ * GDBM's own locking makes a login fail while an administrator writes
+ * (pam_userdb's flaw), and its in-place writes are not crash-safe (see
+ * NOTES.md). So a writer takes a separate lock file, copies the live store to
+ * a temporary file beside it, changes the copy, syncs it and rename()s it over
+ * the live path. A reader opens the live path per lookup without a lock and
+ * sees either the old file or the new one, whole. */
+#ifndef APITOKEN_STORE_H
+#define APITOKEN_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef enum {
+	STORE_OK = 0,
+	STORE_NOTFOUND = 1,
+	STORE_ERROR = -1, /* missing, unreadable, untrusted or corrupt */
+} store_status;
+
+/* Look up the value stored under id (len bytes, not NUL-terminated). */
+store_status store_fetch(const char *path, const char *id, size_t idlen,
+			 uint8_t *buf, size_t bufsz, size_t *len, char *err,
+			 size_t errlen);
+
+/* Called for each entry; returning non-zero stops the walk (and
+ * store_foreach returns that value). */
+typedef int (*store_visit_fn)(void *ctx, const char *key, size_t keylen,
+			      const uint8_t *val, size_t vallen);
+
+/* Walk every entry of the live store (read-only, no lock). Returns 0, the
+ * visitor's non-zero value, or -1 (err). */
+int store_foreach(const char *path, store_visit_fn visit, void *ctx,
+		  char *err, size_t errlen);
+
+/* Create an empty store at path with mode and group (or (gid_t)-1); fails
+ * if path exists. Returns 0 or -1 (err). */
+int store_create(const char *path, mode_t mode, gid_t gid, char *err,
+		 size_t errlen);
+
+/* A write transaction on a private copy of the store. */
+typedef struct store_txn store_txn;
+
+/* Take the writers' lock (waiting up to timeout_ms), remove temporary files
+ * a crashed writer left, and copy the live store. Returns 0 or -1 (err). */
+int store_txn_begin(const char *path, int timeout_ms, store_txn **out,
+		    char *err, size_t errlen);
+
+store_status store_txn_fetch(store_txn *txn, const char *id, size_t idlen,
+			     uint8_t *buf, size_t bufsz, size_t *len);
+int store_txn_put(store_txn *txn, const char *id, size_t idlen,
+		  const uint8_t *val, size_t len);
+int store_txn_delete(store_txn *txn, const char *id, size_t idlen);
+int store_txn_foreach(store_txn *txn, store_visit_fn visit, void *ctx);
+
+/* Make the copy durable and put it in place atomically, then release the
+ * lock. The txn is freed whatever the result. Returns 0 or -1 (err); on -1
+ * the live store is unchanged. */
+int store_txn_commit(store_txn *txn, char *err, size_t errlen);
+
+/* Drop the copy and release the lock. NULL is fine. */
+void store_txn_abort(store_txn *txn);
+
+#endif

@@ -1,0 +1,293 @@
+/* pam_apitoken: accept a personal API token in place of a password.
+ *
+ * Thin glue: gather the PAM inputs, ask the core (authcheck.c) for a
+ * decision, map it to a PAM code, log it. Nothing here is global or static
+ * and mutable, because hosts call PAM from many threads at once. */
+#include <errno.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include <security/pam_modutil.h>
+
+#include "authcheck.h"
+#include "build_config.h"
+#include "config.h"
+#include "duration.h"
+#include "lastused.h"
+#include "logsafe.h"
+#include "secure.h"
+
+#define DATA_TOKEN_ID "pam_apitoken_token_id"
+#define EXPORT __attribute__((visibility("default")))
+
+typedef struct module_args {
+	const char *conf;     /* conf=, NULL: the built-in default */
+	const char *db;       /* db=, overrides the config's db */
+	bool debug;
+	int64_t warn;         /* warn=DURATION, 0: off */
+	bool bad;             /* a security-relevant option did not parse */
+} module_args;
+
+static void parse_args(pam_handle_t *pamh, int argc, const char **argv,
+		       module_args *args)
+{
+	memset(args, 0, sizeof(*args));
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (strncmp(a, "conf=", 5) == 0 && a[5] == '/') {
+			args->conf = a + 5;
+		} else if (strncmp(a, "db=", 3) == 0 && a[3] == '/') {
+			args->db = a + 3;
+		} else if (strncmp(a, "conf=", 5) == 0 ||
+			   strncmp(a, "db=", 3) == 0) {
+			/* A relative or empty path would depend on the host's
+			 * working directory: refuse to guess. */
+			pam_syslog(pamh, LOG_ERR, "option %.64s: path must be absolute", a);
+			args->bad = true;
+		} else if (strcmp(a, "debug") == 0) {
+			args->debug = true;
+		} else if (strncmp(a, "warn=", 5) == 0) {
+			if (duration_parse(a + 5, &args->warn) != 0) {
+				pam_syslog(pamh, LOG_ERR, "option %.64s: bad duration", a);
+				args->warn = 0;
+			}
+		} else if (strcmp(a, "use_first_pass") == 0 ||
+			   strcmp(a, "try_first_pass") == 0 ||
+			   strcmp(a, "use_authtok") == 0) {
+			/* pam_get_authtok reads these itself. */
+		} else {
+			pam_syslog(pamh, LOG_ERR, "unknown option %.64s, ignored", a);
+		}
+	}
+}
+
+static void log_to_pam(void *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void log_to_pam(void *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pam_vsyslog((pam_handle_t *)ctx, LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+/* Returns PAM_SUCCESS with *cfg loaded, or PAM_SERVICE_ERR/PAM_BUF_ERR. */
+static int load_config(pam_handle_t *pamh, const module_args *args,
+		       apitoken_config *cfg)
+{
+	if (args->bad)
+		return PAM_SERVICE_ERR;
+	if (config_defaults(cfg) != 0)
+		return PAM_BUF_ERR;
+	/* The built-in path may be absent (defaults apply); a path the
+	 * administrator named must exist. */
+	const char *path = args->conf ? args->conf : APITOKEN_DEFAULT_CONF;
+	if (config_load(path, args->conf == NULL, cfg, log_to_pam, pamh) != 0)
+		return PAM_SERVICE_ERR;
+	if (args->db) {
+		char *db = strdup(args->db);
+		if (!db) {
+			config_free(cfg);
+			return PAM_BUF_ERR;
+		}
+		free(cfg->db_path);
+		cfg->db_path = db;
+	}
+	return PAM_SUCCESS;
+}
+
+static int map_outcome(auth_outcome o)
+{
+	switch (o) {
+	case AUTH_ACCEPT: return PAM_SUCCESS;
+	case AUTH_NOT_TOKEN: return PAM_IGNORE;
+	case AUTH_REFUSED: return PAM_AUTH_ERR;
+	case AUTH_UNAVAILABLE: return PAM_AUTHINFO_UNAVAIL;
+	case AUTH_NOMEM: return PAM_BUF_ERR;
+	}
+	return PAM_SERVICE_ERR; /* unreachable; never success */
+}
+
+typedef struct pam_inputs {
+	const char *user;
+	const char *rhost;
+	const char *service;
+} pam_inputs;
+
+static int get_inputs(pam_handle_t *pamh, pam_inputs *in)
+{
+	const void *item;
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	rc = pam_get_user(pamh, &in->user, NULL);
+	if (rc != PAM_SUCCESS)
+		return rc;
+	if (!in->user || !*in->user)
+		return PAM_USER_UNKNOWN;
+	if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS)
+		in->rhost = item;
+	if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS)
+		in->service = item;
+	return PAM_SUCCESS;
+}
+
+/* One line per decision, in pam_unix's shape so fail2ban can read it; the
+ * token id names the token, never the token itself. */
+static void log_result(pam_handle_t *pamh, const pam_inputs *in,
+		       const auth_result *res, const char *what)
+{
+	char user[LOGSAFE_MAX], rhost[LOGSAFE_MAX], service[LOGSAFE_MAX];
+	char ruser[LOGSAFE_MAX], tty[LOGSAFE_MAX];
+	const void *item = NULL;
+
+	log_safe(in->user, user, sizeof(user));
+	log_safe(in->rhost, rhost, sizeof(rhost));
+	log_safe(in->service, service, sizeof(service));
+	pam_get_item(pamh, PAM_RUSER, &item);
+	log_safe(item, ruser, sizeof(ruser));
+	item = NULL;
+	pam_get_item(pamh, PAM_TTY, &item);
+	log_safe(item, tty, sizeof(tty));
+
+	if (res->outcome == AUTH_ACCEPT) {
+		pam_syslog(pamh, LOG_INFO,
+			   "%s accepted for user %s; rhost=%s service=%s token=%s",
+			   what, user, rhost, service, res->token_id);
+		return;
+	}
+	pam_syslog(pamh, res->outcome == AUTH_REFUSED ? LOG_NOTICE : LOG_ERR,
+		   "%s failure; logname=%s uid=%d euid=%d tty=%s ruser=%s "
+		   "rhost=%s  user=%s token=%s reason=%s",
+		   what, "", (int)getuid(), (int)geteuid(), tty, ruser, rhost,
+		   user, res->token_id, res->reason);
+}
+
+static void free_id(pam_handle_t *pamh, void *data, int error_status)
+{
+	free(data);
+}
+
+EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
+			       const char **argv)
+{
+	module_args args;
+	apitoken_config cfg;
+	pam_inputs in;
+	auth_result res;
+	const char *pw = NULL;
+	int rc;
+
+	/* A previous success on this handle must not outlive a new attempt. */
+	pam_set_data(pamh, DATA_TOKEN_ID, NULL, NULL);
+	parse_args(pamh, argc, argv, &args);
+	rc = get_inputs(pamh, &in);
+	if (rc != PAM_SUCCESS)
+		return rc;
+	rc = pam_get_authtok(pamh, PAM_AUTHTOK, &pw, NULL);
+	if (rc != PAM_SUCCESS)
+		return rc;
+	if (!pw)
+		return PAM_AUTH_ERR;
+
+	rc = load_config(pamh, &args, &cfg);
+	if (rc != PAM_SUCCESS)
+		return rc;
+
+	/* strnlen: a token is short; a megabyte of password is simply not
+	 * one, and need not be walked to the end. */
+	auth_request req = {
+		.user = in.user,
+		.rhost = in.rhost,
+		.service = in.service,
+		.password = pw,
+		.pwlen = strnlen(pw, TOKEN_TEXT_MAX + 1),
+		.now = (int64_t)time(NULL),
+	};
+	auth_check_token(&cfg, &req, &res);
+	if (res.outcome == AUTH_ACCEPT)
+		lastused_record(&cfg, res.token_id, in.rhost, req.now);
+	config_free(&cfg);
+
+	if (res.outcome == AUTH_NOT_TOKEN) {
+		if (args.debug)
+			pam_syslog(pamh, LOG_DEBUG, "password is not a token");
+		return PAM_IGNORE;
+	}
+	if (res.outcome == AUTH_ACCEPT) {
+		char *id = strdup(res.token_id);
+		if (!id || pam_set_data(pamh, DATA_TOKEN_ID, id, free_id) !=
+				   PAM_SUCCESS) {
+			free(id);
+			return PAM_BUF_ERR;
+		}
+	}
+	log_result(pamh, &in, &res, "authentication");
+	return map_outcome(res.outcome);
+}
+
+EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc,
+			  const char **argv)
+{
+	return PAM_SUCCESS;
+}
+
+/* Re-check a session that a token opened: it may have been revoked or
+ * expired, or its owner may have left the group, since authentication. */
+EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
+			    const char **argv)
+{
+	module_args args;
+	apitoken_config cfg;
+	pam_inputs in;
+	auth_result res;
+	const void *data = NULL;
+	int rc;
+
+	if (pam_get_data(pamh, DATA_TOKEN_ID, &data) != PAM_SUCCESS || !data)
+		return PAM_IGNORE;
+	parse_args(pamh, argc, argv, &args);
+	rc = get_inputs(pamh, &in);
+	if (rc != PAM_SUCCESS)
+		return rc;
+	rc = load_config(pamh, &args, &cfg);
+	if (rc != PAM_SUCCESS)
+		return rc;
+	auth_request req = {
+		.user = in.user,
+		.rhost = in.rhost,
+		.service = in.service,
+		.now = (int64_t)time(NULL),
+	};
+	auth_recheck_id(&cfg, data, &req, &res);
+	config_free(&cfg);
+	if (res.outcome != AUTH_ACCEPT) {
+		log_result(pamh, &in, &res, "account check");
+		/* A token that stopped being valid is an expired account in
+		 * PAM's terms; store trouble stays what it is. */
+		if (res.outcome == AUTH_REFUSED)
+			return PAM_ACCT_EXPIRED;
+		return map_outcome(res.outcome);
+	}
+	if (args.warn > 0 && res.expires != 0 && !(flags & PAM_SILENT) &&
+	    res.expires - req.now <= args.warn) {
+		int64_t left = res.expires - req.now;
+		pam_info(pamh, "Token %s expires in %lld day(s).", res.token_id,
+			 (long long)(left / 86400));
+	}
+	if (args.debug)
+		pam_syslog(pamh, LOG_DEBUG, "account check passed for token %s",
+			   res.token_id);
+	return PAM_SUCCESS;
+}

@@ -1,0 +1,263 @@
+/* tokenadm create: mint a token and print it, once. */
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "authcheck.h"
+#include "duration.h"
+#include "groups.h"
+#include "secure.h"
+#include "tokenadm.h"
+
+#define DEFAULT_LIFETIME (90 * 86400)
+
+typedef struct create_opts {
+	const char *name;
+	const char *user;
+	const char *expires;
+	addr_list allow, deny;
+	char services[RECORD_SERVICES_MAX + 1];
+	bool json;
+} create_opts;
+
+static int add_rules(addr_list *list, const char *text)
+{
+	addr_list one;
+	char err[128];
+
+	if (addr_list_parse(text, &one, err, sizeof(err)) != 0) {
+		warnx_("bad address rule: %s", err);
+		return -1;
+	}
+	int rc = addr_list_append(list, &one);
+	addr_list_free(&one);
+	if (rc != 0)
+		warnx_("too many address rules");
+	return rc;
+}
+
+static int add_service(char *services, const char *name)
+{
+	if (!valid_service_name(name)) {
+		warnx_("bad service name '%.64s'", name);
+		return -1;
+	}
+	size_t have = strlen(services), n = strlen(name);
+	if (have + n + 2 > RECORD_SERVICES_MAX + 1) {
+		warnx_("too many services");
+		return -1;
+	}
+	if (have)
+		services[have++] = ' ';
+	memcpy(services + have, name, n + 1);
+	return 0;
+}
+
+static int parse(int argc, char **argv, create_opts *o)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "expires", required_argument, NULL, 'e' },
+		{ "allow-from", required_argument, NULL, 'a' },
+		{ "deny-from", required_argument, NULL, 'd' },
+		{ "service", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': o->name = optarg; break;
+		case 'u': o->user = optarg; break;
+		case 'e': o->expires = optarg; break;
+		case 'a': if (add_rules(&o->allow, optarg)) return -1; break;
+		case 'd': if (add_rules(&o->deny, optarg)) return -1; break;
+		case 's': if (add_service(o->services, optarg)) return -1; break;
+		case 'j': o->json = true; break;
+		default: return -1;
+		}
+	}
+	if (optind != argc) {
+		warnx_("unexpected argument '%.64s'", argv[optind]);
+		return -1;
+	}
+	if (!o->name) {
+		warnx_("create needs --name NAME");
+		return -1;
+	}
+	if (!valid_token_name(o->name)) {
+		warnx_("a name is 1-%d letters, digits, spaces and ._-@:+",
+		       RECORD_NAME_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+typedef struct count_ctx {
+	const char *user;
+	unsigned n;
+} count_ctx;
+
+static int count_live(tool *t, void *ctx, const token_record *rec)
+{
+	count_ctx *c = ctx;
+	const char *why;
+
+	if (strcmp(rec->user, c->user) != 0)
+		return 0;
+	/* Dead tokens do not count against the limit; prune removes them. */
+	token_state st = record_state(&t->cfg, rec, t->now, &why);
+	if (st != TOKEN_REVOKED && st != TOKEN_EXPIRED)
+		c->n++;
+	return 0;
+}
+
+/* Policy for the owner: may they hold this token, and is the expiry
+ * within what their group allows? Administrators issue what they like. */
+static int check_policy(tool *t, const char *owner, int64_t expires,
+			bool *group_bound)
+{
+	int64_t lifetime = 0;
+	int member = user_allowed_lifetime(&t->cfg, owner, &lifetime);
+
+	if (member < 0) {
+		warnx_("cannot look up the groups of %s", owner);
+		return EXIT_REFUSED;
+	}
+	/* SPEC §4: a token its owner mints while in an allowed group is
+	 * bound to that membership. */
+	*group_bound = member == 1 && strcmp(owner, t->user) == 0;
+	if (t->admin)
+		return EXIT_OK;
+	if (member == 0) {
+		warnx_(t->cfg.n_groups ?
+			       "you are in no group allowed to create tokens" :
+			       "only administrators create tokens (no [group] "
+			       "sections in the config)");
+		return EXIT_DENIED;
+	}
+	if (lifetime == LIFETIME_NEVER)
+		return EXIT_OK;
+	if (expires == 0 || expires - t->now > lifetime) {
+		char buf[32];
+		warnx_("your group allows tokens of at most %lld days; pick "
+		       "an --expires up to %s",
+		       (long long)(lifetime / 86400),
+		       fmt_time(t->now + lifetime, "?", buf));
+		return EXIT_DENIED;
+	}
+	return EXIT_OK;
+}
+
+static int owner_exists(const char *user)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	return getpwnam_r(user, &pw, buf, sizeof(buf), &res) == 0 && res;
+}
+
+int cmd_create(tool *t, int argc, char **argv)
+{
+	create_opts o;
+	token_record rec;
+	token_parts parts;
+	char token[TOKEN_TEXT_MAX + 1];
+	store_txn *txn = NULL;
+	int rc = EXIT_USAGE;
+
+	memset(&o, 0, sizeof(o));
+	memset(&rec, 0, sizeof(rec));
+	memset(&parts, 0, sizeof(parts));
+	if (parse(argc, argv, &o) != 0)
+		goto out;
+	const char *owner = o.user ? o.user : t->user;
+	if (strcmp(owner, t->user) != 0 && !t->admin) {
+		warnx_("only administrators create tokens for other users");
+		rc = EXIT_DENIED;
+		goto out;
+	}
+	if (strlen(owner) > RECORD_USER_MAX || !owner_exists(owner)) {
+		warnx_("no such user '%.64s'", owner);
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	rec.expires = t->now + DEFAULT_LIFETIME;
+	if (o.expires && expiry_parse(o.expires, t->now, &rec.expires) != 0) {
+		warnx_("bad --expires '%.64s': use 30m, 12h, 90d, 4w, "
+		       "2027-01-31, an RFC 3339 time or never", o.expires);
+		goto out;
+	}
+	if (rec.expires != 0 && rec.expires <= t->now) {
+		warnx_("--expires is in the past");
+		goto out;
+	}
+	bool bound = false;
+	rc = check_policy(t, owner, rec.expires, &bound);
+	if (rc != EXIT_OK)
+		goto out;
+	rc = EXIT_REFUSED;
+
+	snprintf(rec.user, sizeof(rec.user), "%s", owner);
+	snprintf(rec.name, sizeof(rec.name), "%s", o.name);
+	memcpy(rec.services, o.services, sizeof(rec.services));
+	if (addr_list_format(&o.allow, rec.allow_from, sizeof(rec.allow_from)) ||
+	    addr_list_format(&o.deny, rec.deny_from, sizeof(rec.deny_from))) {
+		warnx_("too many address rules");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	rec.created = t->now;
+	rec.creator_uid = (uint32_t)t->uid;
+	rec.flags = bound ? RECORD_GROUP_BOUND : 0;
+
+	if (tool_begin(t, &txn) != 0)
+		goto out;
+	if (t->cfg.max_tokens_per_user) {
+		count_ctx c = { owner, 0 };
+		if (tool_foreach_record(t, txn, count_live, &c) < 0)
+			goto out;
+		if (c.n >= t->cfg.max_tokens_per_user && !t->admin) {
+			warnx_("%s already has %u tokens, the most allowed; "
+			       "revoke one first", owner, c.n);
+			rc = EXIT_DENIED;
+			goto out;
+		}
+	}
+	/* A fresh random id that is not taken (a clash is ~2^-71 per pair,
+	 * but checking costs one lookup). */
+	for (int tries = 0;; tries++) {
+		uint8_t probe[RECORD_ENCODED_MAX];
+		size_t len;
+		if (tries == 8 ||
+		    token_generate(t->cfg.prefix, &parts, token, sizeof(token))) {
+			warnx_("cannot generate a token");
+			goto out;
+		}
+		if (store_txn_fetch(txn, parts.id, TOKEN_ID_LEN, probe,
+				    sizeof(probe), &len) == STORE_NOTFOUND)
+			break;
+	}
+	memcpy(rec.id, parts.id, sizeof(rec.id));
+	if (record_token_digest(t->key, &parts, rec.digest) != 0 ||
+	    tool_put_record(t, txn, &rec) != 0)
+		goto out;
+	int committed = tool_commit(t, txn);
+	txn = NULL;
+	if (committed != 0)
+		goto out;
+	audit(t, "created", &rec, NULL);
+	rc = print_new_token(&rec, token, o.json, "created") == 0 ? EXIT_OK : EXIT_REFUSED;
+out:
+	store_txn_abort(txn);
+	secure_wipe(token, sizeof(token));
+	token_parts_wipe(&parts);
+	addr_list_free(&o.allow);
+	addr_list_free(&o.deny);
+	return rc;
+}

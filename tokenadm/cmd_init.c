@@ -1,0 +1,98 @@
+/* tokenadm init: the store directory, the site key and an empty store. */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tokenadm.h"
+
+/* Create dir (one level) if missing; an existing one must be a real
+ * directory, not a symlink an attacker planted. */
+static int ensure_dir(const char *path)
+{
+	char *copy = strdup(path);
+	if (!copy)
+		return -1;
+	const char *dir = dirname(copy);
+	struct stat st;
+	int rc = -1;
+
+	if (lstat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			warnx_("%s exists and is not a directory", dir);
+		else if (st.st_mode & (S_IWGRP | S_IWOTH))
+			warnx_("%s is writable by group or others", dir);
+		else
+			rc = 0;
+	} else if (errno == ENOENT && mkdir(dir, 0755) == 0) {
+		say("created directory %s", dir);
+		rc = 0;
+	} else {
+		warnx_("cannot create %s: %s", dir, strerror(errno));
+	}
+	free(copy);
+	return rc;
+}
+
+int cmd_init(tool *t, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "group", required_argument, NULL, 'g' },
+		{ 0 },
+	};
+	gid_t gid = (gid_t)-1;
+	mode_t mode = 0600;
+	char err[256];
+	struct stat st;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'g')
+			return EXIT_USAGE;
+		struct group *gr = getgrnam(optarg);
+		if (!gr) {
+			warnx_("no group %s", optarg);
+			return EXIT_USAGE;
+		}
+		/* Services in this group (www-data, tomcat) may read the key
+		 * and the store, never write them. */
+		gid = gr->gr_gid;
+		mode = 0640;
+	}
+	if (optind != argc)
+		return EXIT_USAGE;
+	/* Unprivileged, anyone may set up a private store (tests do); through
+	 * a setuid tokenadm only root may create the system's. */
+	if (t->privileged && t->uid != 0) {
+		warnx_("init is for root");
+		return EXIT_DENIED;
+	}
+
+	if (ensure_dir(t->cfg.key_path) != 0 || ensure_dir(t->cfg.db_path) != 0)
+		return EXIT_REFUSED;
+	if (lstat(t->cfg.key_path, &st) == 0) {
+		say("site key %s already exists; kept", t->cfg.key_path);
+	} else if (site_key_create(t->cfg.key_path, mode, gid, err,
+				   sizeof(err)) != 0) {
+		warnx_("%s", err);
+		return EXIT_REFUSED;
+	} else {
+		say("created site key %s", t->cfg.key_path);
+	}
+	if (tool_key(t) != 0)
+		return EXIT_REFUSED;
+	if (lstat(t->cfg.db_path, &st) == 0) {
+		say("store %s already exists; kept", t->cfg.db_path);
+	} else if (store_create(t->cfg.db_path, mode, gid, err,
+				sizeof(err)) != 0) {
+		warnx_("%s", err);
+		return EXIT_REFUSED;
+	} else {
+		say("created store %s", t->cfg.db_path);
+	}
+	return EXIT_OK;
+}

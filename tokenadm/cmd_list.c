@@ -1,0 +1,259 @@
+/* tokenadm list and show: what tokens exist, their state and last use. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authcheck.h"
+#include "lastused.h"
+#include "tokenadm.h"
+
+typedef struct row {
+	char id[TOKEN_ID_LEN + 1];
+	char *user, *name;
+	const char *state;
+	const char *reason;
+	int64_t created, expires, last_used;
+	char last_rhost[LASTUSED_RHOST_MAX + 1];
+} row;
+
+typedef struct list_ctx {
+	const char *only_user; /* NULL: every user */
+	bool json;
+	size_t n, cap;
+	row *rows;
+	bool oom;
+} list_ctx;
+
+static void json_record(tool *t, const token_record *rec)
+{
+	const char *reason;
+	token_state st = record_state(&t->cfg, rec, t->now, &reason);
+	lastused lu;
+
+	lastused_get(&t->cfg, rec->id, &lu);
+	printf("{\"id\":\"%s\",\"user\":", rec->id);
+	json_string(rec->user);
+	fputs(",\"name\":", stdout);
+	json_string(rec->name);
+	fputs(",\"created\":", stdout);
+	json_time(rec->created);
+	fputs(",\"expires\":", stdout);
+	json_time(rec->expires);
+	fputs(",\"last_used\":", stdout);
+	json_time(lu.when);
+	fputs(",\"last_rhost\":", stdout);
+	if (lu.when)
+		json_string(lu.rhost);
+	else
+		fputs("null", stdout);
+	printf(",\"state\":\"%s\",\"reason\":", token_state_name(st));
+	if (st == TOKEN_ACTIVE)
+		fputs("null", stdout);
+	else
+		json_string(reason);
+	fputs(",\"allow_from\":", stdout);
+	json_string(rec->allow_from);
+	fputs(",\"deny_from\":", stdout);
+	json_string(rec->deny_from);
+	fputs(",\"services\":", stdout);
+	json_string(rec->services);
+	printf(",\"rotated_grace_until\":");
+	json_time(rec->prev_until > t->now ? rec->prev_until : 0);
+	putchar('}');
+}
+
+static int collect(tool *t, void *ctx, const token_record *rec)
+{
+	list_ctx *l = ctx;
+
+	if (l->only_user && strcmp(rec->user, l->only_user) != 0)
+		return 0;
+	if (l->json) {
+		if (l->n++)
+			putchar(',');
+		putchar('\n');
+		json_record(t, rec);
+		return 0;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		row *r = realloc(l->rows, cap * sizeof(*r));
+		if (!r) {
+			l->oom = true;
+			return 1;
+		}
+		l->rows = r;
+		l->cap = cap;
+	}
+	row *r = &l->rows[l->n];
+	memset(r, 0, sizeof(*r));
+	memcpy(r->id, rec->id, sizeof(r->id));
+	r->user = strdup(rec->user);
+	r->name = strdup(rec->name);
+	if (!r->user || !r->name) {
+		free(r->user);
+		free(r->name);
+		l->oom = true;
+		return 1;
+	}
+	l->n++;
+	r->state = token_state_name(record_state(&t->cfg, rec, t->now,
+						 &r->reason));
+	r->created = rec->created;
+	r->expires = rec->expires;
+	lastused lu;
+	lastused_get(&t->cfg, rec->id, &lu);
+	r->last_used = lu.when;
+	memcpy(r->last_rhost, lu.rhost, sizeof(r->last_rhost));
+	return 0;
+}
+
+static int by_user_then_created(const void *a, const void *b)
+{
+	const row *x = a, *y = b;
+	int c = strcmp(x->user, y->user);
+	if (c)
+		return c;
+	return (x->created > y->created) - (x->created < y->created);
+}
+
+static int width(const char *s, int w)
+{
+	int n = (int)strlen(s);
+	return n > w ? n : w;
+}
+
+static void print_table(list_ctx *l)
+{
+	int wu = 4, wn = 4, wr = 4;
+	char c[32], e[32], u[32];
+
+	qsort(l->rows, l->n, sizeof(*l->rows), by_user_then_created);
+	for (size_t i = 0; i < l->n; i++) {
+		wu = width(l->rows[i].user, wu);
+		wn = width(l->rows[i].name, wn);
+		wr = width(l->rows[i].last_rhost, wr);
+	}
+	printf("%-12s  %-*s  %-*s  %-8s  %-20s  %-20s  %-20s  %-*s  %s\n", "ID",
+	       wu, "USER", wn, "NAME", "STATE", "CREATED", "EXPIRES",
+	       "LAST USED", wr, "FROM", "REASON");
+	for (size_t i = 0; i < l->n; i++) {
+		row *r = &l->rows[i];
+		printf("%-12s  %-*s  %-*s  %-8s  %-20s  %-20s  %-20s  %-*s  %s\n",
+		       r->id, wu, r->user, wn, r->name, r->state,
+		       fmt_time(r->created, "-", c),
+		       fmt_time(r->expires, "never", e),
+		       fmt_time(r->last_used, "never", u), wr,
+		       r->last_used ? r->last_rhost : "-", r->reason);
+	}
+}
+
+int cmd_list(tool *t, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "user", required_argument, NULL, 'u' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ 0 },
+	};
+	list_ctx l = { 0 };
+	bool all = false;
+	int c, rc = EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': l.only_user = optarg; break;
+		case 'a': all = true; break;
+		case 'j': l.json = true; break;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind != argc || (all && l.only_user)) {
+		warnx_("usage: list [--user USER | --all] [--json]");
+		return EXIT_USAGE;
+	}
+	/* Administrators see everyone's tokens by default, others their own;
+	 * asking for someone else's is refused rather than silently empty. */
+	if (!t->admin) {
+		if (all || (l.only_user && strcmp(l.only_user, t->user) != 0)) {
+			warnx_("only administrators list other users' tokens");
+			return EXIT_DENIED;
+		}
+		l.only_user = t->user;
+	}
+	if (l.json)
+		putchar('[');
+	if (tool_foreach_record(t, NULL, collect, &l) != 0 || l.oom) {
+		if (l.oom)
+			warnx_("out of memory");
+		rc = EXIT_REFUSED;
+	}
+	if (l.json)
+		puts(l.n ? "\n]" : "]");
+	else if (rc == EXIT_OK)
+		print_table(&l);
+	for (size_t i = 0; i < l.n && !l.json; i++) {
+		free(l.rows[i].user);
+		free(l.rows[i].name);
+	}
+	free(l.rows);
+	return rc;
+}
+
+int cmd_show(tool *t, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ 0 },
+	};
+	token_record rec;
+	bool json = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'j')
+			return EXIT_USAGE;
+		json = true;
+	}
+	if (optind + 1 != argc) {
+		warnx_("usage: show ID [--json]");
+		return EXIT_USAGE;
+	}
+	int rc = tool_get_record(t, NULL, argv[optind], &rec);
+	if (rc == EXIT_OK)
+		rc = tool_may_manage(t, &rec);
+	if (rc != EXIT_OK)
+		return rc;
+	if (json) {
+		json_record(t, &rec);
+		putchar('\n');
+		return EXIT_OK;
+	}
+	const char *reason;
+	token_state st = record_state(&t->cfg, &rec, t->now, &reason);
+	lastused lu;
+	char b1[32], b2[32], b3[32], b4[32];
+	lastused_get(&t->cfg, rec.id, &lu);
+	printf("id:          %s\n"
+	       "user:        %s\n"
+	       "name:        %s\n"
+	       "state:       %s%s%s\n"
+	       "created:     %s\n"
+	       "expires:     %s\n"
+	       "last used:   %s%s%s\n"
+	       "allow from:  %s\n"
+	       "deny from:   %s\n"
+	       "services:    %s\n",
+	       rec.id, rec.user, rec.name, token_state_name(st),
+	       *reason ? " - " : "", reason, fmt_time(rec.created, "-", b1),
+	       fmt_time(rec.expires, "never", b2),
+	       fmt_time(lu.when, "never", b3), lu.when ? " from " : "",
+	       lu.when ? lu.rhost : "", rec.allow_from[0] ? rec.allow_from : "(any)",
+	       rec.deny_from[0] ? rec.deny_from : "(none)",
+	       rec.services[0] ? rec.services : "(any but the denied ones)");
+	if (rec.prev_until > t->now)
+		printf("old secret:  valid until %s (rotation grace)\n",
+		       fmt_time(rec.prev_until, "-", b4));
+	return EXIT_OK;
+}

@@ -1,0 +1,102 @@
+/* tokenadm policy: the effective policy, for everyone or one user. Loading
+ * the config already validated it (errors name file and line, exit 2). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "groups.h"
+#include "tokenadm.h"
+
+static void print_lifetime(int64_t l)
+{
+	if (l == LIFETIME_NEVER)
+		fputs("never (tokens may last forever)", stdout);
+	else if (l % 86400 == 0)
+		printf("%lldd", (long long)(l / 86400));
+	else
+		printf("%llds", (long long)l);
+}
+
+static void print_global(const tool *t)
+{
+	char rules[4096];
+	const apitoken_config *c = &t->cfg;
+
+	printf("config:              %s\n", c->path ? c->path : "(built-in defaults)");
+	printf("store:               %s\n", c->db_path);
+	printf("site key:            %s\n", c->key_path);
+	printf("prefix:              %s\n", c->prefix);
+	addr_list_format(&c->allow_from, rules, sizeof(rules));
+	printf("allow_from:          %s\n", rules[0] ? rules : "(any)");
+	addr_list_format(&c->deny_from, rules, sizeof(rules));
+	printf("deny_from:           %s\n", rules[0] ? rules : "(none)");
+	fputs("deny_services:       ", stdout);
+	for (size_t i = 0; i < c->n_deny_services; i++)
+		printf("%s%s", i ? " " : "", c->deny_services[i]);
+	puts(c->n_deny_services ? "" : "(none)");
+	printf("admin_group:         %s\n", c->admin_group ? c->admin_group : "(none: root only)");
+	if (c->max_tokens_per_user)
+		printf("max_tokens_per_user: %u\n", c->max_tokens_per_user);
+	else
+		puts("max_tokens_per_user: unlimited");
+	if (!c->n_groups)
+		puts("groups:              (none: only administrators create tokens)");
+	for (size_t i = 0; i < c->n_groups; i++) {
+		printf("group %-14s max_lifetime ", c->groups[i].name);
+		print_lifetime(c->groups[i].max_lifetime);
+		putchar('\n');
+	}
+}
+
+int cmd_policy(tool *t, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "user", required_argument, NULL, 'u' },
+		{ 0 },
+	};
+	const char *user = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'u')
+			return EXIT_USAGE;
+		user = optarg;
+	}
+	if (optind != argc) {
+		warnx_("usage: policy [--user USER]");
+		return EXIT_USAGE;
+	}
+	if (!user) {
+		print_global(t);
+		return EXIT_OK;
+	}
+	if (!t->admin && strcmp(user, t->user) != 0) {
+		warnx_("only administrators see other users' policy");
+		return EXIT_DENIED;
+	}
+	int64_t lifetime = 0;
+	int member = user_allowed_lifetime(&t->cfg, user, &lifetime);
+	int admin = strcmp(user, "root") == 0 ||
+		    (t->cfg.admin_group &&
+		     user_in_group(user, t->cfg.admin_group) == 1);
+	if (member < 0) {
+		warnx_("cannot look up the groups of %s", user);
+		return EXIT_REFUSED;
+	}
+	printf("user:                %s\n", user);
+	printf("administrator:       %s\n", admin ? "yes (manages every token)" : "no");
+	fputs("may create tokens:   ", stdout);
+	if (member) {
+		fputs("yes, lifetime up to ", stdout);
+		print_lifetime(lifetime);
+		putchar('\n');
+	} else {
+		puts(admin ? "yes (administrator)" : "no (in no [group] of the config)");
+	}
+	fputs("groups:             ", stdout);
+	for (size_t i = 0; i < t->cfg.n_groups; i++)
+		if (user_in_group(user, t->cfg.groups[i].name) == 1)
+			printf(" %s", t->cfg.groups[i].name);
+	putchar('\n');
+	return EXIT_OK;
+}

@@ -1,0 +1,99 @@
+/* tokenadm verify: would this token (read from stdin) log this user in? */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "authcheck.h"
+#include "secure.h"
+#include "tokenadm.h"
+
+/* Read at most buflen-1 bytes of stdin (never argv: a token there would be
+ * visible in ps and shell history) and drop one trailing newline. */
+static ssize_t read_token(char *buf, size_t buflen)
+{
+	size_t got = 0;
+
+	while (got < buflen - 1) {
+		ssize_t n = read(STDIN_FILENO, buf + got, buflen - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (memchr(buf, '\n', got))
+			break;
+	}
+	char *nl = memchr(buf, '\n', got);
+	if (nl)
+		got = (size_t)(nl - buf);
+	if (got > 0 && buf[got - 1] == '\r')
+		got--;
+	buf[got] = '\0';
+	return (ssize_t)got;
+}
+
+int cmd_verify(tool *t, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "user", required_argument, NULL, 'u' },
+		{ "rhost", required_argument, NULL, 'r' },
+		{ "service", required_argument, NULL, 's' },
+		{ 0 },
+	};
+	auth_request req = { 0 };
+	auth_result res;
+	char buf[1024];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': req.user = optarg; break;
+		case 'r': req.rhost = optarg; break;
+		case 's': req.service = optarg; break;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind != argc || !req.user) {
+		warnx_("usage: verify --user USER [--rhost ADDR] [--service NAME]"
+		       " < token");
+		return EXIT_USAGE;
+	}
+	/* Verifying is a way to test secrets: for your own account only,
+	 * unless you administer every token anyway. */
+	if (!t->admin && strcmp(req.user, t->user) != 0) {
+		warnx_("only administrators verify other users' tokens");
+		return EXIT_DENIED;
+	}
+	if (isatty(STDIN_FILENO))
+		fputs("Token: ", stderr);
+	ssize_t n = read_token(buf, sizeof(buf));
+	if (n < 0) {
+		warnx_("cannot read the token from stdin");
+		return EXIT_REFUSED;
+	}
+	req.password = buf;
+	req.pwlen = (size_t)n;
+	req.now = t->now;
+	req.skip_service_rules = req.service == NULL;
+	auth_check_token(&t->cfg, &req, &res);
+	secure_wipe(buf, sizeof(buf));
+
+	if (res.outcome == AUTH_ACCEPT) {
+		printf("accepted: token %s for %s%s\n", res.token_id, req.user,
+		       req.skip_service_rules ?
+			       " (service rules not checked: no --service)" : "");
+		return EXIT_OK;
+	}
+	if (res.outcome == AUTH_NOT_TOKEN)
+		printf("refused: not a token (wrong prefix, shape or check "
+		       "digits); a login would try it as a password\n");
+	else if (res.token_id[0])
+		printf("refused: token %s: %s\n", res.token_id, res.reason);
+	else
+		printf("refused: %s\n", res.reason);
+	return EXIT_REFUSED;
+}

@@ -1,0 +1,217 @@
+/* tokenadm: create, list, rotate and revoke pam_apitoken tokens. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build_config.h"
+#include "groups.h"
+#include "privilege.h"
+#include "tokenadm.h"
+
+static const struct {
+	const char *name;
+	command_fn fn;
+} commands[] = {
+	{ "init", cmd_init },       { "create", cmd_create },
+	{ "list", cmd_list },       { "show", cmd_show },
+	{ "revoke", cmd_revoke },   { "disable", cmd_disable },
+	{ "enable", cmd_enable },   { "rotate", cmd_rotate },
+	{ "verify", cmd_verify },   { "prune", cmd_prune },
+	{ "policy", cmd_policy },
+};
+
+static void usage(FILE *to)
+{
+	fputs("usage: tokenadm [--config PATH] [--db PATH] COMMAND [ARGS]\n"
+	      "\n"
+	      "  init [--group GROUP]             create site key and store\n"
+	      "  create --name NAME [--user USER] [--expires DURATION|DATE|never]\n"
+	      "         [--allow-from ADDR/CIDR|local]... [--deny-from ADDR/CIDR]...\n"
+	      "         [--service NAME]... [--json]\n"
+	      "  list [--user USER | --all] [--json]\n"
+	      "  show ID [--json]\n"
+	      "  revoke ID...   disable ID...   enable ID...\n"
+	      "  rotate ID [--grace DURATION] [--json]\n"
+	      "  verify --user USER [--rhost ADDR] [--service NAME]  (token on stdin)\n"
+	      "  prune [--older-than DURATION]\n"
+	      "  policy [--user USER]\n"
+	      "\n"
+	      "Exit: 0 ok, 1 refused/failed, 2 usage/config, 3 not permitted,\n"
+	      "4 no such token.\n",
+	      to);
+}
+
+/* Pull --config/--db (anywhere before "--") out of argv, so every command
+ * accepts them in any position. Returns 0, or EXIT_USAGE. */
+static int take_global_options(int *argc, char **argv, const char **config,
+			       const char **db)
+{
+	int out = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		const char **slot = NULL;
+		const char *val = NULL;
+		char *a = argv[i];
+
+		if (strcmp(a, "--") == 0) {
+			while (i < *argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (strcmp(a, "--config") == 0 || strcmp(a, "--db") == 0) {
+			slot = a[2] == 'c' ? config : db;
+			if (i + 1 >= *argc) {
+				warnx_("%s needs a path", a);
+				return EXIT_USAGE;
+			}
+			val = argv[++i];
+		} else if (strncmp(a, "--config=", 9) == 0) {
+			slot = config;
+			val = a + 9;
+		} else if (strncmp(a, "--db=", 5) == 0) {
+			slot = db;
+			val = a + 5;
+		}
+		if (!slot) {
+			argv[out++] = a;
+			continue;
+		}
+		if (!*val) {
+			warnx_("empty path for --config/--db");
+			return EXIT_USAGE;
+		}
+		*slot = val;
+	}
+	*argc = out;
+	argv[out] = NULL;
+	return 0;
+}
+
+static void log_to_stderr(void *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void log_to_stderr(void *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tokenadm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int identify_caller(tool *t)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	t->uid = getuid();
+	if (getpwuid_r(t->uid, &pw, buf, sizeof(buf), &res) != 0 || !res) {
+		warnx_("cannot find the name of uid %u", (unsigned)t->uid);
+		return EXIT_REFUSED;
+	}
+	t->user = strdup(pw.pw_name);
+	if (!t->user)
+		return EXIT_REFUSED;
+	t->admin = t->uid == 0;
+	if (!t->admin && t->cfg.admin_group) {
+		int r = user_in_group(t->user, t->cfg.admin_group);
+		if (r < 0) {
+			warnx_("cannot look up group %s", t->cfg.admin_group);
+			return EXIT_REFUSED;
+		}
+		t->admin = r == 1;
+	}
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const char *config = NULL, *db = NULL;
+	tool t;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	/* Before anything else can open a file or read the environment. */
+	bool privileged = running_privileged();
+	if (sanitize_fds() != 0 || disable_core_dumps() != 0) {
+		fputs("tokenadm: cannot set up a safe process\n", stderr);
+		return EXIT_REFUSED;
+	}
+	const char *envconf = privileged ? NULL : getenv("PAM_APITOKEN_CONF");
+	if (privileged && sanitize_env() != 0) {
+		fputs("tokenadm: cannot clean the environment\n", stderr);
+		return EXIT_REFUSED;
+	}
+	umask(077);
+	openlog("tokenadm", LOG_PID, LOG_AUTHPRIV);
+
+	rc = take_global_options(&argc, argv, &config, &db);
+	if (rc != 0)
+		return rc;
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("tokenadm %s\n", APITOKEN_VERSION);
+		return EXIT_OK;
+	}
+	/* A non-root caller of a privileged tokenadm must not point it at
+	 * files of their choosing: that would let them write tokens into a
+	 * store they name, or read a config that grants them more. */
+	if (privileged && getuid() != 0 && (config || db)) {
+		warnx_("--config and --db are for root only");
+		return EXIT_DENIED;
+	}
+	if (!config)
+		config = envconf;
+
+	command_fn fn = NULL;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			fn = commands[i].fn;
+	if (!fn) {
+		warnx_("unknown command '%.64s'", argv[1]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	if (config_defaults(&t.cfg) != 0 ||
+	    config_load(config ? config : APITOKEN_DEFAULT_CONF, config == NULL,
+			&t.cfg, log_to_stderr, NULL) != 0)
+		return EXIT_USAGE;
+	if (db) {
+		free(t.cfg.db_path);
+		t.cfg.db_path = strdup(db);
+		if (!t.cfg.db_path)
+			return EXIT_REFUSED;
+	}
+	t.now = (int64_t)time(NULL);
+	t.privileged = privileged;
+	rc = identify_caller(&t);
+	if (rc == EXIT_OK) {
+		optind = 0;
+		rc = fn(&t, argc - 1, argv + 1);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		warnx_("cannot write output: %s", strerror(errno));
+		if (rc == EXIT_OK)
+			rc = EXIT_REFUSED;
+	}
+	site_key_free(t.key);
+	config_free(&t.cfg);
+	free(t.user);
+	closelog();
+	return rc;
+}

@@ -1,0 +1,29 @@
+/* The privileged start of tokenadm, in the manner of passwd(1) and doas(1):
+ * trust nothing the caller handed us (descriptors, environment, limits). */
+#ifndef TOKENADM_PRIVILEGE_H
+#define TOKENADM_PRIVILEGE_H
+
+#include <stdbool.h>
+
+/* Make fds 0-2 valid (open /dev/null on any that is closed, so a later
+ * open() cannot become our stdout) and close every other inherited fd. */
+int sanitize_fds(void);
+
+/* Replace the environment with a minimal fixed one (PATH only), keeping
+ * nothing a caller could use to steer us (LD_*, locale paths, TZ files,
+ * PAM_APITOKEN_CONF). Returns 0 or -1. */
+int sanitize_env(void);
+
+/* No core dumps and no ptrace from the caller: the process holds token
+ * secrets and the site key. */
+int disable_core_dumps(void);
+
+/* Are we running with more privilege than the caller has (setuid or
+ * setgid)? */
+bool running_privileged(void);
+
+/* Drop to the real uid/gid for good and prove it cannot be undone.
+ * Returns 0, or -1 (the caller must exit). */
+int drop_privilege(void);
+
+#endif

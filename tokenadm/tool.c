@@ -1,0 +1,325 @@
+/* Helpers every command shares: messages, audit, the key, records. */
+#include <ctype.h>
+#include <errno.h>
+#include <unistd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "duration.h"
+#include "logsafe.h"
+#include "secure.h"
+#include "tokenadm.h"
+
+void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void warnx_(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tokenadm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void audit(const tool *t, const char *action, const token_record *rec,
+	   const char *detail)
+{
+	char by[LOGSAFE_MAX], user[LOGSAFE_MAX], name[LOGSAFE_MAX];
+
+	syslog(LOG_NOTICE, "%s token=%s user=%s name=%s by=%s uid=%u%s%s",
+	       action, rec->id, log_safe(rec->user, user, sizeof(user)),
+	       log_safe(rec->name, name, sizeof(name)),
+	       log_safe(t->user, by, sizeof(by)), (unsigned)t->uid,
+	       detail ? " " : "", detail ? detail : "");
+}
+
+int tool_key(tool *t)
+{
+	char err[256];
+
+	if (t->key)
+		return 0;
+	if (site_key_load(t->cfg.key_path, &t->key, err, sizeof(err)) != 0) {
+		warnx_("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+int tool_begin(tool *t, store_txn **txn)
+{
+	char err[256];
+
+	if (tool_key(t) != 0)
+		return -1;
+	if (store_txn_begin(t->cfg.db_path, WRITE_LOCK_TIMEOUT_MS, txn, err,
+			    sizeof(err)) != 0) {
+		warnx_("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+int tool_commit(tool *t, store_txn *txn)
+{
+	char err[256];
+
+	if (store_txn_commit(txn, err, sizeof(err)) != 0) {
+		warnx_("%s; nothing was changed", err);
+		return -1;
+	}
+	return 0;
+}
+
+int tool_get_record(tool *t, store_txn *txn, const char *id,
+		    token_record *rec)
+{
+	uint8_t buf[RECORD_ENCODED_MAX];
+	size_t len = 0;
+	char err[256] = "";
+	store_status st;
+
+	if (!token_id_valid(id)) {
+		warnx_("'%.32s' is not a token id (12 letters and digits)", id);
+		return EXIT_NO_TOKEN;
+	}
+	if (tool_key(t) != 0)
+		return EXIT_REFUSED;
+	if (txn)
+		st = store_txn_fetch(txn, id, TOKEN_ID_LEN, buf, sizeof(buf), &len);
+	else
+		st = store_fetch(t->cfg.db_path, id, TOKEN_ID_LEN, buf,
+				 sizeof(buf), &len, err, sizeof(err));
+	if (st == STORE_NOTFOUND) {
+		warnx_("no token %s", id);
+		return EXIT_NO_TOKEN;
+	}
+	if (st != STORE_OK) {
+		warnx_("%s", err[0] ? err : "cannot read the store");
+		return EXIT_REFUSED;
+	}
+	if (record_decode(id, buf, len, t->key, rec) != 0) {
+		warnx_("token %s failed its integrity check (corrupt or "
+		       "tampered); refusing to use it", id);
+		return EXIT_REFUSED;
+	}
+	return EXIT_OK;
+}
+
+int tool_put_record(tool *t, store_txn *txn, const token_record *rec)
+{
+	uint8_t buf[RECORD_ENCODED_MAX];
+	size_t len = record_encode(rec, t->key, buf, sizeof(buf));
+
+	if (len == 0) {
+		warnx_("cannot encode token %s (a field is too long?)", rec->id);
+		return -1;
+	}
+	if (store_txn_put(txn, rec->id, TOKEN_ID_LEN, buf, len) != 0) {
+		warnx_("cannot write token %s to the store", rec->id);
+		return -1;
+	}
+	return 0;
+}
+
+int tool_may_manage(const tool *t, const token_record *rec)
+{
+	if (t->admin || strcmp(rec->user, t->user) == 0)
+		return EXIT_OK;
+	warnx_("token %s belongs to another user: not permitted", rec->id);
+	return EXIT_DENIED;
+}
+
+typedef struct walk_ctx {
+	tool *t;
+	record_visit_fn visit;
+	void *ctx;
+} walk_ctx;
+
+static int walk_one(void *ctx, const char *key, size_t keylen,
+		    const uint8_t *val, size_t vallen)
+{
+	walk_ctx *w = ctx;
+	token_record rec;
+	char id[TOKEN_ID_LEN + 1];
+
+	if (keylen != TOKEN_ID_LEN) {
+		warnx_("skipping a store entry with a malformed key");
+		return 0;
+	}
+	memcpy(id, key, TOKEN_ID_LEN);
+	id[TOKEN_ID_LEN] = '\0';
+	if (record_decode(id, val, vallen, w->t->key, &rec) != 0) {
+		warnx_("skipping token %.12s: failed its integrity check", id);
+		return 0;
+	}
+	return w->visit(w->t, w->ctx, &rec);
+}
+
+int tool_foreach_record(tool *t, store_txn *txn, record_visit_fn visit,
+			void *ctx)
+{
+	walk_ctx w = { t, visit, ctx };
+	char err[256] = "";
+
+	if (tool_key(t) != 0)
+		return -1;
+	int rc = txn ? store_txn_foreach(txn, walk_one, &w) :
+		       store_foreach(t->cfg.db_path, walk_one, &w, err,
+				     sizeof(err));
+	if (rc < 0)
+		warnx_("%s", err[0] ? err : "cannot read the store");
+	return rc;
+}
+
+bool valid_token_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n < 1 || n > RECORD_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (!isalnum(c) && !strchr(" ._-@:+", c))
+			return false;
+	}
+	return name[0] != ' ' && name[n - 1] != ' ';
+}
+
+bool valid_service_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n < 1 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (!isalnum(c) && !strchr("._@+-", c))
+			return false;
+	}
+	return true;
+}
+
+const char *fmt_time(int64_t t, const char *zero, char buf[32])
+{
+	if (t == 0 || time_format_rfc3339(t, buf, 32) != 0)
+		return zero;
+	return buf;
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	size_t n = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 :
+		   (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	if (n == 0 || (n == 2 && s[0] < 0xc2) || (n == 4 && s[0] > 0xf4))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) ||
+	    (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+	    (n == 4 && s[0] == 0xf0 && s[1] < 0x90) ||
+	    (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+void json_string(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	putchar('"');
+	while (*p) {
+		if (*p == '"' || *p == '\\') {
+			printf("\\%c", *p++);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			printf("\\u%04x", *p++);
+		} else {
+			size_t n = utf8_len(p);
+			if (n == 0) {
+				fputs("\\ufffd", stdout);
+				p++;
+			} else {
+				fwrite(p, 1, n, stdout);
+				p += n;
+			}
+		}
+	}
+	putchar('"');
+}
+
+int print_secret(const char *secret)
+{
+	size_t n = strlen(secret);
+
+	if (fflush(stdout) != 0)
+		return -1;
+	while (n > 0) {
+		ssize_t w = write(STDOUT_FILENO, secret, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		secret += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+void json_time(int64_t t)
+{
+	char buf[32];
+	const char *s = fmt_time(t, NULL, buf);
+
+	if (s)
+		printf("\"%s\"", s);
+	else
+		fputs("null", stdout);
+}
+
+int print_new_token(const token_record *rec, const char *token, bool json,
+		    const char *verb)
+{
+	char buf[32];
+	int rc;
+
+	if (json) {
+		printf("{\"id\":\"%s\",\"token\":\"", rec->id);
+		rc = print_secret(token);
+		fputs("\",\"user\":", stdout);
+		json_string(rec->user);
+		fputs(",\"name\":", stdout);
+		json_string(rec->name);
+		fputs(",\"expires\":", stdout);
+		json_time(rec->expires);
+		puts("}");
+	} else {
+		rc = print_secret(token);
+		putchar('\n');
+	}
+	if (rc != 0 || fflush(stdout) != 0) {
+		warnx_("token %s was %s but could not be printed; "
+		       "revoke it", rec->id, verb);
+		return -1;
+	}
+	say("%s token %s \"%s\" for %s, expires %s", verb, rec->id, rec->name,
+	    rec->user, fmt_time(rec->expires, "never", buf));
+	say("the token is shown only this once: store it now");
+	return 0;
+}
+
