@@ -252,6 +252,7 @@ int cmd_create(tool *t, int argc, char **argv)
 	if (committed != 0)
 		goto out;
 	audit(t, "created", &rec, NULL);
+	tool_drop(t);
 	rc = print_new_token(&rec, token, o.json, "created") == 0 ? EXIT_OK : EXIT_REFUSED;
 out:
 	store_txn_abort(txn);

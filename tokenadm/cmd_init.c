@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lastused.h"
 #include "tokenadm.h"
 
 /* Create dir (one level) if missing; an existing one must be a real
@@ -35,6 +36,36 @@ static int ensure_dir(const char *path)
 		warnx_("cannot create %s: %s", dir, strerror(errno));
 	}
 	free(copy);
+	return rc;
+}
+
+/* <db>.lastused/: where the module notes each token's last use. Services
+ * in the store's group write there (that is all they may write), with the
+ * setgid bit so every file keeps the group. */
+static int make_lastused_dir(tool *t, gid_t gid)
+{
+	char *dir = lastused_dir(&t->cfg);
+	struct stat st;
+	int rc = EXIT_REFUSED;
+
+	if (!dir)
+		return EXIT_REFUSED;
+	if (lstat(dir, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			say("directory %s already exists; kept", dir);
+			rc = EXIT_OK;
+		} else {
+			warnx_("%s exists and is not a directory", dir);
+		}
+	} else if (mkdir(dir, 0700) != 0 ||
+		   (gid != (gid_t)-1 &&
+		    (chown(dir, (uid_t)-1, gid) != 0 || chmod(dir, 02770) != 0))) {
+		warnx_("cannot create %s: %s", dir, strerror(errno));
+	} else {
+		say("created directory %s", dir);
+		rc = EXIT_OK;
+	}
+	free(dir);
 	return rc;
 }
 
@@ -94,5 +125,5 @@ int cmd_init(tool *t, int argc, char **argv)
 	} else {
 		say("created store %s", t->cfg.db_path);
 	}
-	return EXIT_OK;
+	return make_lastused_dir(t, gid);
 }

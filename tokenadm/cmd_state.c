@@ -181,6 +181,7 @@ int cmd_rotate(tool *t, int argc, char **argv)
 	snprintf(detail, sizeof(detail), "grace_until=%s",
 		 fmt_time(rec.prev_until, "none", b));
 	audit(t, "rotated", &rec, detail);
+	tool_drop(t);
 	rc = print_new_token(&rec, token, json, "rotated") == 0 ? EXIT_OK :
 								    EXIT_REFUSED;
 	if (rc == EXIT_OK && grace > 0)

@@ -81,6 +81,7 @@ int cmd_verify(tool *t, int argc, char **argv)
 	req.skip_service_rules = req.service == NULL;
 	auth_check_token(&t->cfg, &req, &res);
 	secure_wipe(buf, sizeof(buf));
+	tool_drop(t);
 
 	if (res.outcome == AUTH_ACCEPT) {
 		printf("accepted: token %s for %s%s\n", res.token_id, req.user,

@@ -204,6 +204,7 @@ int main(int argc, char **argv)
 		optind = 0;
 		rc = fn(&t, argc - 1, argv + 1);
 	}
+	tool_drop(&t);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		warnx_("cannot write output: %s", strerror(errno));
 		if (rc == EXIT_OK)

@@ -54,6 +54,12 @@ void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void audit(const tool *t, const char *action, const token_record *rec,
 	   const char *detail);
 
+/* Give up raised privilege for good (a no-op when not privileged), once a
+ * command has done the last thing that needed it: before it prints a new
+ * token, reads a secret from the caller, or formats output. Exits the
+ * process if the drop cannot be proved. */
+void tool_drop(tool *t);
+
 /* Load the site key once. Returns 0 or -1 (reported). */
 int tool_key(tool *t);
 

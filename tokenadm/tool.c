@@ -9,6 +9,7 @@
 
 #include "duration.h"
 #include "logsafe.h"
+#include "privilege.h"
 #include "secure.h"
 #include "tokenadm.h"
 
@@ -43,6 +44,18 @@ void audit(const tool *t, const char *action, const token_record *rec,
 	       log_safe(rec->name, name, sizeof(name)),
 	       log_safe(t->user, by, sizeof(by)), (unsigned)t->uid,
 	       detail ? " " : "", detail ? detail : "");
+}
+
+void tool_drop(tool *t)
+{
+	if (!t->privileged)
+		return;
+	if (drop_privilege() != 0) {
+		/* Fail safe: never go on with privilege we meant to shed. */
+		warnx_("cannot drop privilege; stopping");
+		_exit(EXIT_REFUSED);
+	}
+	t->privileged = false;
 }
 
 int tool_key(tool *t)
