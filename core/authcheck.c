@@ -163,21 +163,49 @@ static void check_record(const apitoken_config *cfg, const token_record *rec,
 	set(res, AUTH_ACCEPT, "accepted");
 }
 
-/* Load the key and the record for id. Returns 1 with *rec filled, 0 if the
- * id is unknown, -1 with res set on any failure. */
-static int load_record(const apitoken_config *cfg, const char *id,
-		       site_key **key, token_record *rec, auth_result *res)
+static store_status fetch_by_path(void *ctx, const char *id, uint8_t *buf,
+				  size_t bufsz, size_t *len, char *err,
+				  size_t errlen)
 {
-	uint8_t buf[RECORD_ENCODED_MAX];
-	size_t len = 0;
+	const apitoken_config *cfg = ctx;
+	return store_fetch(cfg->db_path, id, TOKEN_ID_LEN, buf, bufsz, len, err,
+			   errlen);
+}
+
+int record_source_open(const apitoken_config *cfg, record_source *src,
+		       auth_result *res)
+{
+	site_key *key = NULL;
 	char err[256];
 
-	if (site_key_load(cfg->key_path, key, err, sizeof(err)) != 0) {
+	memset(src, 0, sizeof(*src));
+	if (site_key_load(cfg->key_path, &key, err, sizeof(err)) != 0) {
 		set(res, AUTH_UNAVAILABLE, "%s", err);
 		return -1;
 	}
-	store_status st = store_fetch(cfg->db_path, id, TOKEN_ID_LEN, buf,
-				      sizeof(buf), &len, err, sizeof(err));
+	src->key = key;
+	src->fetch = fetch_by_path;
+	src->ctx = (void *)cfg;
+	return 0;
+}
+
+void record_source_close(record_source *src)
+{
+	site_key_free((site_key *)src->key);
+	memset(src, 0, sizeof(*src));
+}
+
+/* Fetch and decode the record for id. Returns 1 with *rec filled, 0 if the
+ * id is unknown, -1 with res set on any failure. */
+static int load_record(const record_source *src, const char *id,
+		       token_record *rec, auth_result *res)
+{
+	uint8_t buf[RECORD_ENCODED_MAX];
+	size_t len = 0;
+	char err[256] = "";
+
+	store_status st = src->fetch(src->ctx, id, buf, sizeof(buf), &len, err,
+				     sizeof(err));
 	if (st == STORE_ERROR) {
 		set(res, AUTH_UNAVAILABLE, "%s", err);
 		return -1;
@@ -187,10 +215,10 @@ static int load_record(const apitoken_config *cfg, const char *id,
 		 * as long to refuse as a wrong secret. */
 		token_record dummy;
 		memset(buf, 0, 256);
-		(void)record_decode(id, buf, 256, *key, &dummy);
+		(void)record_decode(id, buf, 256, src->key, &dummy);
 		return 0;
 	}
-	if (record_decode(id, buf, len, *key, rec) != 0) {
+	if (record_decode(id, buf, len, src->key, rec) != 0) {
 		set(res, AUTH_UNAVAILABLE,
 		    "record %s failed its integrity check (corrupt or tampered)",
 		    id);
@@ -199,25 +227,32 @@ static int load_record(const apitoken_config *cfg, const char *id,
 	return 1;
 }
 
-void auth_check_token(const apitoken_config *cfg, const auth_request *req,
-		      auth_result *res)
+void auth_check_token(const apitoken_config *cfg, const record_source *src,
+		      const auth_request *req, auth_result *res)
 {
 	token_parts parts;
 	token_record rec;
-	site_key *key = NULL;
+	record_source own;
 	uint8_t digest[MAC_LEN];
 
 	memset(res, 0, sizeof(*res));
+	memset(&rec, 0, sizeof(rec));
+	memset(&own, 0, sizeof(own));
 	if (!token_parse(cfg->prefix, req->password, req->pwlen, &parts)) {
 		set(res, AUTH_NOT_TOKEN, "not a token");
 		return;
 	}
 	memcpy(res->token_id, parts.id, sizeof(res->token_id));
+	if (!src) {
+		if (record_source_open(cfg, &own, res) != 0)
+			goto out;
+		src = &own;
+	}
 
-	int found = load_record(cfg, parts.id, &key, &rec, res);
+	int found = load_record(src, parts.id, &rec, res);
 	if (found < 0)
 		goto out;
-	if (record_token_digest(key, &parts, digest) != 0) {
+	if (record_token_digest(src->key, &parts, digest) != 0) {
 		set(res, AUTH_NOMEM, "HMAC failed");
 		goto out;
 	}
@@ -243,26 +278,35 @@ out:
 	secure_wipe(&parts, sizeof(parts));
 	secure_wipe(digest, sizeof(digest));
 	secure_wipe(&rec, sizeof(rec));
-	site_key_free(key);
+	if (src == &own)
+		record_source_close(&own);
 }
 
-void auth_recheck_id(const apitoken_config *cfg, const char *id,
-		     const auth_request *req, auth_result *res)
+void auth_recheck_id(const apitoken_config *cfg, const record_source *src,
+		     const char *id, const auth_request *req,
+		     auth_result *res)
 {
 	token_record rec;
-	site_key *key = NULL;
+	record_source own;
 
 	memset(res, 0, sizeof(*res));
+	memset(&own, 0, sizeof(own));
 	if (!token_id_valid(id)) {
 		set(res, AUTH_REFUSED, "bad token id");
 		return;
 	}
 	memcpy(res->token_id, id, TOKEN_ID_LEN + 1);
-	int found = load_record(cfg, id, &key, &rec, res);
+	if (!src) {
+		if (record_source_open(cfg, &own, res) != 0)
+			return;
+		src = &own;
+	}
+	int found = load_record(src, id, &rec, res);
 	if (found == 0)
 		set(res, AUTH_REFUSED, "token no longer exists");
 	else if (found > 0)
 		check_record(cfg, &rec, req, res);
 	secure_wipe(&rec, sizeof(rec));
-	site_key_free(key);
+	if (src == &own)
+		record_source_close(&own);
 }

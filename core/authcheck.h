@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "record.h"
+#include "store.h"
 
 typedef enum {
 	AUTH_ACCEPT,       /* PAM_SUCCESS */
@@ -41,14 +42,33 @@ typedef struct auth_result {
 	int64_t expires; /* the token's expiry (0: never), once it is known */
 } auth_result;
 
-/* Check a presented password. */
-void auth_check_token(const apitoken_config *cfg, const auth_request *req,
-		      auth_result *res);
+/* Where records come from: the site key and a lookup by id. tokenadm opens
+ * the store per call; the module's cache keeps a handle open. */
+typedef struct record_source {
+	const site_key *key;
+	store_status (*fetch)(void *ctx, const char *id, uint8_t *buf,
+			      size_t bufsz, size_t *len, char *err,
+			      size_t errlen);
+	void *ctx;
+} record_source;
+
+/* A source that loads cfg's key and opens cfg's store for every lookup.
+ * Returns 0, or -1 with res set to AUTH_UNAVAILABLE and the reason. */
+int record_source_open(const apitoken_config *cfg, record_source *src,
+		       auth_result *res);
+void record_source_close(record_source *src);
+
+/* Check a presented password. src may be NULL when the password has not
+ * yet been parsed (then a non-token costs no I/O at all): the engine calls
+ * record_source_open itself. */
+void auth_check_token(const apitoken_config *cfg, const record_source *src,
+		      const auth_request *req, auth_result *res);
 
 /* Re-check the token a session was authenticated with (pam_sm_acct_mgmt):
  * the same rules without the secret. req->password is ignored. */
-void auth_recheck_id(const apitoken_config *cfg, const char *id,
-		     const auth_request *req, auth_result *res);
+void auth_recheck_id(const apitoken_config *cfg, const record_source *src,
+		     const char *id, const auth_request *req,
+		     auth_result *res);
 
 /* A token's lifecycle state, as list/show print it. */
 typedef enum {

@@ -103,6 +103,55 @@ store_status store_fetch(const char *path, const char *id, size_t idlen,
 	return st;
 }
 
+struct store_reader {
+	GDBM_FILE db;
+	struct stat st;
+};
+
+store_reader *store_reader_open(const char *path, char *err, size_t errlen)
+{
+	store_reader *r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->db = open_reader(path, err, errlen);
+	if (!r->db || fstat(gdbm_fdesc(r->db), &r->st) != 0) {
+		if (r->db)
+			gdbm_close(r->db);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+store_status store_reader_fetch(store_reader *r, const char *id, size_t idlen,
+				uint8_t *buf, size_t bufsz, size_t *len,
+				char *err, size_t errlen)
+{
+	return fetch(r->db, id, idlen, buf, bufsz, len, err, errlen);
+}
+
+bool store_reader_current(const store_reader *r, const char *path)
+{
+	struct stat now;
+
+	/* A writer's rename gives the path a new inode; a chmod or chown
+	 * changes ctime. Either way, reopen and check trust again. */
+	return lstat(path, &now) == 0 && now.st_dev == r->st.st_dev &&
+	       now.st_ino == r->st.st_ino &&
+	       now.st_ctim.tv_sec == r->st.st_ctim.tv_sec &&
+	       now.st_ctim.tv_nsec == r->st.st_ctim.tv_nsec;
+}
+
+void store_reader_close(store_reader *r)
+{
+	if (!r)
+		return;
+	gdbm_close(r->db);
+	free(r);
+}
+
 static int walk(GDBM_FILE db, store_visit_fn visit, void *ctx, char *err,
 		size_t errlen)
 {

@@ -10,6 +10,7 @@
 #ifndef APITOKEN_STORE_H
 #define APITOKEN_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -24,6 +25,19 @@ typedef enum {
 store_status store_fetch(const char *path, const char *id, size_t idlen,
 			 uint8_t *buf, size_t bufsz, size_t *len, char *err,
 			 size_t errlen);
+
+/* A read handle kept open across lookups (the module's cache). Not
+ * thread-safe: the owner serialises use. */
+typedef struct store_reader store_reader;
+
+store_reader *store_reader_open(const char *path, char *err, size_t errlen);
+store_status store_reader_fetch(store_reader *r, const char *id, size_t idlen,
+				uint8_t *buf, size_t bufsz, size_t *len,
+				char *err, size_t errlen);
+/* Is path still the file this reader has open (not replaced by a writer's
+ * rename, not chmod'ed or chown'ed since)? */
+bool store_reader_current(const store_reader *r, const char *path);
+void store_reader_close(store_reader *r);
 
 /* Called for each entry; returning non-zero stops the walk (and
  * store_foreach returns that value). */

@@ -19,6 +19,7 @@
 #include <security/pam_modutil.h>
 
 #include "authcheck.h"
+#include "cache.h"
 #include "build_config.h"
 #include "config.h"
 #include "duration.h"
@@ -82,29 +83,25 @@ static void log_to_pam(void *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Returns PAM_SUCCESS with *cfg loaded, or PAM_SERVICE_ERR/PAM_BUF_ERR. */
-static int load_config(pam_handle_t *pamh, const module_args *args,
-		       apitoken_config *cfg)
+/* Lease the config, key and store from the process-wide cache. Returns
+ * PAM_SUCCESS, PAM_SERVICE_ERR (bad options or config, logged),
+ * PAM_AUTHINFO_UNAVAIL (key unusable: res says why) or PAM_BUF_ERR. */
+static int lease_config(pam_handle_t *pamh, const module_args *args,
+			cache_lease *lease, auth_result *res)
 {
 	if (args->bad)
 		return PAM_SERVICE_ERR;
-	if (config_defaults(cfg) != 0)
-		return PAM_BUF_ERR;
 	/* The built-in path may be absent (defaults apply); a path the
 	 * administrator named must exist. */
 	const char *path = args->conf ? args->conf : APITOKEN_DEFAULT_CONF;
-	if (config_load(path, args->conf == NULL, cfg, log_to_pam, pamh) != 0)
-		return PAM_SERVICE_ERR;
-	if (args->db) {
-		char *db = strdup(args->db);
-		if (!db) {
-			config_free(cfg);
-			return PAM_BUF_ERR;
-		}
-		free(cfg->db_path);
-		cfg->db_path = db;
+	switch (cache_acquire(path, args->conf == NULL, args->db, lease,
+			      log_to_pam, pamh, res)) {
+	case CACHE_OK: return PAM_SUCCESS;
+	case CACHE_CONFIG_ERROR: return PAM_SERVICE_ERR;
+	case CACHE_UNAVAILABLE: return PAM_AUTHINFO_UNAVAIL;
+	case CACHE_NOMEM: return PAM_BUF_ERR;
 	}
-	return PAM_SUCCESS;
+	return PAM_SERVICE_ERR;
 }
 
 static int map_outcome(auth_outcome o)
@@ -183,7 +180,7 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 			       const char **argv)
 {
 	module_args args;
-	apitoken_config cfg;
+	cache_lease lease;
 	pam_inputs in;
 	auth_result res;
 	const char *pw = NULL;
@@ -201,7 +198,12 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	if (!pw)
 		return PAM_AUTH_ERR;
 
-	rc = load_config(pamh, &args, &cfg);
+	memset(&res, 0, sizeof(res));
+	rc = lease_config(pamh, &args, &lease, &res);
+	if (rc == PAM_AUTHINFO_UNAVAIL) {
+		log_result(pamh, &in, &res, "authentication");
+		return rc;
+	}
 	if (rc != PAM_SUCCESS)
 		return rc;
 
@@ -215,10 +217,10 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		.pwlen = strnlen(pw, TOKEN_TEXT_MAX + 1),
 		.now = (int64_t)time(NULL),
 	};
-	auth_check_token(&cfg, &req, &res);
+	auth_check_token(lease.cfg, &lease.src, &req, &res);
 	if (res.outcome == AUTH_ACCEPT)
-		lastused_record(&cfg, res.token_id, in.rhost, req.now);
-	config_free(&cfg);
+		lastused_record(lease.cfg, res.token_id, in.rhost, req.now);
+	cache_release(&lease);
 
 	if (res.outcome == AUTH_NOT_TOKEN) {
 		if (args.debug)
@@ -249,7 +251,7 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 			    const char **argv)
 {
 	module_args args;
-	apitoken_config cfg;
+	cache_lease lease;
 	pam_inputs in;
 	auth_result res;
 	const void *data = NULL;
@@ -261,7 +263,10 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 	rc = get_inputs(pamh, &in);
 	if (rc != PAM_SUCCESS)
 		return rc;
-	rc = load_config(pamh, &args, &cfg);
+	memset(&res, 0, sizeof(res));
+	rc = lease_config(pamh, &args, &lease, &res);
+	if (rc == PAM_AUTHINFO_UNAVAIL)
+		log_result(pamh, &in, &res, "account check");
 	if (rc != PAM_SUCCESS)
 		return rc;
 	auth_request req = {
@@ -270,8 +275,8 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 		.service = in.service,
 		.now = (int64_t)time(NULL),
 	};
-	auth_recheck_id(&cfg, data, &req, &res);
-	config_free(&cfg);
+	auth_recheck_id(lease.cfg, &lease.src, data, &req, &res);
+	cache_release(&lease);
 	if (res.outcome != AUTH_ACCEPT) {
 		log_result(pamh, &in, &res, "account check");
 		/* A token that stopped being valid is an expired account in
@@ -282,9 +287,13 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 	}
 	if (args.warn > 0 && res.expires != 0 && !(flags & PAM_SILENT) &&
 	    res.expires - req.now <= args.warn) {
-		int64_t left = res.expires - req.now;
-		pam_info(pamh, "Token %s expires in %lld day(s).", res.token_id,
-			 (long long)(left / 86400));
+		long long left = (long long)(res.expires - req.now);
+		if (left >= 86400)
+			pam_info(pamh, "Token %s expires in %lld day(s).",
+				 res.token_id, left / 86400);
+		else
+			pam_info(pamh, "Token %s expires in %lld hour(s).",
+				 res.token_id, left / 3600);
 	}
 	if (args.debug)
 		pam_syslog(pamh, LOG_DEBUG, "account check passed for token %s",

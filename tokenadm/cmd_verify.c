@@ -79,7 +79,7 @@ int cmd_verify(tool *t, int argc, char **argv)
 	req.pwlen = (size_t)n;
 	req.now = t->now;
 	req.skip_service_rules = req.service == NULL;
-	auth_check_token(&t->cfg, &req, &res);
+	auth_check_token(&t->cfg, NULL, &req, &res);
 	secure_wipe(buf, sizeof(buf));
 	tool_drop(t);
 

@@ -1,0 +1,272 @@
+#include "cache.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sitekey.h"
+#include "store.h"
+
+/* Different PAM services may name different configs; a handful is plenty.
+ * Past that, lookups still work, only uncached. */
+#define MAX_ENTRIES 8
+
+typedef struct file_id {
+	bool present;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim, ctim;
+} file_id;
+
+/* One config (and its key and store) as loaded at one moment. Immutable
+ * once built; freed when no lease holds it and it is no longer current. */
+struct cache_entry {
+	int refs;
+	bool current;
+	char *conf_path;
+	char *db_override;
+	bool missing_ok;
+	file_id conf_id, key_id;
+	apitoken_config cfg;
+	site_key *key;
+	/* The open store; guarded by the cache mutex, replaced when stale. */
+	store_reader *reader;
+	pid_t reader_pid;
+};
+
+/* The one piece of process-wide mutable state in the module, guarded by
+ * lock, made fork-safe by the atfork handlers below. */
+static struct {
+	pthread_mutex_t lock;
+	cache_entry *entries[MAX_ENTRIES];
+} cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void before_fork(void)
+{
+	pthread_mutex_lock(&cache.lock);
+}
+
+static void after_fork_parent(void)
+{
+	pthread_mutex_unlock(&cache.lock);
+}
+
+static void after_fork_child(void)
+{
+	/* The handles stay (each notices the new pid and is reopened); the
+	 * lock we took before the fork is released in the child too. */
+	pthread_mutex_unlock(&cache.lock);
+}
+
+static void register_atfork(void)
+{
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
+static void identify(const char *path, file_id *id)
+{
+	struct stat st;
+
+	memset(id, 0, sizeof(*id));
+	if (lstat(path, &st) != 0)
+		return;
+	id->present = true;
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	id->size = st.st_size;
+	id->mtim = st.st_mtim;
+	id->ctim = st.st_ctim;
+}
+
+static bool same_id(const file_id *a, const file_id *b)
+{
+	return a->present == b->present && a->dev == b->dev &&
+	       a->ino == b->ino && a->size == b->size &&
+	       a->mtim.tv_sec == b->mtim.tv_sec &&
+	       a->mtim.tv_nsec == b->mtim.tv_nsec &&
+	       a->ctim.tv_sec == b->ctim.tv_sec &&
+	       a->ctim.tv_nsec == b->ctim.tv_nsec;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static void entry_free(cache_entry *e)
+{
+	if (!e)
+		return;
+	store_reader_close(e->reader);
+	site_key_free(e->key);
+	config_free(&e->cfg);
+	free(e->conf_path);
+	free(e->db_override);
+	free(e);
+}
+
+static void entry_unref(cache_entry *e)
+{
+	if (--e->refs == 0 && !e->current)
+		entry_free(e);
+}
+
+/* Build a fresh entry. Config errors are logged by config_load. */
+static cache_status entry_build(const char *conf_path, bool missing_ok,
+				const char *db_override, config_log_fn log,
+				void *logctx, auth_result *res,
+				cache_entry **out)
+{
+	char err[256];
+	cache_entry *e = calloc(1, sizeof(*e));
+
+	*out = NULL;
+	if (!e)
+		return CACHE_NOMEM;
+	e->conf_path = strdup(conf_path);
+	e->db_override = db_override ? strdup(db_override) : NULL;
+	e->missing_ok = missing_ok;
+	if (!e->conf_path || (db_override && !e->db_override) ||
+	    config_defaults(&e->cfg) != 0) {
+		entry_free(e);
+		return CACHE_NOMEM;
+	}
+	/* Identify before reading: if the file changes in between, the next
+	 * use sees a different id and loads it again. */
+	identify(conf_path, &e->conf_id);
+	if (config_load(conf_path, missing_ok, &e->cfg, log, logctx) != 0) {
+		entry_free(e);
+		return CACHE_CONFIG_ERROR;
+	}
+	if (db_override) {
+		free(e->cfg.db_path);
+		e->cfg.db_path = strdup(db_override);
+		if (!e->cfg.db_path) {
+			entry_free(e);
+			return CACHE_NOMEM;
+		}
+	}
+	identify(e->cfg.key_path, &e->key_id);
+	if (site_key_load(e->cfg.key_path, &e->key, err, sizeof(err)) != 0) {
+		res->outcome = AUTH_UNAVAILABLE;
+		snprintf(res->reason, sizeof(res->reason), "%s", err);
+		entry_free(e);
+		return CACHE_UNAVAILABLE;
+	}
+	*out = e;
+	return CACHE_OK;
+}
+
+static bool entry_fresh(const cache_entry *e)
+{
+	file_id conf, key;
+
+	identify(e->conf_path, &conf);
+	identify(e->cfg.key_path, &key);
+	return same_id(&conf, &e->conf_id) && same_id(&key, &e->key_id);
+}
+
+static store_status cached_fetch(void *ctx, const char *id, uint8_t *buf,
+				 size_t bufsz, size_t *len, char *err,
+				 size_t errlen)
+{
+	cache_entry *e = ctx;
+	store_status st;
+
+	pthread_mutex_lock(&cache.lock);
+	if (e->reader && (e->reader_pid != getpid() ||
+			  !store_reader_current(e->reader, e->cfg.db_path))) {
+		store_reader_close(e->reader);
+		e->reader = NULL;
+	}
+	if (!e->reader) {
+		e->reader = store_reader_open(e->cfg.db_path, err, errlen);
+		e->reader_pid = getpid();
+	}
+	st = e->reader ? store_reader_fetch(e->reader, id, TOKEN_ID_LEN, buf,
+					    bufsz, len, err, errlen) :
+			 STORE_ERROR;
+	if (st == STORE_ERROR && e->reader) {
+		/* Do not keep a handle that just failed. */
+		store_reader_close(e->reader);
+		e->reader = NULL;
+	}
+	pthread_mutex_unlock(&cache.lock);
+	return st;
+}
+
+static void lease_from(cache_entry *e, cache_lease *lease)
+{
+	e->refs++;
+	lease->entry = e;
+	lease->cfg = &e->cfg;
+	lease->src.key = e->key;
+	lease->src.fetch = cached_fetch;
+	lease->src.ctx = e;
+}
+
+cache_status cache_acquire(const char *conf_path, bool missing_ok,
+			   const char *db_override, cache_lease *lease,
+			   config_log_fn log, void *logctx, auth_result *res)
+{
+	cache_entry *fresh = NULL;
+	cache_status st;
+	int slot = -1;
+
+	memset(lease, 0, sizeof(*lease));
+	pthread_once(&atfork_once, register_atfork);
+
+	pthread_mutex_lock(&cache.lock);
+	for (int i = 0; i < MAX_ENTRIES; i++) {
+		cache_entry *e = cache.entries[i];
+		if (!e) {
+			if (slot < 0)
+				slot = i;
+			continue;
+		}
+		if (strcmp(e->conf_path, conf_path) != 0 ||
+		    !same_str(e->db_override, db_override) ||
+		    e->missing_ok != missing_ok)
+			continue;
+		if (entry_fresh(e)) {
+			lease_from(e, lease);
+			pthread_mutex_unlock(&cache.lock);
+			return CACHE_OK;
+		}
+		/* Stale: retire it (leases keep it alive) and rebuild. */
+		e->current = false;
+		cache.entries[i] = NULL;
+		if (e->refs == 0)
+			entry_free(e);
+		slot = i;
+		break;
+	}
+	/* Building reads files; done under the lock so that a burst of
+	 * logins after a config change loads it once, not once per thread. */
+	st = entry_build(conf_path, missing_ok, db_override, log, logctx, res,
+			 &fresh);
+	if (st == CACHE_OK) {
+		fresh->current = slot >= 0;
+		if (slot >= 0)
+			cache.entries[slot] = fresh;
+		lease_from(fresh, lease);
+	}
+	pthread_mutex_unlock(&cache.lock);
+	return st;
+}
+
+void cache_release(cache_lease *lease)
+{
+	if (!lease->entry)
+		return;
+	pthread_mutex_lock(&cache.lock);
+	entry_unref(lease->entry);
+	pthread_mutex_unlock(&cache.lock);
+	memset(lease, 0, sizeof(*lease));
+}

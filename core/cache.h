@@ -1,0 +1,43 @@
+/* The module's process-wide cache: parsed config, loaded site key and an
+ * open store handle, reused across logins.
+ *
+ * Every pam_start/pam_end pair would otherwise parse the config, read the
+ * key, fetch the HMAC algorithm and open the store again (NOTES.md: that is
+ * most of a login's cost). The module is linked -z nodelete so this outlives
+ * pam_end. Freshness is checked on every use: a config or key whose inode,
+ * size, mtime or ctime changed is reloaded (and its ownership and mode
+ * checked again), a store replaced by tokenadm's rename is reopened, and a
+ * forked child never uses its parent's handles. One mutex guards it all;
+ * what a caller holds (a lease) is immutable and reference-counted. */
+#ifndef APITOKEN_CACHE_H
+#define APITOKEN_CACHE_H
+
+#include <stdbool.h>
+
+#include "authcheck.h"
+#include "config.h"
+
+typedef struct cache_entry cache_entry;
+
+typedef struct cache_lease {
+	const apitoken_config *cfg; /* valid until cache_release */
+	record_source src;          /* its key and a cached store lookup */
+	cache_entry *entry;
+} cache_lease;
+
+typedef enum {
+	CACHE_OK = 0,
+	CACHE_CONFIG_ERROR, /* logged through log(); PAM_SERVICE_ERR */
+	CACHE_UNAVAILABLE,  /* key unusable: res holds the reason */
+	CACHE_NOMEM,
+} cache_status;
+
+/* Lease the config at conf_path (missing_ok as for config_load), with
+ * db_override (NULL: the config's db), and its key. */
+cache_status cache_acquire(const char *conf_path, bool missing_ok,
+			   const char *db_override, cache_lease *lease,
+			   config_log_fn log, void *logctx, auth_result *res);
+
+void cache_release(cache_lease *lease);
+
+#endif

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Install (idempotently) every Debian 12 package that building, testing and
+# the demo need. Quiet; runs `apt-get update` only when an install would
+# otherwise fail (a fresh machine has no package lists).
+#
+#   scripts/deps.sh            # as root (or through sudo)
+set -euo pipefail
+
+# Build
+PKGS=(meson ninja-build pkg-config gcc clang libc6-dev
+      libpam0g-dev libssl-dev libgdbm-dev zlib1g-dev)
+# Tests
+PKGS+=(libpam-wrapper libpamtest0-dev pamtester faketime python3 valgrind
+       mandoc)
+# Demo (Apache with mod_authnz_pam, curl; useradd/chpasswd are in passwd)
+PKGS+=(apache2 libapache2-mod-authnz-pam curl passwd)
+# Wanted but not essential: installed when the archive has them.
+OPTIONAL=(gdbmtool python3-pypamtest)
+
+log() { printf 'deps: %s\n' "$*" >&2; }
+
+# (No `cmd | grep -q` here: with pipefail, grep quitting early can make
+# the writer die of SIGPIPE and the test fail.)
+is_installed() {
+	local s
+	s=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) || return 1
+	[ "$s" = "install ok installed" ]
+}
+
+missing=()
+for p in "${PKGS[@]}" "${OPTIONAL[@]}"; do
+	is_installed "$p" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+	log "all packages present"
+	exit 0
+fi
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		SUDO=(sudo)
+	else
+		log "missing: ${missing[*]}; run me as root to install them"
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+APT=("${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -y
+     -o Dpkg::Use-Pty=0 -o Dpkg::Options::=--force-confdef
+     -o Dpkg::Options::=--force-confold)
+
+has_candidate() {
+	local s
+	s=$(apt-cache policy "$1" 2>/dev/null) || return 1
+	[[ "$s" =~ Candidate:\ [0-9] ]]
+}
+
+is_optional() {
+	local o
+	for o in "${OPTIONAL[@]}"; do
+		[ "$o" = "$1" ] && return 0
+	done
+	return 1
+}
+
+# Update the lists only if some missing package has no install candidate
+# (fresh image) -- an ordinary re-run never touches the network.
+need_update=0
+for p in "${missing[@]}"; do
+	has_candidate "$p" || { need_update=1; break; }
+done
+if [ "$need_update" -eq 1 ]; then
+	log "apt-get update"
+	"${SUDO[@]}" apt-get -qq update >/dev/null
+fi
+
+want=()
+for p in "${missing[@]}"; do
+	if has_candidate "$p"; then
+		want+=("$p")
+	elif is_optional "$p"; then
+		log "optional package $p not available; skipped"
+	else
+		log "package $p is not available from the configured archives"
+		exit 1
+	fi
+done
+[ "${#want[@]}" -gt 0 ] || exit 0
+
+# Installing apache2 would start the system's Apache on *:80 where init
+# scripts run. The demo runs its own private instance, so keep services
+# stopped during the install (the Debian policy-rc.d mechanism), unless the
+# machine already has a policy of its own.
+policy=/usr/sbin/policy-rc.d
+added_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# added by pam_apitoken scripts/deps.sh during an install\nexit 101\n' |
+		"${SUDO[@]}" tee "$policy" >/dev/null
+	"${SUDO[@]}" chmod 0755 "$policy"
+	added_policy=1
+fi
+cleanup() {
+	if [ "$added_policy" -eq 1 ]; then
+		"${SUDO[@]}" rm -f "$policy"
+	fi
+}
+trap cleanup EXIT
+
+log "installing: ${want[*]}"
+out=$(mktemp)
+if ! "${APT[@]}" install --no-install-recommends "${want[@]}" >"$out" 2>&1; then
+	tail -n 30 "$out" >&2
+	rm -f "$out"
+	log "apt-get install failed"
+	exit 1
+fi
+rm -f "$out"
+log "done"
