@@ -216,7 +216,7 @@ int cmd_create(tool *t, int argc, char **argv)
 	rec.creator_uid = (uint32_t)t->uid;
 	rec.flags = bound ? RECORD_GROUP_BOUND : 0;
 
-	if (tool_begin(t, &txn) != 0)
+	if (require_writable_stdout() != 0 || tool_begin(t, &txn) != 0)
 		goto out;
 	if (t->cfg.max_tokens_per_user) {
 		count_ctx c = { owner, 0 };

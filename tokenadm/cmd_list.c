@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "authcheck.h"
+#include "duration.h"
 #include "lastused.h"
 #include "tokenadm.h"
 
@@ -19,6 +20,9 @@ typedef struct row {
 
 typedef struct list_ctx {
 	const char *only_user; /* NULL: every user */
+	int64_t expiring;      /* >0: only active tokens expiring within */
+	int64_t unused_for;    /* >0: only tokens not used for this long */
+	int state;             /* -1: any, else a token_state */
 	bool json;
 	size_t n, cap;
 	row *rows;
@@ -63,11 +67,37 @@ static void json_record(tool *t, const token_record *rec)
 	putchar('}');
 }
 
+/* The filters administrators ask for most: expiry warnings for a mail or
+ * timer job, stale tokens to clean up, tokens in one state. */
+static bool wanted(tool *t, const list_ctx *l, const token_record *rec)
+{
+	const char *why;
+
+	if (l->only_user && strcmp(rec->user, l->only_user) != 0)
+		return false;
+	token_state st = record_state(&t->cfg, rec, t->now, &why);
+	if (l->state >= 0 && (int)st != l->state)
+		return false;
+	if (l->expiring > 0 &&
+	    (st != TOKEN_ACTIVE || rec->expires == 0 ||
+	     rec->expires - t->now > l->expiring))
+		return false;
+	if (l->unused_for > 0) {
+		lastused lu;
+		lastused_get(&t->cfg, rec->id, &lu);
+		/* Never used counts from creation. */
+		int64_t since = lu.when ? lu.when : rec->created;
+		if (t->now - since < l->unused_for)
+			return false;
+	}
+	return true;
+}
+
 static int collect(tool *t, void *ctx, const token_record *rec)
 {
 	list_ctx *l = ctx;
 
-	if (l->only_user && strcmp(rec->user, l->only_user) != 0)
+	if (!wanted(t, l, rec))
 		return 0;
 	if (l->json) {
 		if (l->n++)
@@ -155,9 +185,15 @@ int cmd_list(tool *t, int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "expiring", required_argument, NULL, 'e' },
+		{ "unused-for", required_argument, NULL, 'n' },
+		{ "state", required_argument, NULL, 's' },
 		{ 0 },
 	};
-	list_ctx l = { 0 };
+	static const char usage_text[] =
+		"usage: list [--user USER | --all] [--expiring DURATION] "
+		"[--unused-for DURATION] [--state STATE] [--json]";
+	list_ctx l = { .state = -1 };
 	bool all = false;
 	int c, rc = EXIT_OK;
 
@@ -166,11 +202,32 @@ int cmd_list(tool *t, int argc, char **argv)
 		case 'u': l.only_user = optarg; break;
 		case 'a': all = true; break;
 		case 'j': l.json = true; break;
-		default: return EXIT_USAGE;
+		case 'e':
+		case 'n':
+			if (duration_parse(optarg, c == 'e' ? &l.expiring :
+							      &l.unused_for)) {
+				warnx_("bad duration '%.64s' (30m, 12h, 90d, 4w)",
+				       optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 's':
+			for (int st = TOKEN_ACTIVE; st <= TOKEN_INACTIVE; st++)
+				if (strcmp(optarg, token_state_name(st)) == 0)
+					l.state = st;
+			if (l.state < 0) {
+				warnx_("--state is one of active, expired, "
+				       "revoked, disabled, inactive");
+				return EXIT_USAGE;
+			}
+			break;
+		default:
+			warnx_("%s", usage_text);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc || (all && l.only_user)) {
-		warnx_("usage: list [--user USER | --all] [--json]");
+		warnx_("%s", usage_text);
 		return EXIT_USAGE;
 	}
 	/* Administrators see everyone's tokens by default, others their own;

@@ -138,7 +138,7 @@ int cmd_rotate(tool *t, int argc, char **argv)
 	}
 	memset(&parts, 0, sizeof(parts));
 	memset(token, 0, sizeof(token));
-	if (tool_begin(t, &txn) != 0)
+	if (require_writable_stdout() != 0 || tool_begin(t, &txn) != 0)
 		return EXIT_REFUSED;
 	rc = tool_get_record(t, txn, argv[optind], &rec);
 	if (rc == EXIT_OK)

@@ -16,6 +16,15 @@
 #include "privilege.h"
 #include "tokenadm.h"
 
+/* The config a setuid tokenadm reads. Test builds compile in a private one
+ * (tests/test_privilege.sh), since a privileged run refuses --config from
+ * anyone but root. */
+#ifdef TOKENADM_TEST_CONF
+#define TOKENADM_CONF TOKENADM_TEST_CONF
+#else
+#define TOKENADM_CONF APITOKEN_DEFAULT_CONF
+#endif
+
 static const struct {
 	const char *name;
 	command_fn fn;
@@ -188,7 +197,7 @@ int main(int argc, char **argv)
 	}
 
 	if (config_defaults(&t.cfg) != 0 ||
-	    config_load(config ? config : APITOKEN_DEFAULT_CONF, config == NULL,
+	    config_load(config ? config : TOKENADM_CONF, config == NULL,
 			&t.cfg, log_to_stderr, NULL) != 0)
 		return EXIT_USAGE;
 	if (db) {

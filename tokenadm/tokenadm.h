@@ -94,6 +94,9 @@ const char *fmt_time(int64_t t, const char *zero, char buf[32]);
  * left in memory that libc owns and never wipes. */
 int print_secret(const char *secret);
 
+/* Before minting: can a token be printed at all? Reports; 0 or -1. */
+int require_writable_stdout(void);
+
 /* The new token alone on a stdout line (or one JSON object), the rest on
  * stderr. verb: "created" or "rotated". Returns 0 or -1 (reported). */
 int print_new_token(const token_record *rec, const char *token, bool json,

@@ -1,6 +1,7 @@
 /* Helpers every command shares: messages, audit, the key, records. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -274,6 +275,21 @@ void json_string(const char *s)
 		}
 	}
 	putchar('"');
+}
+
+int require_writable_stdout(void)
+{
+	int fl = fcntl(STDOUT_FILENO, F_GETFL);
+
+	/* A setuid program started with fd 1 closed gets a read-only
+	 * /dev/null there from glibc: a new token would be committed and
+	 * then lost. Refuse before changing anything. */
+	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY) {
+		warnx_("standard output is not writable; the new token could "
+		       "not be shown, so nothing was created");
+		return -1;
+	}
+	return 0;
 }
 
 int print_secret(const char *secret)

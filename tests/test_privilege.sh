@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# tokenadm as ordinary users would run it: installed setuid root, under a
+# [group] policy, with a hostile environment. Needs root (to create users,
+# groups and a setuid copy); skipped otherwise.
+#
+# env: PRIVTEST (tokenadm-privtest: its default config is $PRIVTEST_CONF),
+#      PRIVTEST_CONF, PAM_APITOKEN_SO
+set -u
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+command -v runuser >/dev/null || { echo "SKIP: no runuser"; exit 77; }
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+bad() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+check() { # check DESCRIPTION EXPECTED-EXIT ACTUAL-EXIT
+	if [ "$2" = "$3" ]; then ok "$1"; else bad "$1 (exit $3, want $2)"; fi
+}
+
+# Unique per run: concurrent runs (several build dirs) must not share users.
+U_ALICE=ptka$$ U_BOB=ptkb$$ U_ADMIN=ptkadm$$
+G_USERS=ptkusers$$ G_ADMINS=ptkadmins$$
+confdir=$(dirname "$PRIVTEST_CONF")
+work=$(mktemp -d /tmp/ptk-priv.XXXXXX)
+cleanup() {
+	for u in $U_ALICE $U_BOB $U_ADMIN; do userdel "$u" 2>/dev/null; done
+	for g in $G_USERS $G_ADMINS; do groupdel "$g" 2>/dev/null; done
+	rm -rf "$work" "$confdir"
+}
+trap cleanup EXIT
+cleanup 2>/dev/null
+work=$(mktemp -d /tmp/ptk-priv.XXXXXX)
+chmod 755 "$work"
+
+groupadd "$G_USERS" && groupadd "$G_ADMINS" || exit 1
+useradd -M -N -g nogroup -G "$G_USERS" -s /bin/sh "$U_ALICE" || exit 1
+useradd -M -N -g nogroup -s /bin/sh "$U_BOB" || exit 1
+useradd -M -N -g nogroup -G "$G_ADMINS" -s /bin/sh "$U_ADMIN" || exit 1
+
+mkdir -p "$confdir" && chmod 755 "$confdir"
+store="$work/store"
+cat > "$PRIVTEST_CONF" <<CONF
+db = $store/tokens.db
+key = $store/site.key
+admin_group = $G_ADMINS
+max_tokens_per_user = 3
+
+[group $G_USERS]
+max_lifetime = 30d
+CONF
+chmod 644 "$PRIVTEST_CONF"
+
+# The setuid copy lives in a root-owned directory, as an installed one would.
+suid="$work/bin/tokenadm"
+mkdir "$work/bin" && cp "$PRIVTEST" "$suid" && chown root:root "$suid" &&
+	chmod 4755 "$suid" || exit 1
+"$suid" init >/dev/null 2>&1
+check "root initialises the store" 0 $?
+
+as() { local u=$1; shift; runuser -u "$u" -- "$@"; }
+id_of() { sed -n 's/^ptk_\([0-9A-Za-z]\{12\}\)_.*/\1/p'; }
+
+# --- self-service within policy
+tok_a=$(as $U_ALICE "$suid" create --name laptop --expires 7d 2>/dev/null)
+check "a member of an allowed group creates a token" 0 $?
+id_a=$(id_of <<<"$tok_a")
+[ -n "$id_a" ] && ok "the token is printed on stdout" || bad "no token printed"
+
+out=$(as $U_ALICE "$suid" list --json 2>/dev/null)
+check "the member lists their own tokens" 0 $?
+python3 -c 'import json,sys; a=json.load(sys.stdin); assert [t["id"] for t in a]==[sys.argv[1]], a' "$id_a" <<<"$out" &&
+	ok "list shows exactly their token" || bad "list content: $out"
+
+as $U_ALICE "$suid" create --name long --expires 60d >/dev/null 2>&1
+check "a lifetime beyond the group's maximum is refused" 3 $?
+as $U_ALICE "$suid" create --name forever --expires never >/dev/null 2>&1
+check "'never' is refused when the group has a maximum" 3 $?
+as $U_ALICE "$suid" create --name other --user $U_BOB >/dev/null 2>&1
+check "a member cannot create tokens for someone else" 3 $?
+as $U_ALICE "$suid" list --all >/dev/null 2>&1
+check "a member cannot list everyone's tokens" 3 $?
+
+as $U_BOB "$suid" create --name nope >/dev/null 2>&1
+check "a user in no allowed group cannot create tokens" 3 $?
+
+as $U_ALICE "$suid" create --name t2 --expires 1d >/dev/null 2>&1 &&
+	as $U_ALICE "$suid" create --name t3 --expires 1d >/dev/null 2>&1
+check "two more tokens fit the per-user limit of 3" 0 $?
+as $U_ALICE "$suid" create --name t4 --expires 1d >/dev/null 2>&1
+check "a fourth token exceeds max_tokens_per_user" 3 $?
+
+# --- other people's tokens
+tok_b=$("$suid" create --name svc --user $U_BOB 2>/dev/null)
+id_b=$(id_of <<<"$tok_b")
+as $U_ALICE "$suid" show "$id_b" >/dev/null 2>&1
+check "a member cannot see another person's token" 3 $?
+as $U_ALICE "$suid" revoke "$id_b" >/dev/null 2>&1
+check "a member cannot revoke another person's token" 3 $?
+as $U_ALICE "$suid" verify --user $U_BOB <<<"$tok_b" >/dev/null 2>&1
+check "a member cannot verify another person's token" 3 $?
+as $U_ALICE "$suid" rotate "$id_b" >/dev/null 2>&1
+check "a member cannot rotate another person's token" 3 $?
+
+# --- own tokens: verify, rotate, revoke
+as $U_ALICE "$suid" verify --user $U_ALICE <<<"$tok_a" >/dev/null 2>&1
+check "a member verifies their own token" 0 $?
+tok_a2=$(as $U_ALICE "$suid" rotate "$id_a" --grace 1h 2>/dev/null)
+check "a member rotates their own token" 0 $?
+as $U_ALICE "$suid" verify --user $U_ALICE <<<"$tok_a2" >/dev/null 2>&1
+check "the rotated token works" 0 $?
+as $U_ALICE "$suid" verify --user $U_ALICE <<<"$tok_a" >/dev/null 2>&1
+check "the old secret works during the grace period" 0 $?
+
+# --- hostile environment and options
+as $U_ALICE "$suid" --db "$work/evil.db" list >/dev/null 2>&1
+check "--db from a non-root caller is refused" 3 $?
+as $U_ALICE "$suid" --config /etc/passwd list >/dev/null 2>&1
+check "--config from a non-root caller is refused" 3 $?
+cat > "$work/evil.conf" <<CONF
+db = $work/evil.db
+key = $store/site.key
+[group nogroup]
+max_lifetime = never
+CONF
+chmod 644 "$work/evil.conf"
+as $U_BOB env PAM_APITOKEN_CONF="$work/evil.conf" "$suid" create --name x >/dev/null 2>&1
+check "PAM_APITOKEN_CONF is ignored by a privileged run" 3 $?
+[ ! -e "$work/evil.db" ] && ok "no store was created where the caller pointed" || bad "evil.db exists"
+as $U_ALICE env LD_PRELOAD="$work/nonexistent.so" LD_LIBRARY_PATH="$work" \
+	"$suid" list >/dev/null 2>&1
+check "LD_PRELOAD/LD_LIBRARY_PATH do not break or steer the tool" 0 $?
+
+# Closed stdout: a later open() must not land on fd 1 and receive output.
+# (glibc gives a setuid program a read-only /dev/null there.)
+as $U_ALICE sh -c "exec \"$suid\" list >&- 2>&-"
+check "with stdout closed, list fails cleanly (no crash)" 1 $?
+before=$(as $U_ALICE "$suid" list --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+as $U_ALICE sh -c "exec \"$suid\" create --name closed --expires 1d <&- >&- 2>&-"
+check "with stdout closed, create refuses rather than lose the token" 1 $?
+after=$(as $U_ALICE "$suid" list --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[ "$before" = "$after" ] && ok "no token was created" || bad "tokens: $before -> $after"
+"$suid" list >/dev/null 2>&1
+check "the store is intact after runs with closed descriptors" 0 $?
+grep -qa 'ptk_' "$store/tokens.db" && bad "token text found in the store" ||
+	ok "no token text was written into the store"
+
+# A store path that is a symlink is never followed.
+cp -a "$store" "$work/store2"
+mv "$store/tokens.db" "$store/tokens.real" && ln -s tokens.real "$store/tokens.db"
+"$suid" list >/dev/null 2>&1
+check "a symlinked store is refused" 1 $?
+rm "$store/tokens.db" && mv "$store/tokens.real" "$store/tokens.db"
+
+# --- leaving the group makes the token inactive
+gpasswd -d $U_ALICE $G_USERS >/dev/null 2>&1
+"$suid" verify --user $U_ALICE <<<"$tok_a2" >/dev/null 2>&1
+check "after leaving the group the token is refused" 1 $?
+st=$("$suid" show "$id_a" --json 2>/dev/null |
+	python3 -c 'import json,sys; t=json.load(sys.stdin); print(t["state"], bool(t["reason"]))')
+[ "$st" = "inactive True" ] && ok "list shows it inactive with a reason" || bad "state: $st"
+# Through the module too, not only tokenadm's verify.
+if command -v pamtester >/dev/null && [ -n "${PAM_APITOKEN_SO:-}" ]; then
+	svc=ptk-privtest-$$
+	echo "auth required $PAM_APITOKEN_SO conf=$PRIVTEST_CONF" > /etc/pam.d/$svc
+	pamtester $svc $U_ALICE authenticate <<<"$tok_a2" >/dev/null 2>&1
+	check "the module refuses the inactive token" 1 $?
+	gpasswd -a $U_ALICE $G_USERS >/dev/null 2>&1
+	pamtester $svc $U_ALICE authenticate <<<"$tok_a2" >/dev/null 2>&1
+	check "back in the group, the module accepts it again" 0 $?
+	rm -f /etc/pam.d/$svc
+fi
+# A token an administrator issued for an account is not bound to groups.
+"$suid" verify --user $U_BOB <<<"$tok_b" >/dev/null 2>&1
+check "an administrator-issued token is not subject to the group check" 0 $?
+
+# --- administrators see and manage everything
+out=$(as $U_ADMIN "$suid" list --all --json 2>/dev/null)
+check "an administrator lists all tokens" 0 $?
+python3 -c 'import json,sys; a=json.load(sys.stdin); assert {t["user"] for t in a} >= {sys.argv[1], sys.argv[2]}, a' \
+	$U_ALICE $U_BOB <<<"$out" && ok "the list has every user's tokens" || bad "admin list: $out"
+as $U_ADMIN "$suid" revoke "$id_a" >/dev/null 2>&1
+check "an administrator revokes another person's token" 0 $?
+as $U_ALICE "$suid" verify --user $U_ALICE <<<"$tok_a2" >/dev/null 2>&1
+check "the revoked token is refused" 1 $?
+
+echo "$((n - failed)) passed, $failed failed"
+[ "$failed" = 0 ]
