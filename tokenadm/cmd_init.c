@@ -29,7 +29,10 @@ static int ensure_dir(const char *path)
 			warnx_("%s is writable by group or others", dir);
 		else
 			rc = 0;
-	} else if (errno == ENOENT && mkdir(dir, 0755) == 0) {
+	} else if (errno == ENOENT && mkdir(dir, 0700) == 0 &&
+		   chmod(dir, 0755) == 0) {
+		/* Explicit mode: tokenadm runs with umask 077, and services
+		 * in the store's group must be able to reach the files. */
 		say("created directory %s", dir);
 		rc = 0;
 	} else {
