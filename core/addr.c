@@ -396,6 +396,13 @@ addr_verdict addr_check(const addr_list *allow, const addr_list *deny,
 		return ADDR_BAD_RHOST;
 	if (addr_list_match(deny, client))
 		return ADDR_DENIED;
+	/* No PAM_RHOST: only an explicit "local" in the allow list admits
+	 * it. A deny-only list cannot tell whether an unnamed client is in a
+	 * denied range, and a remote service that forgot to set PAM_RHOST
+	 * must not slip past address rules. */
+	if (client->kind == ADDR_CLIENT_LOCAL)
+		return addr_list_match(allow, client) ? ADDR_ALLOWED :
+							ADDR_BAD_RHOST;
 	if (n_allow > 0 && !addr_list_match(allow, client))
 		return ADDR_DENIED;
 	return ADDR_ALLOWED;

@@ -248,6 +248,11 @@ void auth_check_token(const apitoken_config *cfg, const record_source *src,
 			goto out;
 		src = &own;
 	}
+	if (!src->key) {
+		set(res, AUTH_UNAVAILABLE, "%s",
+		    src->key_error ? src->key_error : "site key unavailable");
+		goto out;
+	}
 
 	int found = load_record(src, parts.id, &rec, res);
 	if (found < 0)
@@ -300,6 +305,11 @@ void auth_recheck_id(const apitoken_config *cfg, const record_source *src,
 		if (record_source_open(cfg, &own, res) != 0)
 			return;
 		src = &own;
+	}
+	if (!src->key) {
+		set(res, AUTH_UNAVAILABLE, "%s",
+		    src->key_error ? src->key_error : "site key unavailable");
+		return;
 	}
 	int found = load_record(src, id, &rec, res);
 	if (found == 0)

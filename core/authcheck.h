@@ -45,7 +45,11 @@ typedef struct auth_result {
 /* Where records come from: the site key and a lookup by id. tokenadm opens
  * the store per call; the module's cache keeps a handle open. */
 typedef struct record_source {
+	/* NULL when the key could not be loaded: only a token-shaped password
+	 * needs it, so an ordinary password still goes on to the next module;
+	 * a token gets AUTH_UNAVAILABLE with this reason. */
 	const site_key *key;
+	const char *key_error;
 	store_status (*fetch)(void *ctx, const char *id, uint8_t *buf,
 			      size_t bufsz, size_t *len, char *err,
 			      size_t errlen);

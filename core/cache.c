@@ -33,6 +33,7 @@ struct cache_entry {
 	file_id conf_id, key_id;
 	apitoken_config cfg;
 	site_key *key;
+	char key_error[256]; /* why key is NULL */
 	/* The open store; guarded by the cache mutex, replaced when stale. */
 	store_reader *reader;
 	pid_t reader_pid;
@@ -120,10 +121,8 @@ static void entry_unref(cache_entry *e)
 /* Build a fresh entry. Config errors are logged by config_load. */
 static cache_status entry_build(const char *conf_path, bool missing_ok,
 				const char *db_override, config_log_fn log,
-				void *logctx, auth_result *res,
-				cache_entry **out)
+				void *logctx, cache_entry **out)
 {
-	char err[256];
 	cache_entry *e = calloc(1, sizeof(*e));
 
 	*out = NULL;
@@ -153,12 +152,11 @@ static cache_status entry_build(const char *conf_path, bool missing_ok,
 		}
 	}
 	identify(e->cfg.key_path, &e->key_id);
-	if (site_key_load(e->cfg.key_path, &e->key, err, sizeof(err)) != 0) {
-		res->outcome = AUTH_UNAVAILABLE;
-		snprintf(res->reason, sizeof(res->reason), "%s", err);
-		entry_free(e);
-		return CACHE_UNAVAILABLE;
-	}
+	/* A missing key is remembered with its reason (until the key file
+	 * changes): ordinary passwords must still pass to the next module. */
+	if (site_key_load(e->cfg.key_path, &e->key, e->key_error,
+			  sizeof(e->key_error)) != 0)
+		e->key = NULL;
 	*out = e;
 	return CACHE_OK;
 }
@@ -207,13 +205,14 @@ static void lease_from(cache_entry *e, cache_lease *lease)
 	lease->entry = e;
 	lease->cfg = &e->cfg;
 	lease->src.key = e->key;
+	lease->src.key_error = e->key_error;
 	lease->src.fetch = cached_fetch;
 	lease->src.ctx = e;
 }
 
 cache_status cache_acquire(const char *conf_path, bool missing_ok,
 			   const char *db_override, cache_lease *lease,
-			   config_log_fn log, void *logctx, auth_result *res)
+			   config_log_fn log, void *logctx)
 {
 	cache_entry *fresh = NULL;
 	cache_status st;
@@ -249,7 +248,7 @@ cache_status cache_acquire(const char *conf_path, bool missing_ok,
 	}
 	/* Building reads files; done under the lock so that a burst of
 	 * logins after a config change loads it once, not once per thread. */
-	st = entry_build(conf_path, missing_ok, db_override, log, logctx, res,
+	st = entry_build(conf_path, missing_ok, db_override, log, logctx,
 			 &fresh);
 	if (st == CACHE_OK) {
 		fresh->current = slot >= 0;

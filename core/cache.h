@@ -28,15 +28,16 @@ typedef struct cache_lease {
 typedef enum {
 	CACHE_OK = 0,
 	CACHE_CONFIG_ERROR, /* logged through log(); PAM_SERVICE_ERR */
-	CACHE_UNAVAILABLE,  /* key unusable: res holds the reason */
 	CACHE_NOMEM,
 } cache_status;
 
 /* Lease the config at conf_path (missing_ok as for config_load), with
- * db_override (NULL: the config's db), and its key. */
+ * db_override (NULL: the config's db), and its key. A key that cannot be
+ * loaded is not an error here: lease->src.key is NULL and src.key_error
+ * says why, for the engine to report only if a token needs it. */
 cache_status cache_acquire(const char *conf_path, bool missing_ok,
 			   const char *db_override, cache_lease *lease,
-			   config_log_fn log, void *logctx, auth_result *res);
+			   config_log_fn log, void *logctx);
 
 void cache_release(cache_lease *lease);
 

@@ -77,20 +77,30 @@ out:
 	close(dfd);
 }
 
+int lastused_open_dir(const apitoken_config *cfg)
+{
+	return open_dir(cfg);
+}
+
 void lastused_get(const apitoken_config *cfg, const char *id, lastused *lu)
+{
+	int dfd = open_dir(cfg);
+
+	lastused_get_at(dfd, id, lu);
+	if (dfd >= 0)
+		close(dfd);
+}
+
+void lastused_get_at(int dfd, const char *id, lastused *lu)
 {
 	char buf[128];
 	int64_t when = 0;
 	int used = 0;
 
 	memset(lu, 0, sizeof(*lu));
-	if (!token_id_valid(id))
-		return;
-	int dfd = open_dir(cfg);
-	if (dfd < 0)
+	if (dfd < 0 || !token_id_valid(id))
 		return;
 	int fd = openat(dfd, id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	close(dfd);
 	if (fd < 0)
 		return;
 	struct stat st;

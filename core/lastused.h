@@ -31,6 +31,11 @@ void lastused_record(const apitoken_config *cfg, const char *id,
 /* Read what is known; lu->when == 0 when nothing (or nothing valid) is. */
 void lastused_get(const apitoken_config *cfg, const char *id, lastused *lu);
 
+/* The same through a directory fd opened earlier (-1: nothing known), for
+ * tokenadm, which opens what needs privilege and then drops it. */
+int lastused_open_dir(const apitoken_config *cfg);
+void lastused_get_at(int dirfd, const char *id, lastused *lu);
+
 /* Forget id (after its record was pruned). */
 void lastused_forget(const apitoken_config *cfg, const char *id);
 

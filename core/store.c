@@ -184,6 +184,12 @@ static int walk(GDBM_FILE db, store_visit_fn visit, void *ctx, char *err,
 	return 0;
 }
 
+int store_reader_foreach(store_reader *r, store_visit_fn visit, void *ctx,
+			 char *err, size_t errlen)
+{
+	return walk(r->db, visit, ctx, err, errlen);
+}
+
 int store_foreach(const char *path, store_visit_fn visit, void *ctx,
 		  char *err, size_t errlen)
 {

@@ -44,6 +44,10 @@ void store_reader_close(store_reader *r);
 typedef int (*store_visit_fn)(void *ctx, const char *key, size_t keylen,
 			      const uint8_t *val, size_t vallen);
 
+/* Walk every entry through an open reader (see store_foreach). */
+int store_reader_foreach(store_reader *r, store_visit_fn visit, void *ctx,
+			 char *err, size_t errlen);
+
 /* Walk every entry of the live store (read-only, no lock). Returns 0, the
  * visitor's non-zero value, or -1 (err). */
 int store_foreach(const char *path, store_visit_fn visit, void *ctx,

@@ -84,10 +84,10 @@ static void log_to_pam(void *ctx, const char *fmt, ...)
 }
 
 /* Lease the config, key and store from the process-wide cache. Returns
- * PAM_SUCCESS, PAM_SERVICE_ERR (bad options or config, logged),
- * PAM_AUTHINFO_UNAVAIL (key unusable: res says why) or PAM_BUF_ERR. */
+ * PAM_SUCCESS, PAM_SERVICE_ERR (bad options or config, logged) or
+ * PAM_BUF_ERR. */
 static int lease_config(pam_handle_t *pamh, const module_args *args,
-			cache_lease *lease, auth_result *res)
+			cache_lease *lease)
 {
 	if (args->bad)
 		return PAM_SERVICE_ERR;
@@ -95,10 +95,9 @@ static int lease_config(pam_handle_t *pamh, const module_args *args,
 	 * administrator named must exist. */
 	const char *path = args->conf ? args->conf : APITOKEN_DEFAULT_CONF;
 	switch (cache_acquire(path, args->conf == NULL, args->db, lease,
-			      log_to_pam, pamh, res)) {
+			      log_to_pam, pamh)) {
 	case CACHE_OK: return PAM_SUCCESS;
 	case CACHE_CONFIG_ERROR: return PAM_SERVICE_ERR;
-	case CACHE_UNAVAILABLE: return PAM_AUTHINFO_UNAVAIL;
 	case CACHE_NOMEM: return PAM_BUF_ERR;
 	}
 	return PAM_SERVICE_ERR;
@@ -166,9 +165,10 @@ static void log_result(pam_handle_t *pamh, const pam_inputs *in,
 	}
 	pam_syslog(pamh, res->outcome == AUTH_REFUSED ? LOG_NOTICE : LOG_ERR,
 		   "%s failure; logname=%s uid=%d euid=%d tty=%s ruser=%s "
-		   "rhost=%s  user=%s token=%s reason=%s",
+		   "rhost=%s  user=%s service=%s token=%s reason=%s",
 		   what, "", (int)getuid(), (int)geteuid(), tty, ruser, rhost,
-		   user, res->token_id, res->reason);
+		   user, service, res->token_id[0] ? res->token_id : "-",
+		   res->reason);
 }
 
 static void free_id(pam_handle_t *pamh, void *data, int error_status)
@@ -198,12 +198,7 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	if (!pw)
 		return PAM_AUTH_ERR;
 
-	memset(&res, 0, sizeof(res));
-	rc = lease_config(pamh, &args, &lease, &res);
-	if (rc == PAM_AUTHINFO_UNAVAIL) {
-		log_result(pamh, &in, &res, "authentication");
-		return rc;
-	}
+	rc = lease_config(pamh, &args, &lease);
 	if (rc != PAM_SUCCESS)
 		return rc;
 
@@ -263,10 +258,7 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 	rc = get_inputs(pamh, &in);
 	if (rc != PAM_SUCCESS)
 		return rc;
-	memset(&res, 0, sizeof(res));
-	rc = lease_config(pamh, &args, &lease, &res);
-	if (rc == PAM_AUTHINFO_UNAVAIL)
-		log_result(pamh, &in, &res, "account check");
+	rc = lease_config(pamh, &args, &lease);
 	if (rc != PAM_SUCCESS)
 		return rc;
 	auth_request req = {

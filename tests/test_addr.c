@@ -143,12 +143,14 @@ static const struct verdict_row verdict_rows[] = {
 	V("local", "", "", ALLOWED),
 	V("local", "", "127.0.0.1", DENIED),
 	V("local", "", "::1", DENIED),
-	V("10.0.0.0/8", "", NULL, DENIED),
+	V("10.0.0.0/8", "", NULL, BAD_RHOST),
+	V("10.0.0.0/8", "", "", BAD_RHOST),
 	V("10.0.0.0/8 local", "", "", ALLOWED),
 	V("10.0.0.0/8 local", "", "10.2.3.4", ALLOWED),
 	V("", "local", NULL, DENIED),
 	V("", "local", "10.0.0.1", ALLOWED),
-	V("", "10.0.0.0/8", NULL, ALLOWED),
+	V("", "10.0.0.0/8", NULL, BAD_RHOST), /* deny-only: unknowable */
+	V("0.0.0.0/0 ::/0 local", "10.0.0.0/8", NULL, ALLOWED),
 	V("local", "local", NULL, DENIED),
 
 	/* Deny beats allow. */

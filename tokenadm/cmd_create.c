@@ -222,7 +222,9 @@ int cmd_create(tool *t, int argc, char **argv)
 		count_ctx c = { owner, 0 };
 		if (tool_foreach_record(t, txn, count_live, &c) < 0)
 			goto out;
-		if (c.n >= t->cfg.max_tokens_per_user && !t->admin) {
+		/* For everyone, administrators included: the limit caps
+		 * what one account can hold, whoever minted it. */
+		if (c.n >= t->cfg.max_tokens_per_user) {
 			warnx_("%s already has %u tokens, the most allowed; "
 			       "revoke one first", owner, c.n);
 			rc = EXIT_DENIED;

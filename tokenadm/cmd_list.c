@@ -35,7 +35,7 @@ static void json_record(tool *t, const token_record *rec)
 	token_state st = record_state(&t->cfg, rec, t->now, &reason);
 	lastused lu;
 
-	lastused_get(&t->cfg, rec->id, &lu);
+	tool_lastused(t, rec->id, &lu);
 	printf("{\"id\":\"%s\",\"user\":", rec->id);
 	json_string(rec->user);
 	fputs(",\"name\":", stdout);
@@ -84,7 +84,7 @@ static bool wanted(tool *t, const list_ctx *l, const token_record *rec)
 		return false;
 	if (l->unused_for > 0) {
 		lastused lu;
-		lastused_get(&t->cfg, rec->id, &lu);
+		tool_lastused(t, rec->id, &lu);
 		/* Never used counts from creation. */
 		int64_t since = lu.when ? lu.when : rec->created;
 		if (t->now - since < l->unused_for)
@@ -133,7 +133,7 @@ static int collect(tool *t, void *ctx, const token_record *rec)
 	r->created = rec->created;
 	r->expires = rec->expires;
 	lastused lu;
-	lastused_get(&t->cfg, rec->id, &lu);
+	tool_lastused(t, rec->id, &lu);
 	r->last_used = lu.when;
 	memcpy(r->last_rhost, lu.rhost, sizeof(r->last_rhost));
 	return 0;
@@ -239,6 +239,8 @@ int cmd_list(tool *t, int argc, char **argv)
 		}
 		l.only_user = t->user;
 	}
+	if (tool_open_for_reading(t) != 0)
+		return EXIT_REFUSED;
 	if (l.json)
 		putchar('[');
 	if (tool_foreach_record(t, NULL, collect, &l) != 0 || l.oom) {
@@ -277,6 +279,8 @@ int cmd_show(tool *t, int argc, char **argv)
 		warnx_("usage: show ID [--json]");
 		return EXIT_USAGE;
 	}
+	if (tool_open_for_reading(t) != 0)
+		return EXIT_REFUSED;
 	int rc = tool_get_record(t, NULL, argv[optind], &rec);
 	if (rc == EXIT_OK)
 		rc = tool_may_manage(t, &rec);
@@ -291,7 +295,7 @@ int cmd_show(tool *t, int argc, char **argv)
 	token_state st = record_state(&t->cfg, &rec, t->now, &reason);
 	lastused lu;
 	char b1[32], b2[32], b3[32], b4[32];
-	lastused_get(&t->cfg, rec.id, &lu);
+	tool_lastused(t, rec.id, &lu);
 	printf("id:          %s\n"
 	       "user:        %s\n"
 	       "name:        %s\n"

@@ -1,6 +1,7 @@
 /* tokenadm policy: the effective policy, for everyone or one user. Loading
  * the config already validated it (errors name file and line, exit 2). */
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,6 +58,8 @@ int cmd_policy(tool *t, int argc, char **argv)
 	const char *user = NULL;
 	int c;
 
+	/* Nothing here needs privilege: the config is already loaded. */
+	tool_drop(t);
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != 'u')
 			return EXIT_USAGE;
@@ -76,7 +79,8 @@ int cmd_policy(tool *t, int argc, char **argv)
 	}
 	int64_t lifetime = 0;
 	int member = user_allowed_lifetime(&t->cfg, user, &lifetime);
-	int admin = strcmp(user, "root") == 0 ||
+	struct passwd *pw = getpwnam(user);
+	int admin = (pw && pw->pw_uid == 0) ||
 		    (t->cfg.admin_group &&
 		     user_in_group(user, t->cfg.admin_group) == 1);
 	if (member < 0) {

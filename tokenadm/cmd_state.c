@@ -44,10 +44,10 @@ static int change_each(tool *t, int argc, char **argv, change_fn change,
 		       const char *action)
 {
 	store_txn *txn = NULL;
-	token_record rec;
-	int rc;
+	token_record *done;
+	int rc = EXIT_OK, count = argc - 1;
 
-	if (argc < 2) {
+	if (count < 1) {
 		warnx_("usage: %s ID...", argv[0]);
 		return EXIT_USAGE;
 	}
@@ -56,38 +56,41 @@ static int change_each(tool *t, int argc, char **argv, change_fn change,
 			warnx_("usage: %s ID...", argv[0]);
 			return EXIT_USAGE;
 		}
-	if (tool_begin(t, &txn) != 0)
+	done = calloc((size_t)count, sizeof(*done));
+	if (!done || tool_begin(t, &txn) != 0) {
+		free(done);
 		return EXIT_REFUSED;
-	for (int i = 1; i < argc; i++) {
-		rc = tool_get_record(t, txn, argv[i], &rec);
+	}
+	for (int i = 0; i < count && rc == EXIT_OK; i++) {
+		token_record *rec = &done[i];
+		rc = tool_get_record(t, txn, argv[i + 1], rec);
 		if (rc == EXIT_OK)
-			rc = tool_may_manage(t, &rec);
+			rc = tool_may_manage(t, rec);
 		if (rc == EXIT_OK)
-			rc = change(t, &rec);
+			rc = change(t, rec);
 		if (rc == EXIT_OK) {
-			rec.changed = t->now;
-			rc = tool_put_record(t, txn, &rec) ? EXIT_REFUSED : EXIT_OK;
-		}
-		if (rc != EXIT_OK) {
-			store_txn_abort(txn);
-			if (argc > 2)
-				say("nothing was changed");
-			return rc;
+			rec->changed = t->now;
+			rc = tool_put_record(t, txn, rec) ? EXIT_REFUSED : EXIT_OK;
 		}
 	}
-	if (tool_commit(t, txn) != 0)
-		return EXIT_REFUSED;
-	/* Audit after the commit, so the log never claims what did not
-	 * happen. Re-read from argv: each id was valid above. */
-	for (int i = 1; i < argc; i++) {
-		token_record done;
-		if (tool_get_record(t, NULL, argv[i], &done) == EXIT_OK) {
-			audit(t, action, &done, NULL);
-			say("%s token %s (%s, %s)", action, done.id, done.user,
-			    done.name);
-		}
+	if (rc != EXIT_OK) {
+		store_txn_abort(txn);
+		if (count > 1)
+			say("nothing was changed");
+	} else if (tool_commit(t, txn) != 0) {
+		rc = EXIT_REFUSED;
+	} else {
+		/* Audit after the commit, so the log never claims what did
+		 * not happen; then shed privilege before talking. */
+		for (int i = 0; i < count; i++)
+			audit(t, action, &done[i], NULL);
+		tool_drop(t);
+		for (int i = 0; i < count; i++)
+			say("%s token %s (%s, %s)", action, done[i].id,
+			    done[i].user, done[i].name);
 	}
-	return EXIT_OK;
+	free(done);
+	return rc;
 }
 
 int cmd_revoke(tool *t, int argc, char **argv)
@@ -275,6 +278,7 @@ int cmd_prune(tool *t, int argc, char **argv)
 		lastused_forget(&t->cfg, p.dead[i].id);
 		audit(t, "pruned", &p.dead[i], NULL);
 	}
+	tool_drop(t);
 	say("pruned %zu token(s)", p.n);
 	rc = EXIT_OK;
 out:

@@ -36,6 +36,14 @@ static ssize_t read_token(char *buf, size_t buflen)
 	return (ssize_t)got;
 }
 
+static store_status fetch_from_reader(void *ctx, const char *id, uint8_t *buf,
+				      size_t bufsz, size_t *len, char *err,
+				      size_t errlen)
+{
+	return store_reader_fetch(ctx, id, TOKEN_ID_LEN, buf, bufsz, len, err,
+				  errlen);
+}
+
 int cmd_verify(tool *t, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -68,6 +76,10 @@ int cmd_verify(tool *t, int argc, char **argv)
 		warnx_("only administrators verify other users' tokens");
 		return EXIT_DENIED;
 	}
+	/* Open key and store, then drop privilege before touching the
+	 * caller's input. */
+	if (tool_open_for_reading(t) != 0)
+		return EXIT_REFUSED;
 	if (isatty(STDIN_FILENO))
 		fputs("Token: ", stderr);
 	ssize_t n = read_token(buf, sizeof(buf));
@@ -79,9 +91,13 @@ int cmd_verify(tool *t, int argc, char **argv)
 	req.pwlen = (size_t)n;
 	req.now = t->now;
 	req.skip_service_rules = req.service == NULL;
-	auth_check_token(&t->cfg, NULL, &req, &res);
+	record_source src = {
+		.key = t->key,
+		.fetch = fetch_from_reader,
+		.ctx = t->reader,
+	};
+	auth_check_token(&t->cfg, &src, &req, &res);
 	secure_wipe(buf, sizeof(buf));
-	tool_drop(t);
 
 	if (res.outcome == AUTH_ACCEPT) {
 		printf("accepted: token %s for %s%s\n", res.token_id, req.user,

@@ -150,6 +150,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	memset(&t, 0, sizeof(t));
+	t.lastused_fd = -1;
 	/* Before anything else can open a file or read the environment. */
 	bool privileged = running_privileged();
 	if (sanitize_fds() != 0 || disable_core_dumps() != 0) {
@@ -219,6 +220,9 @@ int main(int argc, char **argv)
 		if (rc == EXIT_OK)
 			rc = EXIT_REFUSED;
 	}
+	store_reader_close(t.reader);
+	if (t.lastused_fd >= 0)
+		close(t.lastused_fd);
 	site_key_free(t.key);
 	config_free(&t.cfg);
 	free(t.user);

@@ -29,6 +29,8 @@ typedef struct tool {
 	char *user;         /* the caller's login name */
 	bool admin;         /* root or a member of admin_group */
 	bool privileged;    /* setuid/setgid: more power than the caller */
+	store_reader *reader; /* opened before dropping privilege */
+	int lastused_fd;      /* <db>.lastused/, or -1 */
 	int64_t now;
 } tool;
 
@@ -59,6 +61,16 @@ void audit(const tool *t, const char *action, const token_record *rec,
  * token, reads a secret from the caller, or formats output. Exits the
  * process if the drop cannot be proved. */
 void tool_drop(tool *t);
+
+/* For commands that only read: open the key, the store and the last-used
+ * directory while privileged, then drop privilege for good. Everything
+ * after (parsing the caller's input, formatting output) runs as the
+ * caller. Returns 0 or -1 (reported). */
+int tool_open_for_reading(tool *t);
+
+/* When and from where a token was last used (through lastused_fd). */
+struct lastused;
+void tool_lastused(const tool *t, const char *id, struct lastused *lu);
 
 /* Load the site key once. Returns 0 or -1 (reported). */
 int tool_key(tool *t);

@@ -9,6 +9,7 @@
 #include <syslog.h>
 
 #include "duration.h"
+#include "lastused.h"
 #include "logsafe.h"
 #include "privilege.h"
 #include "secure.h"
@@ -57,6 +58,30 @@ void tool_drop(tool *t)
 		_exit(EXIT_REFUSED);
 	}
 	t->privileged = false;
+}
+
+int tool_open_for_reading(tool *t)
+{
+	char err[256];
+
+	if (tool_key(t) != 0)
+		return -1;
+	if (!t->reader) {
+		t->reader = store_reader_open(t->cfg.db_path, err, sizeof(err));
+		if (!t->reader) {
+			warnx_("%s", err);
+			return -1;
+		}
+	}
+	if (t->lastused_fd < 0)
+		t->lastused_fd = lastused_open_dir(&t->cfg);
+	tool_drop(t);
+	return 0;
+}
+
+void tool_lastused(const tool *t, const char *id, lastused *lu)
+{
+	lastused_get_at(t->lastused_fd, id, lu);
 }
 
 int tool_key(tool *t)
@@ -113,6 +138,9 @@ int tool_get_record(tool *t, store_txn *txn, const char *id,
 		return EXIT_REFUSED;
 	if (txn)
 		st = store_txn_fetch(txn, id, TOKEN_ID_LEN, buf, sizeof(buf), &len);
+	else if (t->reader)
+		st = store_reader_fetch(t->reader, id, TOKEN_ID_LEN, buf,
+					sizeof(buf), &len, err, sizeof(err));
 	else
 		st = store_fetch(t->cfg.db_path, id, TOKEN_ID_LEN, buf,
 				 sizeof(buf), &len, err, sizeof(err));
@@ -190,9 +218,11 @@ int tool_foreach_record(tool *t, store_txn *txn, record_visit_fn visit,
 
 	if (tool_key(t) != 0)
 		return -1;
-	int rc = txn ? store_txn_foreach(txn, walk_one, &w) :
-		       store_foreach(t->cfg.db_path, walk_one, &w, err,
-				     sizeof(err));
+	int rc = txn	     ? store_txn_foreach(txn, walk_one, &w) :
+		 t->reader ? store_reader_foreach(t->reader, walk_one, &w, err,
+						  sizeof(err)) :
+			     store_foreach(t->cfg.db_path, walk_one, &w, err,
+					   sizeof(err));
 	if (rc < 0)
 		warnx_("%s", err[0] ? err : "cannot read the store");
 	return rc;
