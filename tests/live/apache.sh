@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Apache 2.4 + mod_authnz_pam on 127.0.0.1 and ::1, threads as www-data
+# (event MPM), with mod_remoteip so a proxied client's address is what a
+# token's --allow-from rules see.
+here=$(dirname "$0")
+. "$here/lib.sh"
+
+APACHE=/usr/sbin/apache2
+MODDIR=/usr/lib/apache2/modules
+[ -x "$APACHE" ] && [ -f "$MODDIR/mod_authnz_pam.so" ] ||
+	skip "apache2 or libapache2-mod-authnz-pam not installed"
+
+live_setup www-data
+only=ptk-live-apache-only-$LIVE_ID
+either=ptk-live-apache-either-$LIVE_ID
+pam_service "$only" "auth required $PAM_APITOKEN_SO conf=$CONF
+account required $PAM_APITOKEN_SO conf=$CONF"
+userdb_for_service www-data
+pam_service "$either" "auth sufficient $PAM_APITOKEN_SO conf=$CONF
+auth required pam_userdb.so db=$USERDB crypt=none
+account sufficient $PAM_APITOKEN_SO conf=$CONF
+account required pam_permit.so"
+
+port=$(free_port)
+mkdir -p "$WORK/htdocs/only" "$WORK/htdocs/either" "$WORK/run"
+echo page > "$WORK/htdocs/only/index.html"
+echo page > "$WORK/htdocs/either/index.html"
+chmod -R a+rX "$WORK/htdocs"
+cat > "$WORK/httpd.conf" <<CONF
+ServerRoot "$WORK"
+ServerName localhost
+PidFile "$WORK/httpd.pid"
+DefaultRuntimeDir "$WORK/run"
+ErrorLog "$WORK/error.log"
+LogLevel warn
+Listen 127.0.0.1:$port
+Listen [::1]:$port
+User www-data
+Group www-data
+LoadModule mpm_event_module   $MODDIR/mod_mpm_event.so
+LoadModule authz_core_module  $MODDIR/mod_authz_core.so
+LoadModule authn_core_module  $MODDIR/mod_authn_core.so
+LoadModule auth_basic_module  $MODDIR/mod_auth_basic.so
+LoadModule authz_user_module  $MODDIR/mod_authz_user.so
+LoadModule authnz_pam_module  $MODDIR/mod_authnz_pam.so
+LoadModule remoteip_module    $MODDIR/mod_remoteip.so
+LoadModule dir_module         $MODDIR/mod_dir.so
+StartServers 1
+ThreadsPerChild 8
+MaxRequestWorkers 16
+HostnameLookups Off
+DocumentRoot "$WORK/htdocs"
+DirectoryIndex index.html
+# A reverse proxy on loopback may name the real client.
+RemoteIPHeader X-Forwarded-For
+RemoteIPInternalProxy 127.0.0.1
+<Directory "$WORK/htdocs">
+    Require all granted
+</Directory>
+<Location /only>
+    AuthType Basic
+    AuthName api
+    AuthBasicProvider PAM
+    AuthPAMService $only
+    Require valid-user
+</Location>
+<Location /either>
+    AuthType Basic
+    AuthName api
+    AuthBasicProvider PAM
+    AuthPAMService $either
+    Require valid-user
+</Location>
+CONF
+PIDFILES+=("$WORK/httpd.pid")
+"$APACHE" -f "$WORK/httpd.conf" -k start || { bad "apache starts"; finish; exit; }
+wait_port "$port" 20 || { bad "apache listens"; cat "$WORK/error.log"; finish; exit; }
+sleep 0.3
+users=$(ps -o user= --ppid "$(cat "$WORK/httpd.pid")" | sort -u | tr -d ' ')
+expect "Apache children run as www-data" www-data "$users"
+
+v4=http://127.0.0.1:$port
+v6=http://[::1]:$port
+tok=$(mint)
+expect "valid token over IPv4 -> 200" 200 "$(http_code "$v4/only/" "$TUSER" "$tok")"
+expect "valid token over IPv6 -> 200" 200 "$(http_code "$v6/only/" "$TUSER" "$tok")"
+expect "wrong secret -> 401" 401 "$(http_code "$v4/only/" "$TUSER" "$(wrong_secret "$tok")")"
+expect "plain password, tokens only -> 401" 401 "$(http_code "$v4/only/" "$TUSER" "$TPASS")"
+expect "plain password, tokens or passwords -> 200" 200 "$(http_code "$v4/either/" "$TUSER" "$TPASS")"
+expect "token, tokens or passwords -> 200" 200 "$(http_code "$v4/either/" "$TUSER" "$tok")"
+expect "wrong password, tokens or passwords -> 401" 401 "$(http_code "$v4/either/" "$TUSER" "x$TPASS")"
+if old=$(mint_expired); then
+	expect "expired token -> 401" 401 "$(http_code "$v4/only/" "$TUSER" "$old")"
+fi
+gone=$(mint)
+"$TOKENADM" --config "$CONF" revoke "$(token_id "$gone")" >/dev/null 2>&1
+expect "revoked token -> 401" 401 "$(http_code "$v4/only/" "$TUSER" "$gone")"
+
+# Address rules through mod_remoteip: the proxy on 127.0.0.1 says the
+# client is 10.1.2.3, and that is what PAM_RHOST carries.
+office=$(mint --allow-from 10.0.0.0/8)
+xff() { # xff ADDR USER SECRET URL
+	local cfg=$WORK/curl.$RANDOM
+	( umask 077; printf 'user = "%s:%s"\nheader = "X-Forwarded-For: %s"\n' "$2" "$3" "$1" > "$cfg" )
+	curl -s -o /dev/null -w '%{http_code}' --max-time 10 -K "$cfg" "$4"
+	rm -f "$cfg"
+}
+expect "token for 10.0.0.0/8, client 10.1.2.3 via remoteip -> 200" 200 \
+	"$(xff 10.1.2.3 "$TUSER" "$office" "$v4/only/")"
+expect "token for 10.0.0.0/8, client 192.0.2.9 via remoteip -> 401" 401 \
+	"$(xff 192.0.2.9 "$TUSER" "$office" "$v4/only/")"
+expect "token for 10.0.0.0/8, direct from 127.0.0.1 -> 401" 401 \
+	"$(http_code "$v4/only/" "$TUSER" "$office")"
+# ::1 is not a trusted proxy: its X-Forwarded-For is ignored.
+expect "X-Forwarded-For from an untrusted peer is not believed -> 401" 401 \
+	"$(xff 10.1.2.3 "$TUSER" "$office" "$v6/only/")"
+v6tok=$(mint --allow-from ::1/128)
+expect "token for ::1 over IPv6 -> 200" 200 "$(http_code "$v6/only/" "$TUSER" "$v6tok")"
+expect "token for ::1 over IPv4 -> 401" 401 "$(http_code "$v4/only/" "$TUSER" "$v6tok")"
+last=$("$TOKENADM" --config "$CONF" show "$(token_id "$office")" --json |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["last_rhost"])')
+expect "last use recorded with the client address from remoteip" 10.1.2.3 "$last"
+finish
