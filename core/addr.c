@@ -291,6 +291,14 @@ void addr_list_free(addr_list *list)
 	list->n = 0;
 }
 
+int addr_client_format(const addr_client *client, char *buf, size_t buflen)
+{
+	if (client->kind != ADDR_CLIENT_IP ||
+	    !inet_ntop(client->family, client->addr, buf, (socklen_t)buflen))
+		return -1;
+	return 0;
+}
+
 int addr_list_format(const addr_list *list, char *buf, size_t buflen)
 {
 	size_t used = 0;

@@ -61,6 +61,11 @@ int addr_list_format(const addr_list *list, char *buf, size_t buflen);
 /* Classify PAM_RHOST (NULL allowed). Never does DNS. */
 void addr_client_parse(const char *rhost, addr_client *out);
 
+/* A client's address in its canonical text (RFC 5952 for IPv6; a mapped
+ * IPv4 as a.b.c.d), so that Tomcat's "0:0:0:0:0:0:0:1" and Apache's "::1"
+ * read the same in listings. Returns 0, or -1 if client is not an IP. */
+int addr_client_format(const addr_client *client, char *buf, size_t buflen);
+
 bool addr_list_match(const addr_list *list, const addr_client *client);
 
 /* The rule of SPEC §4 for one pair of lists: no rules at all allows anyone;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "logsafe.h"
 #include "token.h"
 
@@ -55,7 +56,12 @@ void lastused_record(const apitoken_config *cfg, const char *id,
 	    now - (int64_t)st.st_mtime < LASTUSED_INTERVAL &&
 	    now >= (int64_t)st.st_mtime)
 		goto out;
-	log_safe(rhost && *rhost ? rhost : "local", safe, sizeof(safe));
+	addr_client client;
+	addr_client_parse(rhost, &client);
+	if (client.kind == ADDR_CLIENT_LOCAL)
+		snprintf(safe, sizeof(safe), "local");
+	else if (addr_client_format(&client, safe, sizeof(safe)) != 0)
+		log_safe(rhost, safe, sizeof(safe));
 	int n = snprintf(line, sizeof(line), FILE_MAGIC " %" PRId64 " %s\n",
 			 now, safe);
 	if (n < 0 || (size_t)n >= sizeof(line))

@@ -639,8 +639,36 @@ static void test_append_and_format(void)
 	addr_list_free(&a);
 }
 
+/* The canonical spelling a listing shows for a client address. */
+static void test_client_format(void)
+{
+	static const struct {
+		int line;
+		const char *rhost, *want; /* want NULL: not formattable */
+	} rows[] = {
+		{ __LINE__, "0:0:0:0:0:0:0:1", "::1" },
+		{ __LINE__, "::ffff:10.0.0.1", "10.0.0.1" },
+		{ __LINE__, "2001:DB8:0:0::1", "2001:db8::1" },
+		{ __LINE__, "192.0.2.7", "192.0.2.7" },
+		{ __LINE__, NULL, NULL },
+		{ __LINE__, "example.com", NULL },
+	};
+	char buf[64];
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		addr_client c;
+		checks++;
+		addr_client_parse(rows[i].rhost, &c);
+		int rc = addr_client_format(&c, buf, sizeof(buf));
+		if (!rows[i].want ? rc != -1 :
+				    (rc != 0 || strcmp(buf, rows[i].want) != 0))
+			FAIL(rows[i].line, "format of \"%s\"", show(rows[i].rhost));
+	}
+}
+
 int main(void)
 {
+	test_client_format();
 	test_verdicts();
 	test_parse();
 	test_format();
