@@ -120,8 +120,19 @@ void lastused_get_at(int dfd, const char *id, lastused *lu)
 	/* Written by services, so parsed as hostile: magic, a number, one
 	 * log-safe word, a newline, nothing else. */
 	char rhost[LASTUSED_RHOST_MAX + 1];
-	if (sscanf(buf, FILE_MAGIC " %" SCNd64 " %64s%n", &when, rhost, &used) != 2 ||
-	    buf[used] != '\n' || buf[used + 1] != '\0' || when <= 0)
+	if (strncmp(buf, FILE_MAGIC " ", sizeof(FILE_MAGIC)) != 0)
+		return;
+	char *p = buf + sizeof(FILE_MAGIC), *end;
+	if (*p < '1' || *p > '9')
+		return;
+	errno = 0;
+	long long t = strtoll(p, &end, 10);
+	/* Up to the end of year 9999: what RFC 3339 output can show. */
+	if (errno || *end != ' ' || t <= 0 || t > 253402300799LL)
+		return;
+	when = t;
+	if (sscanf(end, " %64s%n", rhost, &used) != 1 || end[used] != '\n' ||
+	    end[used + 1] != '\0')
 		return;
 	char safe[LASTUSED_RHOST_MAX + 1];
 	if (strcmp(log_safe(rhost, safe, sizeof(safe)), rhost) != 0)

@@ -429,7 +429,7 @@ fail:
 store_status store_txn_fetch(store_txn *txn, const char *id, size_t idlen,
 			     uint8_t *buf, size_t bufsz, size_t *len)
 {
-	char err[8];
+	char err[256];
 	return fetch(txn->db, id, idlen, buf, bufsz, len, err, sizeof(err));
 }
 
@@ -449,7 +449,7 @@ int store_txn_delete(store_txn *txn, const char *id, size_t idlen)
 
 int store_txn_foreach(store_txn *txn, store_visit_fn visit, void *ctx)
 {
-	char err[8];
+	char err[256];
 	return walk(txn->db, visit, ctx, err, sizeof(err));
 }
 

@@ -32,6 +32,12 @@ static int add_rules(addr_list *list, const char *text)
 		warnx_("bad address rule: %s", err);
 		return -1;
 	}
+	/* An empty value ("--allow-from $NET" with NET unset) must not
+	 * quietly mint a token usable from anywhere. */
+	if (one.n == 0) {
+		warnx_("empty address rule: give ADDR, ADDR/PREFIX or local");
+		return -1;
+	}
 	int rc = addr_list_append(list, &one);
 	addr_list_free(&one);
 	if (rc != 0)

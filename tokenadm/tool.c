@@ -82,6 +82,10 @@ int tool_open_for_reading(tool *t)
 void tool_lastused(const tool *t, const char *id, lastused *lu)
 {
 	lastused_get_at(t->lastused_fd, id, lu);
+	/* Written by services, not by us: a time in the future would hide a
+	 * token from --unused-for. Allow a day of clock skew. */
+	if (lu->when > t->now + 86400)
+		memset(lu, 0, sizeof(*lu));
 }
 
 int tool_key(tool *t)
