@@ -629,20 +629,24 @@ static void site_new(site *s, const char *name)
 /* The config text every profile of a site starts with. */
 static void base_conf(const site *s, char *buf, size_t len, const char *extra)
 {
-	snprintf(buf, len,
-		 "# written by test_module\n"
-		 "db = %s\n"
-		 "key = %s\n"
-		 "admin_group = %s\n"
-		 "%s\n",
-		 s->db, s->key, MYGROUP, extra ? extra : "");
+	int n = snprintf(buf, len,
+			 "# written by test_module\n"
+			 "db = %s\n"
+			 "key = %s\n"
+			 "admin_group = %s\n"
+			 "%s\n",
+			 s->db, s->key, MYGROUP, extra ? extra : "");
+	if (n < 0 || (size_t)n >= len)
+		abort(); /* a test bug: the buffer is too small */
 }
 
 static void write_service(const char *dir, const char *name, const char *text)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		abort();
 	write_file(path, 0644, text);
 }
 
@@ -702,8 +706,10 @@ static void profile_conf(profile *p, const site *s, const char *name,
 
 	PATHF(p->conf, "%s/%s.conf", s->dir, name);
 	write_file(p->conf, 0644, conf_text);
-	snprintf(args, sizeof(args), "conf=%s%s%s", p->conf,
-		 extra_args ? " " : "", extra_args ? extra_args : "");
+	int n = snprintf(args, sizeof(args), "conf=%s%s%s", p->conf,
+			 extra_args ? " " : "", extra_args ? extra_args : "");
+	if (n < 0 || (size_t)n >= sizeof(args))
+		abort();
 	profile_args(p, s, name, args);
 }
 
@@ -1440,12 +1446,14 @@ static void test_faults(void)
 		struct passwd *pw = getpwnam(OTHER);
 		if (pw && chown(s.db, pw->pw_uid, (gid_t)-1) == 0) {
 			UNAVAIL("store owned by another user");
-			chown(s.db, 0, (gid_t)-1);
+			if (chown(s.db, 0, (gid_t)-1) != 0)
+				perror("chown");
 			OK_AGAIN("store owner");
 		}
 		if (pw && chown(s.key, pw->pw_uid, (gid_t)-1) == 0) {
 			UNAVAIL("key owned by another user");
-			chown(s.key, 0, (gid_t)-1);
+			if (chown(s.key, 0, (gid_t)-1) != 0)
+				perror("chown");
 			OK_AGAIN("key owner");
 		}
 	} else {
