@@ -3,19 +3,39 @@
 # the demo need. Quiet; runs `apt-get update` only when an install would
 # otherwise fail (a fresh machine has no package lists).
 #
-#   scripts/deps.sh            # as root (or through sudo)
+#   scripts/deps.sh          # everything: build, tests, live-service tests, demo
+#   scripts/deps.sh demo     # only what scripts/demo.sh needs (build + demo)
+#
+# Run as root (or with sudo available). Services that packages would start
+# (Apache, nginx, sshd, Tomcat) are kept stopped during the install.
 set -euo pipefail
 
+what=${1:-all}
+case $what in
+all | demo) ;;
+*) echo "usage: $0 [all|demo]" >&2; exit 2 ;;
+esac
+
 # Build
-PKGS=(meson ninja-build pkg-config gcc clang libc6-dev
+# (dpkg-dev: meson asks dpkg-architecture for Debian's multiarch libdir;
+# without it, it picks lib64.)
+PKGS=(meson ninja-build pkg-config gcc clang libc6-dev dpkg-dev
       libpam0g-dev libssl-dev libgdbm-dev zlib1g-dev)
-# Tests
-PKGS+=(libpam-wrapper libpamtest0-dev pamtester faketime python3 valgrind
-       mandoc)
-# Demo (Apache with mod_authnz_pam, curl; useradd/chpasswd are in passwd)
-PKGS+=(apache2 libapache2-mod-authnz-pam curl passwd)
-# Wanted but not essential: installed when the archive has them.
-OPTIONAL=(gdbmtool python3-pypamtest)
+# Demo: a private Apache with mod_authnz_pam, curl, pamtester; useradd and
+# chpasswd (passwd), runuser (util-linux), ps (procps).
+PKGS+=(apache2 libapache2-mod-authnz-pam curl pamtester python3 passwd
+       util-linux procps)
+OPTIONAL=()
+if [ "$what" = all ]; then
+	# Unit and module tests
+	PKGS+=(libpam-wrapper libpamtest0-dev faketime valgrind mandoc)
+	# Live-service tests (tests/live*, skipped when these are absent):
+	# nginx + auth_pam, OpenSSH + sshpass, Tomcat 10 + a JDK + JNA.
+	PKGS+=(nginx libnginx-mod-http-auth-pam openssh-server openssh-client
+	       sshpass tomcat10 default-jdk-headless libjna-java iproute2)
+	# Wanted but not essential: installed when the archive has them.
+	OPTIONAL+=(gdbmtool python3-pypamtest)
+fi
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 
@@ -28,7 +48,7 @@ is_installed() {
 }
 
 missing=()
-for p in "${PKGS[@]}" "${OPTIONAL[@]}"; do
+for p in "${PKGS[@]}" ${OPTIONAL[@]+"${OPTIONAL[@]}"}; do
 	is_installed "$p" || missing+=("$p")
 done
 if [ "${#missing[@]}" -eq 0 ]; then
@@ -58,7 +78,7 @@ has_candidate() {
 
 is_optional() {
 	local o
-	for o in "${OPTIONAL[@]}"; do
+	for o in ${OPTIONAL[@]+"${OPTIONAL[@]}"}; do
 		[ "$o" = "$1" ] && return 0
 	done
 	return 1
@@ -88,10 +108,10 @@ for p in "${missing[@]}"; do
 done
 [ "${#want[@]}" -gt 0 ] || exit 0
 
-# Installing apache2 would start the system's Apache on *:80 where init
-# scripts run. The demo runs its own private instance, so keep services
-# stopped during the install (the Debian policy-rc.d mechanism), unless the
-# machine already has a policy of its own.
+# Installing apache2, nginx, openssh-server or tomcat10 would start them on
+# public ports where init scripts run. The demo and the tests run private
+# instances on loopback, so keep services stopped during the install (the
+# Debian policy-rc.d mechanism), unless the machine has a policy of its own.
 policy=/usr/sbin/policy-rc.d
 added_policy=0
 if [ ! -e "$policy" ]; then

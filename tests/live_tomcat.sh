@@ -23,6 +23,7 @@ skip() { echo "SKIP: $*"; exit 77; }
 bail() { echo "Bail out! $*"; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (creates /etc/pam.d services, a user and a group)"
+[ -z "${PTK_SANITIZED:-}" ] || skip "sanitizer build: Tomcat's JVM cannot load a sanitizer-built module"
 if [ -z "${PAM_APITOKEN_SO:-}" ] || [ -z "${TOKENADM:-}" ]; then
 	bail "set PAM_APITOKEN_SO and TOKENADM (meson test does)"
 fi

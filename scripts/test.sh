@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# Build pam_apitoken from scratch in three configurations and run the tests.
+#
+#   scripts/test.sh
+#
+#   gcc    gcc,   -O2 -g (debugoptimized), -Werror         build + tests
+#   clang  clang, -O0 -g (debug), -Werror                  build + tests
+#   asan   gcc,   AddressSanitizer + UBSan, -Werror        build + tests
+#
+# Environment:
+#   NO_DEPS=1              skip scripts/deps.sh (the package check/install)
+#   TEST_CONFIGS="gcc asan" build and test only these configurations
+#   MESON_TEST_ARGS="..."  extra arguments for every `meson test`
+#
+# Build directories: build-gcc, build-clang, build-asan (wiped first).
+# The last line is "N passed, N failed, N skipped", summed over the runs; a
+# configuration that does not build counts as one failure. The exit status
+# is non-zero when anything failed or no test ran.
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+REPO=$PWD
+CONFIGS=${TEST_CONFIGS:-gcc clang asan}
+START=$(date +%s)
+
+TOTAL_PASS=0
+TOTAL_FAIL=0
+TOTAL_SKIP=0
+SUMMARY=()
+
+elapsed() { echo "$(( $(date +%s) - $1 ))s"; }
+note() { printf '==> %s\n' "$*"; }
+
+finish() {
+	echo
+	echo "==> Results"
+	local line
+	for line in "${SUMMARY[@]}"; do
+		printf '    %s\n' "$line"
+	done
+	echo "    total time $(elapsed "$START")"
+	local status=0
+	if [ "$TOTAL_FAIL" -ne 0 ]; then
+		status=1
+	elif [ "$TOTAL_PASS" -eq 0 ]; then
+		echo "    no test passed: treating the run as failed"
+		status=1
+	fi
+	echo "$TOTAL_PASS passed, $TOTAL_FAIL failed, $TOTAL_SKIP skipped"
+	exit "$status"
+}
+
+if [ "${NO_DEPS:-0}" != 1 ]; then
+	note "Dependencies (scripts/deps.sh; NO_DEPS=1 skips)"
+	if ! bash "$REPO/scripts/deps.sh"; then
+		SUMMARY+=("deps: scripts/deps.sh failed")
+		TOTAL_FAIL=$((TOTAL_FAIL + 1))
+		finish
+	fi
+fi
+
+# The compiler and the meson options of a configuration.
+config_cc() {
+	case $1 in
+	clang) echo clang ;;
+	*) echo gcc ;;
+	esac
+}
+config_opts() {
+	case $1 in
+	gcc) echo "--buildtype=debugoptimized -Dwerror=true" ;;
+	clang) echo "--buildtype=debug -Dwerror=true" ;;
+	asan) echo "--buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true" ;;
+	*) return 1 ;;
+	esac
+}
+
+# Count the results of one `meson test` run from its testlog.json, print
+# them per suite, and add them to the totals. Args: config, build dir,
+# meson's exit status.
+count_results() {
+	local cfg=$1 dir=$2 rc=$3 counts
+	local log=$dir/meson-logs/testlog.json
+	if [ ! -s "$log" ]; then
+		SUMMARY+=("$cfg: meson test ran no test (exit $rc): counted as 1 failure")
+		TOTAL_FAIL=$((TOTAL_FAIL + 1))
+		return
+	fi
+	# Ok and Expected Fail pass; Fail, Error, Unexpected Pass, Timeout
+	# and Interrupt fail; Skipped is reported apart.
+	meson introspect --tests "$dir" >"$dir/meson-logs/tests.json" 2>/dev/null ||
+		echo '[]' >"$dir/meson-logs/tests.json"
+	counts=$(python3 - "$log" "$cfg" "$dir/meson-logs/tests.json" <<'EOF'
+import json, sys
+path, cfg, intro = sys.argv[1], sys.argv[2], sys.argv[3]
+# testlog.json has no suite: take it from the introspection data. A test
+# in no suite of its own is in the project's suite.
+suite_of = {}
+try:
+    for t in json.load(open(intro, encoding="utf-8")):
+        names = [x.split(":", 1)[-1] for x in t.get("suite") or []]
+        own = [x for x in (t.get("suite") or []) if ":" in x]
+        if own:
+            names = [x.split(":", 1)[1] for x in own]
+        suite_of[t["name"]] = ",".join(names) or "(none)"
+except (OSError, ValueError, KeyError, TypeError):
+    pass
+PASS = {"OK", "EXPECTEDFAIL"}
+SKIP = {"SKIP"}
+suites = {}
+tot = [0, 0, 0]
+failed_names = []
+with open(path, encoding="utf-8", errors="replace") as f:
+    for line in f:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            t = json.loads(line)
+        except ValueError:
+            continue
+        res = t.get("result", "")
+        name = t.get("name", "?")
+        # With several suites meson names a test "project:suite / name".
+        if " / " in name:
+            suite, name = name.split(" / ", 1)
+            suite = suite.split(":", 1)[-1]
+        else:
+            suite = suite_of.get(name, "(none)")
+        i = 0 if res in PASS else 2 if res in SKIP else 1
+        if i == 1:
+            failed_names.append("%s / %s (%s)" % (suite, name, res))
+        suites.setdefault(suite, [0, 0, 0])[i] += 1
+        tot[i] += 1
+for s in sorted(suites):
+    p, fl, sk = suites[s]
+    print("LINE %s: suite %s: %d passed, %d failed, %d skipped" % (cfg, s, p, fl, sk))
+for n in failed_names:
+    print("LINE %s:   failed: %s" % (cfg, n))
+print("TOTAL %d %d %d" % tuple(tot))
+EOF
+) || counts="TOTAL 0 1 0"
+	local p=0 f=0 s=0 l
+	while IFS= read -r l; do
+		case $l in
+		"LINE "*) SUMMARY+=("${l#LINE }") ;;
+		"TOTAL "*) read -r _ p f s <<<"$l" ;;
+		esac
+	done <<<"$counts"
+	# meson failing with nothing counted as failed (it could not run a
+	# test at all, say) is still a failure.
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		SUMMARY+=("$cfg: meson test exited $rc with no failed test: counted as 1 failure")
+		f=1
+	fi
+	TOTAL_PASS=$((TOTAL_PASS + p))
+	TOTAL_FAIL=$((TOTAL_FAIL + f))
+	TOTAL_SKIP=$((TOTAL_SKIP + s))
+}
+
+for cfg in $CONFIGS; do
+	if ! opts=$(config_opts "$cfg"); then
+		SUMMARY+=("$cfg: unknown configuration (use gcc, clang, asan)")
+		TOTAL_FAIL=$((TOTAL_FAIL + 1))
+		continue
+	fi
+	dir=$REPO/build-$cfg
+	cc=$(config_cc "$cfg")
+	t0=$(date +%s)
+	note "[$cfg] configure and build ($cc $opts)"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	blog=$(mktemp "/tmp/pam_apitoken-build-$cfg.XXXXXX")
+	# shellcheck disable=SC2086 # opts is a list of words
+	if ! { CC=$cc meson setup "$dir" $opts && meson compile -C "$dir"; } >"$blog" 2>&1; then
+		grep -E -A5 'error|Error|ERROR|FAILED' "$blog" | head -n 60
+		echo "    ... (full log: $blog)"
+		SUMMARY+=("$cfg: BUILD FAILED after $(elapsed "$t0"): counted as 1 failure")
+		TOTAL_FAIL=$((TOTAL_FAIL + 1))
+		continue
+	fi
+	cp "$blog" "$dir/build.log" && rm -f "$blog"
+	echo "    built in $(elapsed "$t0")"
+
+	t1=$(date +%s)
+	note "[$cfg] meson test"
+	envs=()
+	args=(--print-errorlogs)
+	if [ "$cfg" = asan ]; then
+		envs=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+		      UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+		      PAM_WRAPPER_DISABLE_DEEPBIND=1
+		      UID_WRAPPER_DISABLE_DEEPBIND=1)
+		if [ -f "$REPO/tests/lsan.supp" ]; then
+			envs+=(LSAN_OPTIONS=suppressions=$REPO/tests/lsan.supp)
+		fi
+		args+=(--timeout-multiplier 3)
+	fi
+	# shellcheck disable=SC2206 # word splitting wanted
+	args+=(${MESON_TEST_ARGS:-})
+	rm -f "$dir/meson-logs/testlog.json"
+	env "${envs[@]}" meson test -C "$dir" "${args[@]}" </dev/null
+	rc=$?
+	echo "    tests took $(elapsed "$t1")"
+	count_results "$cfg" "$dir" "$rc"
+done
+
+finish
