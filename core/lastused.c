@@ -1,5 +1,6 @@
 #include "lastused.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -83,21 +84,99 @@ out:
 	close(dfd);
 }
 
-int lastused_open_dir(const apitoken_config *cfg)
-{
-	return open_dir(cfg);
-}
+static void get_at(int dfd, const char *id, lastused *lu);
 
 void lastused_get(const apitoken_config *cfg, const char *id, lastused *lu)
 {
 	int dfd = open_dir(cfg);
 
-	lastused_get_at(dfd, id, lu);
+	get_at(dfd, id, lu);
 	if (dfd >= 0)
 		close(dfd);
 }
 
-void lastused_get_at(int dfd, const char *id, lastused *lu)
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(((const lastused_entry *)a)->id,
+		      ((const lastused_entry *)b)->id);
+}
+
+static int table_add(lastused_table *t, size_t *cap, int dfd, const char *id)
+{
+	lastused lu;
+
+	get_at(dfd, id, &lu);
+	if (!lu.when)
+		return 0;
+	if (t->n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		lastused_entry *v = realloc(t->v, c * sizeof(*v));
+		if (!v)
+			return -1;
+		t->v = v;
+		*cap = c;
+	}
+	memcpy(t->v[t->n].id, id, TOKEN_ID_LEN + 1);
+	t->v[t->n++].lu = lu;
+	return 0;
+}
+
+int lastused_table_load(const apitoken_config *cfg, const char *only_id,
+			lastused_table *table)
+{
+	size_t cap = 0;
+	int rc = 0;
+
+	memset(table, 0, sizeof(*table));
+	int dfd = open_dir(cfg);
+	if (dfd < 0)
+		return 0;
+	if (only_id) {
+		rc = table_add(table, &cap, dfd, only_id);
+		close(dfd);
+		return rc;
+	}
+	int scan = dup(dfd);
+	DIR *d = scan >= 0 ? fdopendir(scan) : NULL;
+	if (!d) {
+		if (scan >= 0)
+			close(scan);
+		close(dfd);
+		return 0;
+	}
+	struct dirent *e;
+	while (rc == 0 && (e = readdir(d)) != NULL)
+		if (token_id_valid(e->d_name))
+			rc = table_add(table, &cap, dfd, e->d_name);
+	closedir(d);
+	close(dfd);
+	if (rc == 0 && table->n)
+		qsort(table->v, table->n, sizeof(*table->v), by_id);
+	return rc;
+}
+
+void lastused_table_get(const lastused_table *table, const char *id,
+			lastused *lu)
+{
+	lastused_entry key;
+	const lastused_entry *hit = NULL;
+
+	memset(lu, 0, sizeof(*lu));
+	if (table->n && token_id_valid(id)) {
+		memcpy(key.id, id, TOKEN_ID_LEN + 1);
+		hit = bsearch(&key, table->v, table->n, sizeof(*table->v), by_id);
+	}
+	if (hit)
+		*lu = hit->lu;
+}
+
+void lastused_table_free(lastused_table *table)
+{
+	free(table->v);
+	memset(table, 0, sizeof(*table));
+}
+
+static void get_at(int dfd, const char *id, lastused *lu)
 {
 	char buf[128];
 	int64_t when = 0;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "token.h"
 
 #define LASTUSED_RHOST_MAX 64
 /* Record at most this often per token: a busy API client must not turn
@@ -31,10 +32,25 @@ void lastused_record(const apitoken_config *cfg, const char *id,
 /* Read what is known; lu->when == 0 when nothing (or nothing valid) is. */
 void lastused_get(const apitoken_config *cfg, const char *id, lastused *lu);
 
-/* The same through a directory fd opened earlier (-1: nothing known), for
- * tokenadm, which opens what needs privilege and then drops it. */
-int lastused_open_dir(const apitoken_config *cfg);
-void lastused_get_at(int dirfd, const char *id, lastused *lu);
+/* Everything known, read at once: tokenadm reads the directory while still
+ * privileged (its files belong to the services' group) and then drops
+ * privilege before printing. only_id: read just that token's entry. */
+typedef struct lastused_entry {
+	char id[TOKEN_ID_LEN + 1];
+	lastused lu;
+} lastused_entry;
+
+typedef struct lastused_table {
+	lastused_entry *v; /* sorted by id */
+	size_t n;
+} lastused_table;
+
+/* Returns 0 (an absent directory is an empty table) or -1 (no memory). */
+int lastused_table_load(const apitoken_config *cfg, const char *only_id,
+			lastused_table *table);
+void lastused_table_get(const lastused_table *table, const char *id,
+			lastused *lu);
+void lastused_table_free(lastused_table *table);
 
 /* Forget id (after its record was pruned). */
 void lastused_forget(const apitoken_config *cfg, const char *id);

@@ -239,7 +239,7 @@ int cmd_list(tool *t, int argc, char **argv)
 		}
 		l.only_user = t->user;
 	}
-	if (tool_open_for_reading(t) != 0)
+	if (tool_open_for_reading(t, NULL) != 0)
 		return EXIT_REFUSED;
 	if (l.json)
 		putchar('[');
@@ -279,7 +279,7 @@ int cmd_show(tool *t, int argc, char **argv)
 		warnx_("usage: show ID [--json]");
 		return EXIT_USAGE;
 	}
-	if (tool_open_for_reading(t) != 0)
+	if (tool_open_for_reading(t, argv[optind]) != 0)
 		return EXIT_REFUSED;
 	int rc = tool_get_record(t, NULL, argv[optind], &rec);
 	if (rc == EXIT_OK)

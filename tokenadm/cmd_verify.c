@@ -78,7 +78,7 @@ int cmd_verify(tool *t, int argc, char **argv)
 	}
 	/* Open key and store, then drop privilege before touching the
 	 * caller's input. */
-	if (tool_open_for_reading(t) != 0)
+	if (tool_open_for_reading(t, "") != 0)
 		return EXIT_REFUSED;
 	if (isatty(STDIN_FILENO))
 		fputs("Token: ", stderr);

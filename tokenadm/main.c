@@ -150,7 +150,6 @@ int main(int argc, char **argv)
 	int rc;
 
 	memset(&t, 0, sizeof(t));
-	t.lastused_fd = -1;
 	/* Before anything else can open a file or read the environment. */
 	bool privileged = running_privileged();
 	if (sanitize_fds() != 0 || disable_core_dumps() != 0) {
@@ -221,8 +220,7 @@ int main(int argc, char **argv)
 			rc = EXIT_REFUSED;
 	}
 	store_reader_close(t.reader);
-	if (t.lastused_fd >= 0)
-		close(t.lastused_fd);
+	lastused_table_free(&t.lastused);
 	site_key_free(t.key);
 	config_free(&t.cfg);
 	free(t.user);

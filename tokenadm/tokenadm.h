@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "lastused.h"
 #include "record.h"
 #include "sitekey.h"
 #include "store.h"
@@ -30,7 +31,7 @@ typedef struct tool {
 	bool admin;         /* root or a member of admin_group */
 	bool privileged;    /* setuid/setgid: more power than the caller */
 	store_reader *reader; /* opened before dropping privilege */
-	int lastused_fd;      /* <db>.lastused/, or -1 */
+	lastused_table lastused; /* read before dropping privilege */
 	int64_t now;
 } tool;
 
@@ -62,15 +63,14 @@ void audit(const tool *t, const char *action, const token_record *rec,
  * process if the drop cannot be proved. */
 void tool_drop(tool *t);
 
-/* For commands that only read: open the key, the store and the last-used
- * directory while privileged, then drop privilege for good. Everything
- * after (parsing the caller's input, formatting output) runs as the
- * caller. Returns 0 or -1 (reported). */
-int tool_open_for_reading(tool *t);
+/* For commands that only read: open the key and the store and read the
+ * last-used records (all, or only_id's) while privileged, then drop
+ * privilege for good. Everything after (parsing the caller's input,
+ * formatting output) runs as the caller. Returns 0 or -1 (reported). */
+int tool_open_for_reading(tool *t, const char *only_id);
 
-/* When and from where a token was last used (through lastused_fd). */
-struct lastused;
-void tool_lastused(const tool *t, const char *id, struct lastused *lu);
+/* When and from where a token was last used (as read above). */
+void tool_lastused(const tool *t, const char *id, lastused *lu);
 
 /* Load the site key once. Returns 0 or -1 (reported). */
 int tool_key(tool *t);

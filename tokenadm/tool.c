@@ -60,7 +60,7 @@ void tool_drop(tool *t)
 	t->privileged = false;
 }
 
-int tool_open_for_reading(tool *t)
+int tool_open_for_reading(tool *t, const char *only_id)
 {
 	char err[256];
 
@@ -73,15 +73,17 @@ int tool_open_for_reading(tool *t)
 			return -1;
 		}
 	}
-	if (t->lastused_fd < 0)
-		t->lastused_fd = lastused_open_dir(&t->cfg);
+	if (lastused_table_load(&t->cfg, only_id, &t->lastused) != 0) {
+		warnx_("out of memory");
+		return -1;
+	}
 	tool_drop(t);
 	return 0;
 }
 
 void tool_lastused(const tool *t, const char *id, lastused *lu)
 {
-	lastused_get_at(t->lastused_fd, id, lu);
+	lastused_table_get(&t->lastused, id, lu);
 	/* Written by services, not by us: a time in the future would hide a
 	 * token from --unused-for. Allow a day of clock skew. */
 	if (lu->when > t->now + 86400)

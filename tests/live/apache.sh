@@ -5,10 +5,7 @@
 here=$(dirname "$0")
 . "$here/lib.sh"
 
-APACHE=/usr/sbin/apache2
-MODDIR=/usr/lib/apache2/modules
-[ -x "$APACHE" ] && [ -f "$MODDIR/mod_authnz_pam.so" ] ||
-	skip "apache2 or libapache2-mod-authnz-pam not installed"
+have_apache || skip "apache2 or libapache2-mod-authnz-pam not installed"
 
 live_setup www-data
 only=ptk-live-apache-only-$LIVE_ID
@@ -21,61 +18,7 @@ auth required pam_userdb.so db=$USERDB crypt=none
 account sufficient $PAM_APITOKEN_SO conf=$CONF
 account required pam_permit.so"
 
-port=$(free_port)
-mkdir -p "$WORK/htdocs/only" "$WORK/htdocs/either" "$WORK/run"
-echo page > "$WORK/htdocs/only/index.html"
-echo page > "$WORK/htdocs/either/index.html"
-chmod -R a+rX "$WORK/htdocs"
-cat > "$WORK/httpd.conf" <<CONF
-ServerRoot "$WORK"
-ServerName localhost
-PidFile "$WORK/httpd.pid"
-DefaultRuntimeDir "$WORK/run"
-ErrorLog "$WORK/error.log"
-LogLevel warn
-Listen 127.0.0.1:$port
-Listen [::1]:$port
-User www-data
-Group www-data
-LoadModule mpm_event_module   $MODDIR/mod_mpm_event.so
-LoadModule authz_core_module  $MODDIR/mod_authz_core.so
-LoadModule authn_core_module  $MODDIR/mod_authn_core.so
-LoadModule auth_basic_module  $MODDIR/mod_auth_basic.so
-LoadModule authz_user_module  $MODDIR/mod_authz_user.so
-LoadModule authnz_pam_module  $MODDIR/mod_authnz_pam.so
-LoadModule remoteip_module    $MODDIR/mod_remoteip.so
-LoadModule dir_module         $MODDIR/mod_dir.so
-StartServers 1
-ThreadsPerChild 8
-MaxRequestWorkers 16
-HostnameLookups Off
-DocumentRoot "$WORK/htdocs"
-DirectoryIndex index.html
-# A reverse proxy on loopback may name the real client.
-RemoteIPHeader X-Forwarded-For
-RemoteIPInternalProxy 127.0.0.1
-<Directory "$WORK/htdocs">
-    Require all granted
-</Directory>
-<Location /only>
-    AuthType Basic
-    AuthName api
-    AuthBasicProvider PAM
-    AuthPAMService $only
-    Require valid-user
-</Location>
-<Location /either>
-    AuthType Basic
-    AuthName api
-    AuthBasicProvider PAM
-    AuthPAMService $either
-    Require valid-user
-</Location>
-CONF
-PIDFILES+=("$WORK/httpd.pid")
-"$APACHE" -f "$WORK/httpd.conf" -k start || { bad "apache starts"; finish; exit; }
-wait_port "$port" 20 || { bad "apache listens"; cat "$WORK/error.log"; finish; exit; }
-sleep 0.3
+start_apache "only=$only" "either=$either" || { finish; exit; }
 users=$(ps -o user= --ppid "$(cat "$WORK/httpd.pid")" | sort -u | tr -d ' ')
 expect "Apache children run as www-data" www-data "$users"
 
