@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sitekey.h"
@@ -31,6 +32,10 @@ struct cache_entry {
 	char *db_override;
 	bool missing_ok;
 	file_id conf_id, key_id;
+	/* When the files were read: an id whose times are this close to it is
+	 * "racy" (a same-size rewrite within one clock tick of the kernel's
+	 * coarse timestamps would look unchanged), so it is read again. */
+	struct timespec loaded;
 	apitoken_config cfg;
 	site_key *key;
 	char key_error[256]; /* why key is NULL */
@@ -138,6 +143,7 @@ static cache_status entry_build(const char *conf_path, bool missing_ok,
 	}
 	/* Identify before reading: if the file changes in between, the next
 	 * use sees a different id and loads it again. */
+	clock_gettime(CLOCK_REALTIME, &e->loaded);
 	identify(conf_path, &e->conf_id);
 	if (config_load(conf_path, missing_ok, &e->cfg, log, logctx) != 0) {
 		entry_free(e);
@@ -161,13 +167,31 @@ static cache_status entry_build(const char *conf_path, bool missing_ok,
 	return CACHE_OK;
 }
 
+/* Coarse kernel timestamps advance once a jiffy (at most 10 ms); allow
+ * a wide margin. */
+#define RACY_NS (50 * 1000 * 1000LL)
+
+static long long ns(const struct timespec *t)
+{
+	return (long long)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+/* Was id changed within a few clock ticks of loading (or after it, by a
+ * clock that went back)? Then equal ids prove nothing. */
+static bool racy(const file_id *id, const struct timespec *loaded)
+{
+	return id->present && (ns(&id->mtim) >= ns(loaded) - RACY_NS ||
+			       ns(&id->ctim) >= ns(loaded) - RACY_NS);
+}
+
 static bool entry_fresh(const cache_entry *e)
 {
 	file_id conf, key;
 
 	identify(e->conf_path, &conf);
 	identify(e->cfg.key_path, &key);
-	return same_id(&conf, &e->conf_id) && same_id(&key, &e->key_id);
+	return same_id(&conf, &e->conf_id) && same_id(&key, &e->key_id) &&
+	       !racy(&e->conf_id, &e->loaded) && !racy(&e->key_id, &e->loaded);
 }
 
 static store_status cached_fetch(void *ctx, const char *id, uint8_t *buf,

@@ -69,7 +69,10 @@ void lastused_record(const apitoken_config *cfg, const char *id,
 		goto out;
 	/* Write a private name, then rename over the old one: a reader sees
 	 * the old line or the new one, never half of either. */
-	snprintf(tmp, sizeof(tmp), ".%s.%ld", id, (long)getpid());
+	/* Per thread, not per process: two threads of one Apache child
+	 * recording the same token must not write into one temp file. */
+	snprintf(tmp, sizeof(tmp), ".%s.%ld.%ld", id, (long)getpid(),
+		 (long)gettid());
 	int fd = openat(dfd, tmp,
 			O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC |
 				O_NONBLOCK,

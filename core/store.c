@@ -66,9 +66,9 @@ static GDBM_FILE open_reader(const char *path, char *err, size_t errlen)
 	return db;
 }
 
-static store_status fetch(GDBM_FILE db, const char *id, size_t idlen,
-			  uint8_t *buf, size_t bufsz, size_t *len, char *err,
-			  size_t errlen)
+static store_status fetch(GDBM_FILE db, const char *path, const char *id,
+			  size_t idlen, uint8_t *buf, size_t bufsz,
+			  size_t *len, char *err, size_t errlen)
 {
 	datum key = { (char *)id, (int)idlen };
 	datum val = gdbm_fetch(db, key);
@@ -76,12 +76,13 @@ static store_status fetch(GDBM_FILE db, const char *id, size_t idlen,
 	if (!val.dptr) {
 		if (gdbm_last_errno(db) == GDBM_ITEM_NOT_FOUND)
 			return STORE_NOTFOUND;
-		snprintf(err, errlen, "store read: %s", gdbm_reason(db));
+		snprintf(err, errlen, "store %s: read: %s", path,
+			 gdbm_reason(db));
 		return STORE_ERROR;
 	}
 	store_status st = STORE_OK;
 	if (val.dsize < 0 || (size_t)val.dsize > bufsz) {
-		snprintf(err, errlen, "store entry has a bad size");
+		snprintf(err, errlen, "store %s: an entry has a bad size", path);
 		st = STORE_ERROR;
 	} else {
 		memcpy(buf, val.dptr, (size_t)val.dsize);
@@ -98,7 +99,8 @@ store_status store_fetch(const char *path, const char *id, size_t idlen,
 	GDBM_FILE db = open_reader(path, err, errlen);
 	if (!db)
 		return STORE_ERROR;
-	store_status st = fetch(db, id, idlen, buf, bufsz, len, err, errlen);
+	store_status st = fetch(db, path, id, idlen, buf, bufsz, len, err,
+				errlen);
 	gdbm_close(db);
 	return st;
 }
@@ -106,6 +108,7 @@ store_status store_fetch(const char *path, const char *id, size_t idlen,
 struct store_reader {
 	GDBM_FILE db;
 	struct stat st;
+	char *path;
 };
 
 store_reader *store_reader_open(const char *path, char *err, size_t errlen)
@@ -116,9 +119,11 @@ store_reader *store_reader_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	r->db = open_reader(path, err, errlen);
-	if (!r->db || fstat(gdbm_fdesc(r->db), &r->st) != 0) {
+	r->path = strdup(path);
+	if (!r->db || !r->path || fstat(gdbm_fdesc(r->db), &r->st) != 0) {
 		if (r->db)
 			gdbm_close(r->db);
+		free(r->path);
 		free(r);
 		return NULL;
 	}
@@ -129,7 +134,7 @@ store_status store_reader_fetch(store_reader *r, const char *id, size_t idlen,
 				uint8_t *buf, size_t bufsz, size_t *len,
 				char *err, size_t errlen)
 {
-	return fetch(r->db, id, idlen, buf, bufsz, len, err, errlen);
+	return fetch(r->db, r->path, id, idlen, buf, bufsz, len, err, errlen);
 }
 
 bool store_reader_current(const store_reader *r, const char *path)
@@ -149,6 +154,7 @@ void store_reader_close(store_reader *r)
 	if (!r)
 		return;
 	gdbm_close(r->db);
+	free(r->path);
 	free(r);
 }
 
@@ -430,7 +436,8 @@ store_status store_txn_fetch(store_txn *txn, const char *id, size_t idlen,
 			     uint8_t *buf, size_t bufsz, size_t *len)
 {
 	char err[256];
-	return fetch(txn->db, id, idlen, buf, bufsz, len, err, sizeof(err));
+	return fetch(txn->db, txn->tmppath, id, idlen, buf, bufsz, len, err,
+		     sizeof(err));
 }
 
 int store_txn_put(store_txn *txn, const char *id, size_t idlen,
