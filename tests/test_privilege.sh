@@ -152,6 +152,41 @@ mv "$store/tokens.db" "$store/tokens.real" && ln -s tokens.real "$store/tokens.d
 check "a symlinked store is refused" 1 $?
 rm "$store/tokens.db" && mv "$store/tokens.real" "$store/tokens.db"
 
+# --- a caller cannot freeze a privileged tokenadm while it holds the lock
+# (the writers' lock would then block every revocation on the host).
+flock "$store/tokens.db.lock" sleep 3 &
+holder=$!
+sleep 0.3
+as $U_ALICE "$suid" create --name waiting --expires 1d >/dev/null 2>&1 &
+waiter=$!
+sleep 0.5
+as $U_ALICE kill -STOP $waiter 2>/dev/null
+check "the caller cannot SIGSTOP the privileged tool (kill fails)" 1 $?
+wait $holder; wait $waiter
+# A caller whose stderr pipe is full and never drained: the tool writes its
+# messages only after releasing the lock, so root's revoke still goes ahead.
+victim=$("$suid" create --name victim --user $U_BOB 2>/dev/null)
+python3 - "$suid" $U_ALICE <<'PY' &
+import fcntl, os, subprocess, sys, time
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETFL, os.O_NONBLOCK)
+try:
+    while True:
+        os.write(w, b"x" * 4096)
+except BlockingIOError:
+    pass
+fcntl.fcntl(w, fcntl.F_SETFL, 0)
+p = subprocess.Popen(["runuser", "-u", sys.argv[2], "--", sys.argv[1], "revoke",
+                      "AAAAAAAAAAAA"], stderr=w, stdout=subprocess.DEVNULL)
+time.sleep(4)
+p.kill()
+PY
+blocker=$!
+sleep 0.5
+timeout 10 "$suid" revoke "$(id_of <<<"$victim")" >/dev/null 2>&1
+check "root's revoke is not blocked by a tool stuck on a full stderr pipe" 0 $?
+wait $blocker
+
 # --- leaving the group makes the token inactive
 gpasswd -d $U_ALICE $G_USERS >/dev/null 2>&1
 "$suid" verify --user $U_ALICE <<<"$tok_a2" >/dev/null 2>&1

@@ -263,7 +263,7 @@ int cmd_create(tool *t, int argc, char **argv)
 	tool_drop(t);
 	rc = print_new_token(&rec, token, o.json, "created") == 0 ? EXIT_OK : EXIT_REFUSED;
 out:
-	store_txn_abort(txn);
+	tool_abort(t, txn);
 	secure_wipe(token, sizeof(token));
 	token_parts_wipe(&parts);
 	addr_list_free(&o.allow);

@@ -74,7 +74,7 @@ static int change_each(tool *t, int argc, char **argv, change_fn change,
 		}
 	}
 	if (rc != EXIT_OK) {
-		store_txn_abort(txn);
+		tool_abort(t, txn);
 		if (count > 1)
 			say("nothing was changed");
 	} else if (tool_commit(t, txn) != 0) {
@@ -190,7 +190,7 @@ int cmd_rotate(tool *t, int argc, char **argv)
 	if (rc == EXIT_OK && grace > 0)
 		say("the old secret works until %s", b);
 out:
-	store_txn_abort(txn);
+	tool_abort(t, txn);
 	secure_wipe(token, sizeof(token));
 	token_parts_wipe(&parts);
 	return rc;
@@ -282,7 +282,7 @@ int cmd_prune(tool *t, int argc, char **argv)
 	say("pruned %zu token(s)", p.n);
 	rc = EXIT_OK;
 out:
-	store_txn_abort(txn);
+	tool_abort(t, txn);
 	free(p.dead);
 	return rc;
 }

@@ -123,7 +123,7 @@ static int identify_caller(tool *t)
 	struct passwd pw, *res = NULL;
 	char buf[4096];
 
-	t->uid = getuid();
+	t->uid = t->caller.uid;
 	if (getpwuid_r(t->uid, &pw, buf, sizeof(buf), &res) != 0 || !res) {
 		warnx_("cannot find the name of uid %u", (unsigned)t->uid);
 		return EXIT_REFUSED;
@@ -152,10 +152,12 @@ int main(int argc, char **argv)
 	memset(&t, 0, sizeof(t));
 	/* Before anything else can open a file or read the environment. */
 	bool privileged = running_privileged();
-	if (sanitize_fds() != 0 || disable_core_dumps() != 0) {
+	if (sanitize_fds() != 0 || disable_core_dumps() != 0 ||
+	    become_root(&t.caller) != 0) {
 		fputs("tokenadm: cannot set up a safe process\n", stderr);
 		return EXIT_REFUSED;
 	}
+	reset_signals();
 	const char *envconf = privileged ? NULL : getenv("PAM_APITOKEN_CONF");
 	if (privileged && sanitize_env() != 0) {
 		fputs("tokenadm: cannot clean the environment\n", stderr);
@@ -179,7 +181,7 @@ int main(int argc, char **argv)
 	/* A non-root caller of a privileged tokenadm must not point it at
 	 * files of their choosing: that would let them write tokens into a
 	 * store they name, or read a config that grants them more. */
-	if (privileged && getuid() != 0 && (config || db)) {
+	if (privileged && t.caller.uid != 0 && (config || db)) {
 		warnx_("--config and --db are for root only");
 		return EXIT_DENIED;
 	}

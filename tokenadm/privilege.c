@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <grp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,10 +65,37 @@ bool running_privileged(void)
 	return getuid() != geteuid() || getgid() != getegid();
 }
 
-int drop_privilege(void)
+int become_root(caller_ids *caller)
 {
-	uid_t uid = getuid();
-	gid_t gid = getgid();
+	caller->uid = getuid();
+	caller->gid = getgid();
+	if (geteuid() != 0)
+		return 0; /* not setuid root: nothing to become */
+	return setresgid(0, 0, 0) == 0 && setresuid(0, 0, 0) == 0 ? 0 : -1;
+}
+
+void reset_signals(void)
+{
+	sigset_t none;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL);
+	/* A terminal's ^Z comes from the kernel, not from a user's kill(2):
+	 * it is allowed even now, so ignore it rather than stop holding the
+	 * lock. ^C still ends us, which the store survives. */
+	signal(SIGTSTP, SIG_IGN);
+	signal(SIGTTIN, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int drop_privilege(const caller_ids *caller)
+{
+	uid_t uid = caller->uid;
+	gid_t gid = caller->gid;
 
 	/* Group first: once the uid is dropped we could no longer change it. */
 	if (geteuid() == 0 && uid != 0 && setgroups(0, NULL) != 0)
@@ -81,5 +109,8 @@ int drop_privilege(void)
 		return -1;
 	if (geteuid() != uid || getegid() != gid)
 		return -1;
-	return 0;
+	/* setresuid re-enables dumping (per fs.suid_dumpable): keep the
+	 * caller from tracing us or reading a core while we still hold the
+	 * site key. */
+	return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : -1;
 }

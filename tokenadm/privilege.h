@@ -18,12 +18,31 @@ int sanitize_env(void);
  * secrets and the site key. */
 int disable_core_dumps(void);
 
+#include <sys/types.h>
+
+/* Who ran us, remembered before we change our own ids. */
+typedef struct caller_ids {
+	uid_t uid;
+	gid_t gid;
+} caller_ids;
+
 /* Are we running with more privilege than the caller has (setuid or
  * setgid)? */
 bool running_privileged(void);
 
-/* Drop to the real uid/gid for good and prove it cannot be undone.
+/* Setuid root: remember the caller, then make all three uids root. The
+ * kernel lets a user signal (SIGSTOP!) and trace any process whose real
+ * uid is theirs; a tokenadm stopped while it holds the writers' lock would
+ * block every revoke on the host. Returns 0 or -1. */
+int become_root(caller_ids *caller);
+
+/* Default dispositions and an empty mask for every signal (an inherited
+ * "ignore SIGTERM" or blocked SIGALRM must not change how we behave), and
+ * job-control stops from the terminal ignored. */
+void reset_signals(void);
+
+/* Drop to the caller's uid/gid for good and prove it cannot be undone.
  * Returns 0, or -1 (the caller must exit). */
-int drop_privilege(void);
+int drop_privilege(const caller_ids *caller);
 
 #endif

@@ -10,6 +10,7 @@
 #include "lastused.h"
 #include "record.h"
 #include "sitekey.h"
+#include "privilege.h"
 #include "store.h"
 
 /* Exit codes, SPEC §5. */
@@ -22,11 +23,15 @@ enum {
 };
 
 #define WRITE_LOCK_TIMEOUT_MS 30000
+/* The longest a writer may hold the lock before the kernel ends it
+ * (SIGALRM): a stuck writer must not block revocations for ever. */
+#define WRITE_LOCK_HOLD_MAX_S 300
 
 typedef struct tool {
 	apitoken_config cfg;
 	site_key *key;      /* loaded on first use */
 	uid_t uid;          /* the real caller */
+	caller_ids caller;  /* uid and gid to drop to */
 	char *user;         /* the caller's login name */
 	bool admin;         /* root or a member of admin_group */
 	bool privileged;    /* setuid/setgid: more power than the caller */
@@ -78,6 +83,8 @@ int tool_key(tool *t);
 /* Begin a write transaction (reported on failure). */
 int tool_begin(tool *t, store_txn **txn);
 int tool_commit(tool *t, store_txn *txn);
+/* Abandon a transaction (NULL is fine). */
+void tool_abort(tool *t, store_txn *txn);
 
 /* Read, check and decode the record id inside txn (or the live store when
  * txn is NULL). Returns EXIT_OK, EXIT_NO_TOKEN or EXIT_REFUSED (reported). */

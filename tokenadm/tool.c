@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -15,25 +16,63 @@
 #include "secure.h"
 #include "tokenadm.h"
 
+/* While the writers' lock is held, messages wait in memory: writing to a
+ * stderr pipe the caller never drains would block us there, holding the
+ * lock for as long as the caller likes. tokenadm is single-threaded; this
+ * is its only mutable global. */
+static struct {
+	bool on;
+	char *text;
+	size_t len;
+} deferred;
+
+static void emit(const char *prefix, const char *fmt, va_list ap)
+{
+	char line[1024];
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+
+	if (n < 0)
+		return;
+	if (!deferred.on) {
+		fprintf(stderr, "%s%s\n", prefix, line);
+		return;
+	}
+	size_t add = strlen(prefix) + strlen(line) + 1;
+	char *grown = realloc(deferred.text, deferred.len + add + 1);
+	if (!grown)
+		return;
+	deferred.text = grown;
+	snprintf(deferred.text + deferred.len, add + 1, "%s%s\n", prefix, line);
+	deferred.len += add;
+}
+
+static void defer_messages(bool on)
+{
+	deferred.on = on;
+	if (on || !deferred.text)
+		return;
+	fputs(deferred.text, stderr);
+	free(deferred.text);
+	deferred.text = NULL;
+	deferred.len = 0;
+}
+
 void say(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	emit("", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void warnx_(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("tokenadm: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	emit("tokenadm: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void audit(const tool *t, const char *action, const token_record *rec,
@@ -52,7 +91,7 @@ void tool_drop(tool *t)
 {
 	if (!t->privileged)
 		return;
-	if (drop_privilege() != 0) {
+	if (drop_privilege(&t->caller) != 0) {
 		/* Fail safe: never go on with privilege we meant to shed. */
 		warnx_("cannot drop privilege; stopping");
 		_exit(EXIT_REFUSED);
@@ -114,18 +153,32 @@ int tool_begin(tool *t, store_txn **txn)
 		warnx_("%s", err);
 		return -1;
 	}
+	defer_messages(true);
+	alarm(WRITE_LOCK_HOLD_MAX_S);
 	return 0;
 }
 
 int tool_commit(tool *t, store_txn *txn)
 {
 	char err[256];
+	int rc = store_txn_commit(txn, err, sizeof(err));
 
-	if (store_txn_commit(txn, err, sizeof(err)) != 0) {
+	alarm(0);
+	defer_messages(false);
+	if (rc != 0) {
 		warnx_("%s; nothing was changed", err);
 		return -1;
 	}
 	return 0;
+}
+
+void tool_abort(tool *t, store_txn *txn)
+{
+	store_txn_abort(txn);
+	if (txn) {
+		alarm(0);
+		defer_messages(false);
+	}
 }
 
 int tool_get_record(tool *t, store_txn *txn, const char *id,
