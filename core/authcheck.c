@@ -44,6 +44,9 @@ token_state record_state(const apitoken_config *cfg, const token_record *rec,
 	if ((rec->flags & RECORD_GROUP_BOUND) && cfg->n_groups > 0) {
 		int64_t lifetime;
 		int r = user_allowed_lifetime(cfg, rec->user, &lifetime);
+		/* An administrator's own token lives as long as they are one. */
+		if (r == 0 && cfg->admin_group)
+			r = user_in_group(rec->user, cfg->admin_group);
 		if (r < 0) {
 			/* Cannot tell: fail closed. */
 			*reason = "group membership lookup failed";

@@ -14,12 +14,14 @@
 #include "record.h"
 #include "store.h"
 
+/* AUTH_UNAVAILABLE is 0 on purpose: a result that was zeroed and never
+ * set fails closed. */
 typedef enum {
-	AUTH_ACCEPT,       /* PAM_SUCCESS */
-	AUTH_NOT_TOKEN,    /* PAM_IGNORE: let the next module try it */
-	AUTH_REFUSED,      /* PAM_AUTH_ERR */
-	AUTH_UNAVAILABLE,  /* PAM_AUTHINFO_UNAVAIL: store or key unusable */
-	AUTH_NOMEM,        /* PAM_BUF_ERR */
+	AUTH_UNAVAILABLE = 0, /* PAM_AUTHINFO_UNAVAIL: store or key unusable */
+	AUTH_ACCEPT,          /* PAM_SUCCESS */
+	AUTH_NOT_TOKEN,       /* PAM_IGNORE: let the next module try it */
+	AUTH_REFUSED,         /* PAM_AUTH_ERR */
+	AUTH_NOMEM,           /* PAM_BUF_ERR */
 } auth_outcome;
 
 typedef struct auth_request {

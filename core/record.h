@@ -23,12 +23,17 @@
 enum record_flags {
 	RECORD_REVOKED = 1u << 0,
 	RECORD_DISABLED = 1u << 1,
-	/* Minted by its owner under a [group] policy: stops working when the
-	 * owner is in no allowed group (SPEC §4). Tokens an administrator
-	 * issues for another account do not carry it. */
+	/* Minted by its owner for themselves (not by root): stops working
+	 * when the owner is in neither an allowed group nor admin_group
+	 * (SPEC §4). Tokens an administrator issues for another account do
+	 * not carry it. */
 	RECORD_GROUP_BOUND = 1u << 2,
+	/* Disabled by an administrator: only an administrator may enable it
+	 * again, not the owner. */
+	RECORD_DISABLED_BY_ADMIN = 1u << 3,
 };
-#define RECORD_KNOWN_FLAGS (RECORD_REVOKED | RECORD_DISABLED | RECORD_GROUP_BOUND)
+#define RECORD_KNOWN_FLAGS (RECORD_REVOKED | RECORD_DISABLED | \
+			    RECORD_GROUP_BOUND | RECORD_DISABLED_BY_ADMIN)
 
 typedef struct token_record {
 	char id[TOKEN_ID_LEN + 1];

@@ -187,6 +187,15 @@ timeout 10 "$suid" revoke "$(id_of <<<"$victim")" >/dev/null 2>&1
 check "root's revoke is not blocked by a tool stuck on a full stderr pipe" 0 $?
 wait $blocker
 
+# --- an administrator's disable is not the owner's to undo
+as $U_ADMIN "$suid" disable "$(id_of <<<"$victim")" >/dev/null 2>&1
+as $U_ADMIN "$suid" disable "$id_b" >/dev/null 2>&1
+check "an administrator disables another person's token" 0 $?
+as $U_BOB "$suid" enable "$id_b" >/dev/null 2>&1
+check "the owner cannot enable a token an administrator disabled" 3 $?
+as $U_ADMIN "$suid" enable "$id_b" >/dev/null 2>&1
+check "an administrator enables it again" 0 $?
+
 # --- leaving the group makes the token inactive
 gpasswd -d $U_ALICE $G_USERS >/dev/null 2>&1
 "$suid" verify --user $U_ALICE <<<"$tok_a2" >/dev/null 2>&1
@@ -218,6 +227,14 @@ as $U_ADMIN "$suid" revoke "$id_a" >/dev/null 2>&1
 check "an administrator revokes another person's token" 0 $?
 as $U_ALICE "$suid" verify --user $U_ALICE <<<"$tok_a2" >/dev/null 2>&1
 check "the revoked token is refused" 1 $?
+
+# --- an administrator's own token lives only while they are one
+tok_adm=$(as $U_ADMIN "$suid" create --name own 2>/dev/null)
+"$suid" verify --user $U_ADMIN <<<"$tok_adm" >/dev/null 2>&1
+check "an administrator's own token works" 0 $?
+gpasswd -d $U_ADMIN $G_ADMINS >/dev/null 2>&1
+"$suid" verify --user $U_ADMIN <<<"$tok_adm" >/dev/null 2>&1
+check "after leaving admin_group (and in no [group]) it is inactive" 1 $?
 
 echo "$((n - failed)) passed, $failed failed"
 [ "$failed" = 0 ]

@@ -427,8 +427,8 @@ static void test_encode_refuses(void)
 	rec.user[0] = '\0';
 	CHECK(record_encode(&rec, key1, buf, sizeof(buf)) == 0, "empty user");
 	full_record(&rec);
-	rec.flags |= 1u << 3;
-	CHECK(record_encode(&rec, key1, buf, sizeof(buf)) == 0, "unknown flag 8");
+	rec.flags |= 1u << 4;
+	CHECK(record_encode(&rec, key1, buf, sizeof(buf)) == 0, "unknown flag 16");
 	full_record(&rec);
 	rec.flags |= 1u << 31;
 	CHECK(record_encode(&rec, key1, buf, sizeof(buf)) == 0, "unknown flag 31");

@@ -25,6 +25,10 @@ static int do_revoke(tool *t, token_record *rec)
 static int do_disable(tool *t, token_record *rec)
 {
 	rec->flags |= RECORD_DISABLED;
+	/* An administrator's disable of someone else's token is theirs to
+	 * undo, not the owner's. */
+	if (t->admin && strcmp(rec->user, t->user) != 0)
+		rec->flags |= RECORD_DISABLED_BY_ADMIN;
 	return 0;
 }
 
@@ -34,7 +38,12 @@ static int do_enable(tool *t, token_record *rec)
 		warnx_("token %s is revoked; revocation is final", rec->id);
 		return EXIT_REFUSED;
 	}
-	rec->flags &= ~(uint32_t)RECORD_DISABLED;
+	if ((rec->flags & RECORD_DISABLED_BY_ADMIN) && !t->admin) {
+		warnx_("token %s was disabled by an administrator; ask one to "
+		       "enable it", rec->id);
+		return EXIT_DENIED;
+	}
+	rec->flags &= ~(uint32_t)(RECORD_DISABLED | RECORD_DISABLED_BY_ADMIN);
 	return 0;
 }
 
