@@ -12,6 +12,7 @@
 
 #include "addr.h"
 #include "logsafe.h"
+#include "secure.h"
 #include "token.h"
 
 #define LASTUSED_SUFFIX ".lastused"
@@ -67,19 +68,28 @@ void lastused_record(const apitoken_config *cfg, const char *id,
 			 now, safe);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		goto out;
-	/* Write a private name, then rename over the old one: a reader sees
-	 * the old line or the new one, never half of either. */
-	/* Per thread, not per process: two threads of one Apache child
-	 * recording the same token must not write into one temp file. */
-	snprintf(tmp, sizeof(tmp), ".%s.%ld.%ld", id, (long)getpid(),
-		 (long)gettid());
+	/* Write a fresh file under a random name, then rename it over the
+	 * old one: a reader sees the old line or the new one, never half of
+	 * either. Random and O_EXCL because the directory is shared with
+	 * every service in the store's group: a name planted in advance (a
+	 * hard link to a file root can write, say) must make us give up,
+	 * never write through it; and threads of one process must not
+	 * share a temp file. */
+	uint8_t rnd[8];
+	if (secure_random(rnd, sizeof(rnd)) != 0)
+		goto out;
+	snprintf(tmp, sizeof(tmp), ".%s.%02x%02x%02x%02x%02x%02x%02x%02x", id,
+		 rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 	int fd = openat(dfd, tmp,
-			O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC |
+			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
 				O_NONBLOCK,
 			0640);
 	if (fd < 0)
 		goto out;
-	bool ok = write(fd, line, (size_t)n) == n;
+	struct stat mine;
+	bool ok = fstat(fd, &mine) == 0 && S_ISREG(mine.st_mode) &&
+		  mine.st_nlink == 1 && mine.st_uid == geteuid();
+	ok = ok && write(fd, line, (size_t)n) == n;
 	ok = close(fd) == 0 && ok;
 	if (!ok || renameat(dfd, tmp, dfd, id) != 0)
 		unlinkat(dfd, tmp, 0);

@@ -1,6 +1,7 @@
 #include "sitekey.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,31 +140,47 @@ int site_key_create(const char *path, mode_t mode, gid_t gid, char *err,
 	}
 	text[KEY_FILE_LEN - 1] = '\n';
 
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		      0600);
+	/* Written whole under a temporary name, then linked into place only
+	 * if nothing is there: a crash or a full disk never leaves a short
+	 * key that every later run would refuse, and an existing key is
+	 * never replaced. */
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + sizeof(".tmp.XXXXXX"));
+	if (!tmp) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".tmp.XXXXXX", sizeof(".tmp.XXXXXX"));
+	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", path,
+		snprintf(err, errlen, "cannot create %s: %s", tmp,
 			 strerror(errno));
+		free(tmp);
 		goto out;
 	}
 	/* Mode and group are set on the open fd, before any secret byte is
 	 * written, and never through the path (which could be swapped). */
-	if ((gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) != 0) ||
-	    fchmod(fd, mode) != 0 ||
-	    write(fd, text, sizeof(text)) != (ssize_t)sizeof(text) ||
-	    fsync(fd) != 0) {
-		snprintf(err, errlen, "cannot write %s: %s", path,
+	bool ok = (gid == (gid_t)-1 || fchown(fd, (uid_t)-1, gid) == 0) &&
+		  fchmod(fd, mode) == 0 &&
+		  write(fd, text, sizeof(text)) == (ssize_t)sizeof(text) &&
+		  fsync(fd) == 0;
+	ok = close(fd) == 0 && ok;
+	if (!ok) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp,
 			 strerror(errno));
-		close(fd);
-		unlink(path);
+		unlink(tmp);
+		free(tmp);
 		goto out;
 	}
-	if (close(fd) != 0) {
-		snprintf(err, errlen, "cannot write %s: %s", path,
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
+		snprintf(err, errlen, "cannot create %s: %s", path,
 			 strerror(errno));
-		unlink(path);
+		unlink(tmp);
+		free(tmp);
 		goto out;
 	}
+	free(tmp);
 	rc = 0;
 out:
 	secure_wipe(raw, sizeof(raw));

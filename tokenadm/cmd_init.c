@@ -44,7 +44,8 @@ static int ensure_dir(const char *path)
 
 /* <db>.lastused/: where the module notes each token's last use. Services
  * in the store's group write there (that is all they may write), with the
- * setgid bit so every file keeps the group. */
+ * setgid bit so every file keeps the group and the sticky bit so one
+ * service account cannot delete or replace another's files. */
 static int make_lastused_dir(tool *t, gid_t gid)
 {
 	char *dir = lastused_dir(&t->cfg);
@@ -62,7 +63,7 @@ static int make_lastused_dir(tool *t, gid_t gid)
 		}
 	} else if (mkdir(dir, 0700) != 0 ||
 		   (gid != (gid_t)-1 &&
-		    (chown(dir, (uid_t)-1, gid) != 0 || chmod(dir, 02770) != 0))) {
+		    (chown(dir, (uid_t)-1, gid) != 0 || chmod(dir, 03770) != 0))) {
 		warnx_("cannot create %s: %s", dir, strerror(errno));
 	} else {
 		say("created directory %s", dir);

@@ -29,10 +29,9 @@ typedef struct list_ctx {
 	bool oom;
 } list_ctx;
 
-static void json_record(tool *t, const token_record *rec)
+static void json_record(tool *t, const token_record *rec, token_state st,
+			const char *reason)
 {
-	const char *reason;
-	token_state st = record_state(&t->cfg, rec, t->now, &reason);
 	lastused lu;
 
 	tool_lastused(t, rec->id, &lu);
@@ -69,13 +68,13 @@ static void json_record(tool *t, const token_record *rec)
 
 /* The filters administrators ask for most: expiry warnings for a mail or
  * timer job, stale tokens to clean up, tokens in one state. */
-static bool wanted(tool *t, const list_ctx *l, const token_record *rec)
+static bool wanted(tool *t, const list_ctx *l, const token_record *rec,
+		   token_state *state, const char **why)
 {
-	const char *why;
-
 	if (l->only_user && strcmp(rec->user, l->only_user) != 0)
 		return false;
-	token_state st = record_state(&t->cfg, rec, t->now, &why);
+	/* Worked out once per record: it may ask NSS about groups. */
+	token_state st = *state = record_state(&t->cfg, rec, t->now, why);
 	if (l->state >= 0 && (int)st != l->state)
 		return false;
 	if (l->expiring > 0 &&
@@ -97,13 +96,16 @@ static int collect(tool *t, void *ctx, const token_record *rec)
 {
 	list_ctx *l = ctx;
 
-	if (!wanted(t, l, rec))
+	token_state st;
+	const char *reason;
+
+	if (!wanted(t, l, rec, &st, &reason))
 		return 0;
 	if (l->json) {
 		if (l->n++)
 			putchar(',');
 		putchar('\n');
-		json_record(t, rec);
+		json_record(t, rec, st, reason);
 		return 0;
 	}
 	if (l->n == l->cap) {
@@ -128,8 +130,8 @@ static int collect(tool *t, void *ctx, const token_record *rec)
 		return 1;
 	}
 	l->n++;
-	r->state = token_state_name(record_state(&t->cfg, rec, t->now,
-						 &r->reason));
+	r->state = token_state_name(st);
+	r->reason = reason;
 	r->created = rec->created;
 	r->expires = rec->expires;
 	lastused lu;
@@ -286,13 +288,13 @@ int cmd_show(tool *t, int argc, char **argv)
 		rc = tool_may_manage(t, &rec);
 	if (rc != EXIT_OK)
 		return rc;
+	const char *reason;
+	token_state st = record_state(&t->cfg, &rec, t->now, &reason);
 	if (json) {
-		json_record(t, &rec);
+		json_record(t, &rec, st, reason);
 		putchar('\n');
 		return EXIT_OK;
 	}
-	const char *reason;
-	token_state st = record_state(&t->cfg, &rec, t->now, &reason);
 	lastused lu;
 	char b1[32], b2[32], b3[32], b4[32];
 	tool_lastused(t, rec.id, &lu);

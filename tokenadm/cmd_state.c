@@ -11,6 +11,8 @@
 #include "secure.h"
 #include "tokenadm.h"
 
+#define MAX_GRACE (30 * 86400)
+
 typedef int (*change_fn)(tool *t, token_record *rec);
 
 static int do_revoke(tool *t, token_record *rec)
@@ -139,6 +141,12 @@ int cmd_rotate(tool *t, int argc, char **argv)
 				warnx_("bad --grace '%.64s' (30m, 12h, 7d)", optarg);
 				return EXIT_USAGE;
 			}
+			/* A grace period keeps a second, possibly leaked,
+			 * secret alive: long enough to redeploy, no longer. */
+			if (grace > MAX_GRACE) {
+				warnx_("--grace is at most 30d");
+				return EXIT_USAGE;
+			}
 			break;
 		case 'j': json = true; break;
 		default: return EXIT_USAGE;
@@ -205,10 +213,17 @@ out:
 	return rc;
 }
 
+/* What prune remembers of each dead token: enough for the audit line, a
+ * fraction of a record (a million dead tokens must not cost gigabytes). */
+typedef struct dead_token {
+	char id[TOKEN_ID_LEN + 1];
+	char user[RECORD_USER_MAX + 1];
+} dead_token;
+
 typedef struct prune_ctx {
 	int64_t cutoff;
 	size_t n, cap;
-	token_record *dead;
+	dead_token *dead;
 	bool oom;
 } prune_ctx;
 
@@ -229,7 +244,7 @@ static int find_dead(tool *t, void *ctx, const token_record *rec)
 		return 0;
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 16;
-		token_record *d = realloc(p->dead, cap * sizeof(*d));
+		dead_token *d = realloc(p->dead, cap * sizeof(*d));
 		if (!d) {
 			p->oom = true;
 			return 1;
@@ -237,7 +252,9 @@ static int find_dead(tool *t, void *ctx, const token_record *rec)
 		p->dead = d;
 		p->cap = cap;
 	}
-	p->dead[p->n++] = *rec;
+	dead_token *d = &p->dead[p->n++];
+	memcpy(d->id, rec->id, sizeof(d->id));
+	snprintf(d->user, sizeof(d->user), "%s", rec->user);
 	return 0;
 }
 
@@ -284,8 +301,11 @@ int cmd_prune(tool *t, int argc, char **argv)
 	if (committed != 0)
 		goto out;
 	for (size_t i = 0; i < p.n; i++) {
-		lastused_forget(&t->cfg, p.dead[i].id);
-		audit(t, "pruned", &p.dead[i], NULL);
+		token_record gone = { 0 };
+		memcpy(gone.id, p.dead[i].id, sizeof(gone.id));
+		memcpy(gone.user, p.dead[i].user, sizeof(gone.user));
+		lastused_forget(&t->cfg, gone.id);
+		audit(t, "pruned", &gone, NULL);
 	}
 	tool_drop(t);
 	say("pruned %zu token(s)", p.n);

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "authcheck.h"
@@ -80,9 +81,21 @@ int cmd_verify(tool *t, int argc, char **argv)
 	 * caller's input. */
 	if (tool_open_for_reading(t, "") != 0)
 		return EXIT_REFUSED;
-	if (isatty(STDIN_FILENO))
+	/* Typed at a terminal: no echo, so the token stays out of the
+	 * scrollback and of any session recording. */
+	struct termios saved, quiet;
+	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+	if (tty) {
+		quiet = saved;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 		fputs("Token: ", stderr);
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
 	ssize_t n = read_token(buf, sizeof(buf));
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+		fputc('\n', stderr);
+	}
 	if (n < 0) {
 		warnx_("cannot read the token from stdin");
 		return EXIT_REFUSED;
