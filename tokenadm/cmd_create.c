@@ -161,6 +161,18 @@ static int check_policy(tool *t, const char *owner, int64_t expires,
 	return EXIT_OK;
 }
 
+/* 90 days, or the group's maximum when that is shorter, so that a plain
+ * "tokenadm create --name laptop" works for every member. */
+static int64_t default_lifetime(tool *t, const char *owner)
+{
+	int64_t lifetime = 0;
+
+	if (!t->admin && user_allowed_lifetime(&t->cfg, owner, &lifetime) == 1 &&
+	    lifetime != LIFETIME_NEVER && lifetime < DEFAULT_LIFETIME)
+		return lifetime;
+	return DEFAULT_LIFETIME;
+}
+
 static int owner_exists(const char *user)
 {
 	struct passwd pw, *res = NULL;
@@ -194,7 +206,7 @@ int cmd_create(tool *t, int argc, char **argv)
 		rc = EXIT_REFUSED;
 		goto out;
 	}
-	rec.expires = t->now + DEFAULT_LIFETIME;
+	rec.expires = t->now + default_lifetime(t, owner);
 	if (o.expires && expiry_parse(o.expires, t->now, &rec.expires) != 0) {
 		warnx_("bad --expires '%.64s': use 30m, 12h, 90d, 4w, "
 		       "2027-01-31, an RFC 3339 time or never", o.expires);

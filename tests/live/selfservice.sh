@@ -35,7 +35,7 @@ db = $WORK/store/tokens.db
 key = $WORK/store/site.key
 admin_group = $ADMINS
 [group $USERS]
-max_lifetime = 90d
+max_lifetime = 30d
 CONF
 chmod 644 "$PRIVTEST_CONF"
 mkdir "$WORK/bin" && cp "$PRIVTEST" "$WORK/bin/tokenadm" &&
@@ -53,6 +53,13 @@ tok=$(as "$PERSON" "$tokenadm" create --name laptop 2>/dev/null)
 [ -n "$(token_id "$tok")" ] && ok "the person mints a token with 'tokenadm create --name laptop'" ||
 	bad "tokenadm create --name laptop printed no token"
 id=$(token_id "$tok")
+days=$(as "$PERSON" "$tokenadm" show "$id" --json 2>/dev/null | python3 -c '
+import json, sys, datetime as d
+t = json.load(sys.stdin)
+e = d.datetime.strptime(t["expires"], "%Y-%m-%dT%H:%M:%SZ")
+c = d.datetime.strptime(t["created"], "%Y-%m-%dT%H:%M:%SZ")
+print((e - c).days)')
+expect "without --expires the token gets the group's 30-day maximum" 30 "$days"
 expect "curl -u person:TOKEN -> 200" 200 "$(http_code "$url" "$PERSON" "$tok")"
 
 row=$(as "$PERSON" "$tokenadm" list 2>/dev/null | awk -v id="$id" '$1 == id')
