@@ -170,7 +170,7 @@ static void word_error(char *err, size_t errlen, const char *word, size_t len,
 		return;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)word[i];
-		shown[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+		shown[i] = (char)((c >= 0x20 && c < 0x7f) ? c : '?');
 	}
 	if (n < len) {
 		memcpy(shown + n, "...", 3);

@@ -163,7 +163,7 @@ static void show(const char *s, char *out, size_t outlen)
 			break;
 		}
 		unsigned char c = (unsigned char)s[i];
-		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+		out[o++] = (char)((c >= 0x20 && c < 0x7f) ? c : '?');
 	}
 	out[o] = '\0';
 }

@@ -175,6 +175,7 @@ void lastused_table_get(const lastused_table *table, const char *id,
 	const lastused_entry *hit = NULL;
 
 	memset(lu, 0, sizeof(*lu));
+	memset(&key, 0, sizeof(key));
 	if (table->n && token_id_valid(id)) {
 		memcpy(key.id, id, TOKEN_ID_LEN + 1);
 		hit = bsearch(&key, table->v, table->n, sizeof(*table->v), by_id);

@@ -10,7 +10,7 @@ const char *log_safe(const char *s, char *buf, size_t buflen)
 		s = "";
 	for (; s[i] && i + 1 < buflen; i++) {
 		unsigned char c = (unsigned char)s[i];
-		buf[i] = (c <= 0x20 || c >= 0x7f || c == '=') ? '?' : (char)c;
+		buf[i] = (char)((c <= 0x20 || c >= 0x7f || c == '=') ? '?' : c);
 	}
 	buf[i] = '\0';
 	if (s[i] && buflen >= 8)

@@ -35,6 +35,15 @@ int secure_random(void *buf, size_t n)
 	return 0;
 }
 
+__attribute__((noinline)) void secure_burn_stack(void)
+{
+	unsigned char pad[16384];
+
+	explicit_bzero(pad, sizeof(pad));
+	/* Keep the buffer (and so the wipe) from being optimised away. */
+	__asm__ __volatile__("" : : "r"(pad) : "memory");
+}
+
 void secure_free(void *p, size_t n)
 {
 	secure_wipe(p, n);

@@ -16,6 +16,12 @@ bool secure_equal(const void *a, const void *b, size_t n);
  * Returns 0 or -1. */
 int secure_random(void *buf, size_t n);
 
+/* Overwrite the stack below the caller. A lazily bound library call (zlib's
+ * crc32 binds on first use) makes the dynamic linker save every vector
+ * register on the stack, and those may still hold secret bytes a memcpy
+ * moved: wipe that region once the secret is no longer needed. */
+void secure_burn_stack(void);
+
 /* free() after wiping n bytes; NULL is fine. */
 void secure_free(void *p, size_t n);
 

@@ -28,7 +28,9 @@ PKGS+=(apache2 libapache2-mod-authnz-pam curl pamtester python3 passwd
 OPTIONAL=()
 if [ "$what" = all ]; then
 	# Unit and module tests
-	PKGS+=(libpam-wrapper libpamtest0-dev faketime valgrind mandoc)
+	PKGS+=(libpam-wrapper libpamtest0-dev faketime valgrind mandoc strace)
+	# Static analysis and fuzzing (scripts/static-analysis.sh, fuzz.sh)
+	PKGS+=(cppcheck clang-tidy libclang-rt-14-dev)
 	# Live-service tests (tests/live*, skipped when these are absent):
 	# nginx + auth_pam, OpenSSH + sshpass, Tomcat 10 + a JDK + JNA.
 	PKGS+=(nginx libnginx-mod-http-auth-pam openssh-server openssh-client

@@ -11,6 +11,11 @@
 #   NO_DEPS=1              skip scripts/deps.sh (the package check/install)
 #   TEST_CONFIGS="gcc asan" build and test only these configurations
 #   MESON_TEST_ARGS="..."  extra arguments for every `meson test`
+#   STATIC_ANALYSIS=0      skip cppcheck + clang-tidy (scripts/static-analysis.sh)
+#   FUZZ_SECONDS=N         libFuzzer seconds per target (default 5; 0 skips)
+#   VALGRIND=0             skip the memcheck run (scripts/valgrind-tests.sh)
+#
+# After the three configurations, each of those steps counts as one test.
 #
 # Build directories: build-gcc, build-clang, build-asan (wiped first).
 # The last line is "N passed, N failed, N skipped", summed over the runs; a
@@ -204,5 +209,26 @@ for cfg in $CONFIGS; do
 	echo "    tests took $(elapsed "$t1")"
 	count_results "$cfg" "$dir" "$rc"
 done
+
+# Whole-tree checks, one result each.
+extra_step() {
+	local name=$1 t0
+	shift
+	t0=$(date +%s)
+	note "[$name] $*"
+	if "$@" </dev/null; then
+		SUMMARY+=("$name: passed in $(elapsed "$t0")")
+		TOTAL_PASS=$((TOTAL_PASS + 1))
+	else
+		SUMMARY+=("$name: FAILED after $(elapsed "$t0")")
+		TOTAL_FAIL=$((TOTAL_FAIL + 1))
+	fi
+}
+[ "${STATIC_ANALYSIS:-1}" != 0 ] &&
+	extra_step static-analysis bash "$REPO/scripts/static-analysis.sh"
+[ "${FUZZ_SECONDS:-5}" != 0 ] &&
+	extra_step fuzz env FUZZ_SECONDS="${FUZZ_SECONDS:-5}" bash "$REPO/scripts/fuzz.sh"
+[ "${VALGRIND:-1}" != 0 ] &&
+	extra_step valgrind bash "$REPO/scripts/valgrind-tests.sh"
 
 finish

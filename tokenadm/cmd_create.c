@@ -279,6 +279,7 @@ out:
 	tool_abort(t, txn);
 	secure_wipe(token, sizeof(token));
 	token_parts_wipe(&parts);
+	secure_burn_stack();
 	addr_list_free(&o.allow);
 	addr_list_free(&o.deny);
 	return rc;

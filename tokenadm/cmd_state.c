@@ -210,6 +210,7 @@ out:
 	tool_abort(t, txn);
 	secure_wipe(token, sizeof(token));
 	token_parts_wipe(&parts);
+	secure_burn_stack();
 	return rc;
 }
 

@@ -111,6 +111,7 @@ int cmd_verify(tool *t, int argc, char **argv)
 	};
 	auth_check_token(&t->cfg, &src, &req, &res);
 	secure_wipe(buf, sizeof(buf));
+	secure_burn_stack();
 
 	if (res.outcome == AUTH_ACCEPT) {
 		printf("accepted: token %s for %s%s\n", res.token_id, req.user,

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -34,9 +35,12 @@ int sanitize_fds(void)
 	int self = dirfd(d);
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
-		int fd = atoi(e->d_name);
-		if (fd > 2 && fd != self)
-			close(fd);
+		char *end;
+		errno = 0;
+		long fd = strtol(e->d_name, &end, 10);
+		if (errno == 0 && end != e->d_name && *end == '\0' && fd > 2 &&
+		    fd <= INT_MAX && fd != self)
+			close((int)fd);
 	}
 	closedir(d);
 	return 0;

@@ -1,0 +1,266 @@
+#include "mem_common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static int write_text(const char *path, mode_t mode, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		      mode);
+	size_t n = strlen(text);
+
+	if (fd < 0)
+		return -1;
+	if (fchmod(fd, mode) != 0 || write(fd, text, n) != (ssize_t)n) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+int mt_run(char *const argv[], const char *in, char *out, size_t outlen,
+	   uid_t as_uid, gid_t as_gid)
+{
+	int inp[2] = { -1, -1 }, outp[2];
+	pid_t pid;
+	int status;
+
+	if (pipe2(outp, O_CLOEXEC) != 0)
+		return -1;
+	if (in && pipe2(inp, O_CLOEXEC) != 0) {
+		close(outp[0]);
+		close(outp[1]);
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+		if (dup2(in ? inp[0] : devnull, 0) < 0 || dup2(outp[1], 1) < 0)
+			_exit(126);
+		if (as_uid != (uid_t)-1 &&
+		    (setgroups(0, NULL) != 0 || setgid(as_gid) != 0 ||
+		     setuid(as_uid) != 0))
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(outp[1]);
+	if (in) {
+		close(inp[0]);
+		size_t n = strlen(in);
+		/* Short input: fits the pipe buffer, no deadlock. */
+		if (write(inp[1], in, n) != (ssize_t)n)
+			fprintf(stderr, "mt_run: short write to stdin\n");
+		close(inp[1]);
+	}
+	size_t got = 0;
+	for (;;) {
+		char sink[256];
+		char *dst = out && got + 1 < outlen ? out + got : sink;
+		size_t room = out && got + 1 < outlen ? outlen - 1 - got
+						      : sizeof(sink);
+		ssize_t r = read(outp[0], dst, room);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (dst != sink)
+			got += (size_t)r;
+	}
+	if (out && outlen)
+		out[got] = '\0';
+	close(outp[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int mt_create_token(const mt_env *e, const char *user, const char *name,
+		    char *out, size_t outlen)
+{
+	char *argv[] = { (char *)e->tokenadm, "--config", (char *)e->conf,
+			 "create", "--name", (char *)name, "--user",
+			 (char *)user, NULL };
+	int rc = mt_run(argv, NULL, out, outlen, (uid_t)-1, (gid_t)-1);
+
+	if (rc != 0) {
+		fprintf(stderr, "tokenadm create for %s failed (%d)\n", user, rc);
+		return -1;
+	}
+	out[strcspn(out, "\r\n")] = '\0';
+	return out[0] ? 0 : -1;
+}
+
+void mt_token_text(const char *prefix, const char *id, const char *secret,
+		   char *out)
+{
+	static const char digits[] =
+		"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	int n = snprintf(out, 74, "%s_%s_%s", prefix, id, secret);
+	unsigned long crc = crc32(0L, (const Bytef *)out, (uInt)n);
+
+	for (int i = 5; i >= 0; i--) {
+		out[n + i] = digits[crc % 62];
+		crc /= 62;
+	}
+	out[n + 6] = '\0';
+}
+
+int mt_conv_password(int n, const struct pam_message **msg,
+		     struct pam_response **resp, void *appdata)
+{
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+
+	if (!r)
+		return PAM_BUF_ERR;
+	for (int i = 0; i < n; i++) {
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF ||
+		    msg[i]->msg_style == PAM_PROMPT_ECHO_ON) {
+			r[i].resp = strdup(appdata ? (const char *)appdata : "");
+			if (!r[i].resp) {
+				for (int j = 0; j < i; j++)
+					free(r[j].resp);
+				free(r);
+				return PAM_BUF_ERR;
+			}
+		}
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+int mt_login(const mt_env *e, const char *service, const char *user,
+	     const struct pam_conv *conv, const char *rhost, int *acct_rc)
+{
+	pam_handle_t *h = NULL;
+	int rc = pam_start_confdir(service, user, conv, e->confdir, &h);
+
+	if (acct_rc)
+		*acct_rc = -1;
+	if (rc != PAM_SUCCESS)
+		return rc;
+	if (rhost)
+		pam_set_item(h, PAM_RHOST, rhost);
+	rc = pam_authenticate(h, PAM_SILENT);
+	if (rc == PAM_SUCCESS && acct_rc)
+		*acct_rc = pam_acct_mgmt(h, PAM_SILENT);
+	pam_end(h, rc);
+	return rc;
+}
+
+int mt_init(mt_env *e, bool group_readable)
+{
+	const char *so = getenv("PAM_APITOKEN_SO");
+	const char *adm = getenv("TOKENADM");
+	char text[4 * PATH_MAX];
+
+	memset(e, 0, sizeof(*e));
+	if (!so || !*so || !adm || !*adm) {
+		fprintf(stderr, "PAM_APITOKEN_SO and TOKENADM must be set\n");
+		return MT_SKIP;
+	}
+	if (!realpath(so, e->module) || !realpath(adm, e->tokenadm)) {
+		fprintf(stderr, "cannot find %s or %s\n", so, adm);
+		return MT_SKIP;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	struct passwd *pw = getpwuid(getuid());
+	struct group *gr = getgrgid(getgid());
+	if (!pw || !gr) {
+		fprintf(stderr, "the test user has no passwd/group entry\n");
+		return MT_SKIP;
+	}
+	snprintf(e->user, sizeof(e->user), "%s", pw->pw_name);
+	/* admin_group = our primary group: we may create tokens for others. */
+	char group[64];
+	snprintf(group, sizeof(group), "%s", gr->gr_name);
+	const char *others[] = { "nobody", "daemon", "bin" };
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		if (strcmp(others[i], e->user) != 0 && getpwnam(others[i])) {
+			snprintf(e->other_user, sizeof(e->other_user), "%s",
+				 others[i]);
+			break;
+		}
+	}
+
+	const char *tmp = getenv("TMPDIR");
+	if (!tmp || tmp[0] != '/' || strlen(tmp) > 150)
+		tmp = "/tmp";
+	snprintf(e->dir, sizeof(e->dir), "%s/apitoken-mem-XXXXXX", tmp);
+	if (!mkdtemp(e->dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	/* Traversable (not listable) by others: probes run as nobody. */
+	if (chmod(e->dir, 0711) != 0)
+		goto fail;
+	snprintf(e->conf, sizeof(e->conf), "%s/apitoken.conf", e->dir);
+	snprintf(e->confdir, sizeof(e->confdir), "%s/pam.d", e->dir);
+	snprintf(text, sizeof(text),
+		 "db = %s/tokens.db\nkey = %s/site.key\nadmin_group = %s\n",
+		 e->dir, e->dir, group);
+	if (write_text(e->conf, 0644, text) != 0 || mkdir(e->confdir, 0755) != 0)
+		goto fail;
+
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", e->confdir, MT_SERVICE);
+	snprintf(text, sizeof(text),
+		 "auth required %s conf=%s\naccount required %s conf=%s\n",
+		 e->module, e->conf, e->module, e->conf);
+	if (write_text(path, 0644, text) != 0)
+		goto fail;
+	/* A password the module ignores reaches pam_permit (success); a token
+	 * the module accepts or refuses ends the stack ("die" both ways, so
+	 * only the IGNORE path can succeed). */
+	snprintf(path, sizeof(path), "%s/%s", e->confdir, MT_SERVICE_PW);
+	snprintf(text, sizeof(text),
+		 "auth [success=die ignore=ignore default=die] %s conf=%s\n"
+		 "auth required pam_permit.so\n",
+		 e->module, e->conf);
+	if (write_text(path, 0644, text) != 0)
+		goto fail;
+
+	char *init[] = { e->tokenadm, "--config", e->conf, "init", "--group",
+			 "nogroup", NULL };
+	if (!group_readable)
+		init[4] = NULL;
+	if (mt_run(init, NULL, NULL, 0, (uid_t)-1, (gid_t)-1) != 0) {
+		fprintf(stderr, "tokenadm init failed\n");
+		goto fail;
+	}
+	return 0;
+fail:
+	fprintf(stderr, "mt_init: %s\n", strerror(errno));
+	mt_cleanup(e);
+	return 1;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	(void)remove(path); /* best effort: the rest still goes */
+	return 0;
+}
+
+void mt_cleanup(mt_env *e)
+{
+	if (e->dir[0] && !getenv("MT_KEEP"))
+		nftw(e->dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	e->dir[0] = '\0';
+}
