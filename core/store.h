@@ -39,8 +39,8 @@ store_status store_reader_fetch(store_reader *r, const char *id, size_t idlen,
 bool store_reader_current(const store_reader *r, const char *path);
 void store_reader_close(store_reader *r);
 
-/* Called for each entry; returning non-zero stops the walk (and
- * store_foreach returns that value). */
+/* Called for each entry but the decoy; returning non-zero stops the walk
+ * (and store_foreach returns that value). */
 typedef int (*store_visit_fn)(void *ctx, const char *key, size_t keylen,
 			      const uint8_t *val, size_t vallen);
 
@@ -53,8 +53,15 @@ int store_reader_foreach(store_reader *r, store_visit_fn visit, void *ctx,
 int store_foreach(const char *path, store_visit_fn visit, void *ctx,
 		  char *err, size_t errlen);
 
-/* Create an empty store at path with mode and group (or (gid_t)-1); fails
- * if path exists. Returns 0 or -1 (err). */
+/* A filler entry under a key no token id can have ('~' is not base62),
+ * the size of a typical record. A lookup of an unknown id also reads it,
+ * so that refusing an unknown id costs about what refusing a wrong secret
+ * does and timing tells little about which ids exist. */
+#define STORE_DECOY_KEY "~decoy~~~~~~"
+#define STORE_DECOY_LEN 256
+
+/* Create a store at path, holding only the decoy, with mode and group (or
+ * (gid_t)-1); fails if path exists. Returns 0 or -1 (err). */
 int store_create(const char *path, mode_t mode, gid_t gid, char *err,
 		 size_t errlen);
 
