@@ -198,6 +198,14 @@ void record_source_close(record_source *src)
 	memset(src, 0, sizeof(*src));
 }
 
+/* Of a record only the digests are worth an attacker's while (they can
+ * be brute-forced offline); wipe those, not 3 KB of names and rules. */
+static void wipe_digests(token_record *rec)
+{
+	secure_wipe(rec->digest, MAC_LEN);
+	secure_wipe(rec->prev_digest, MAC_LEN);
+}
+
 /* Fetch and decode the record for id. Returns 1 with *rec filled, 0 if the
  * id is unknown, -1 with res set on any failure. */
 static int load_record(const record_source *src, const char *id,
@@ -207,6 +215,8 @@ static int load_record(const record_source *src, const char *id,
 	size_t len = 0;
 	char err[256] = "";
 
+	if (src->recall && src->recall(src->ctx, id, rec))
+		return 1;
 	store_status st = src->fetch(src->ctx, id, buf, sizeof(buf), &len, err,
 				     sizeof(err));
 	if (st == STORE_ERROR) {
@@ -227,6 +237,8 @@ static int load_record(const record_source *src, const char *id,
 		    id);
 		return -1;
 	}
+	if (src->remember)
+		src->remember(src->ctx, rec);
 	return 1;
 }
 
@@ -239,7 +251,8 @@ void auth_check_token(const apitoken_config *cfg, const record_source *src,
 	uint8_t digest[MAC_LEN];
 
 	memset(res, 0, sizeof(*res));
-	memset(&rec, 0, sizeof(rec));
+	memset(rec.digest, 0, MAC_LEN);
+	memset(rec.prev_digest, 0, MAC_LEN);
 	memset(&own, 0, sizeof(own));
 	if (!token_parse(cfg->prefix, req->password, req->pwlen, &parts)) {
 		set(res, AUTH_NOT_TOKEN, "not a token");
@@ -285,7 +298,7 @@ void auth_check_token(const apitoken_config *cfg, const record_source *src,
 out:
 	secure_wipe(&parts, sizeof(parts));
 	secure_wipe(digest, sizeof(digest));
-	secure_wipe(&rec, sizeof(rec));
+	wipe_digests(&rec);
 	if (src == &own)
 		record_source_close(&own);
 }
@@ -319,7 +332,7 @@ void auth_recheck_id(const apitoken_config *cfg, const record_source *src,
 		set(res, AUTH_REFUSED, "token no longer exists");
 	else if (found > 0)
 		check_record(cfg, &rec, req, res);
-	secure_wipe(&rec, sizeof(rec));
+	wipe_digests(&rec);
 	if (src == &own)
 		record_source_close(&own);
 }

@@ -55,6 +55,12 @@ typedef struct record_source {
 	store_status (*fetch)(void *ctx, const char *id, uint8_t *buf,
 			      size_t bufsz, size_t *len, char *err,
 			      size_t errlen);
+	/* Optional memo of records already decoded and verified: recall
+	 * returns true with *rec only while the store file is the one the
+	 * record came from. pam_sm_acct_mgmt right after pam_sm_authenticate
+	 * then skips a second fetch and MAC. */
+	bool (*recall)(void *ctx, const char *id, token_record *rec);
+	void (*remember)(void *ctx, const token_record *rec);
 	void *ctx;
 } record_source;
 

@@ -42,6 +42,8 @@ struct cache_entry {
 	/* The open store; guarded by the cache mutex, replaced when stale. */
 	store_reader *reader;
 	pid_t reader_pid;
+	uint64_t serial;     /* unique per entry, never reused */
+	uint64_t reader_gen; /* bumped whenever reader is (re)opened */
 };
 
 /* The one piece of process-wide mutable state in the module, guarded by
@@ -49,7 +51,23 @@ struct cache_entry {
 static struct {
 	pthread_mutex_t lock;
 	cache_entry *entries[MAX_ENTRIES];
+	uint64_t next_serial;
 } cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Per thread, so nothing here is shared: which store file (entry serial
+ * and reader generation) this thread's last fetch read, and the last
+ * record it decoded and verified from it. pam_sm_acct_mgmt runs in the
+ * thread that just ran pam_sm_authenticate, and recalls the record as
+ * long as that very file is still the live store. */
+static __thread struct {
+	uint64_t serial, gen;
+} last_fetch;
+
+static __thread struct {
+	bool valid;
+	uint64_t serial, gen;
+	token_record rec;
+} memo;
 
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
@@ -210,10 +228,13 @@ static store_status cached_fetch(void *ctx, const char *id, uint8_t *buf,
 	if (!e->reader) {
 		e->reader = store_reader_open(e->cfg.db_path, err, errlen);
 		e->reader_pid = getpid();
+		e->reader_gen++;
 	}
 	st = e->reader ? store_reader_fetch(e->reader, id, TOKEN_ID_LEN, buf,
 					    bufsz, len, err, errlen) :
 			 STORE_ERROR;
+	last_fetch.serial = e->serial;
+	last_fetch.gen = st == STORE_OK ? e->reader_gen : 0;
 	if (st == STORE_ERROR && e->reader) {
 		/* Do not keep a handle that just failed. */
 		store_reader_close(e->reader);
@@ -221,6 +242,38 @@ static store_status cached_fetch(void *ctx, const char *id, uint8_t *buf,
 	}
 	pthread_mutex_unlock(&cache.lock);
 	return st;
+}
+
+static void cached_remember(void *ctx, const token_record *rec)
+{
+	const cache_entry *e = ctx;
+
+	/* Only what the fetch just before, in this thread, read from this
+	 * entry's store; the entry's fields are not touched. */
+	memo.valid = last_fetch.serial == e->serial && last_fetch.gen != 0;
+	memo.serial = last_fetch.serial;
+	memo.gen = last_fetch.gen;
+	memo.rec = *rec;
+}
+
+static bool cached_recall(void *ctx, const char *id, token_record *rec)
+{
+	cache_entry *e = ctx;
+	bool hit;
+
+	if (!memo.valid || memo.serial != e->serial ||
+	    strcmp(memo.rec.id, id) != 0)
+		return false;
+	/* The same open file, and still the live one: a revoke since then
+	 * renamed a new store into place and this is a miss. */
+	pthread_mutex_lock(&cache.lock);
+	hit = e->reader && e->reader_gen == memo.gen &&
+	      e->reader_pid == getpid() &&
+	      store_reader_current(e->reader, e->cfg.db_path);
+	pthread_mutex_unlock(&cache.lock);
+	if (hit)
+		*rec = memo.rec;
+	return hit;
 }
 
 static void lease_from(cache_entry *e, cache_lease *lease)
@@ -231,6 +284,8 @@ static void lease_from(cache_entry *e, cache_lease *lease)
 	lease->src.key = e->key;
 	lease->src.key_error = e->key_error;
 	lease->src.fetch = cached_fetch;
+	lease->src.recall = cached_recall;
+	lease->src.remember = cached_remember;
 	lease->src.ctx = e;
 }
 
@@ -275,6 +330,7 @@ cache_status cache_acquire(const char *conf_path, bool missing_ok,
 	st = entry_build(conf_path, missing_ok, db_override, log, logctx,
 			 &fresh);
 	if (st == CACHE_OK) {
+		fresh->serial = ++cache.next_serial;
 		fresh->current = slot >= 0;
 		if (slot >= 0)
 			cache.entries[slot] = fresh;

@@ -181,6 +181,16 @@ bad:
 	return -1;
 }
 
+bool record_peek_user(const uint8_t *buf, size_t len, const char *user)
+{
+	size_t ul = strlen(user);
+
+	if (len < FIXED_LEN + 2 + ul)
+		return false;
+	size_t n = (size_t)buf[FIXED_LEN] | (size_t)buf[FIXED_LEN + 1] << 8;
+	return n == ul && memcmp(buf + FIXED_LEN + 2, user, ul) == 0;
+}
+
 int record_token_digest(const site_key *key, const token_parts *parts,
 			uint8_t out[MAC_LEN])
 {

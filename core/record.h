@@ -64,6 +64,12 @@ size_t record_encode(const token_record *rec, const site_key *key,
 int record_decode(const char *id, const uint8_t *buf, size_t len,
 		  const site_key *key, token_record *rec);
 
+/* A cheap look, without the MAC, at whether an encoded record names user
+ * as its owner. Only a filter in front of record_decode (which checks the
+ * MAC): a scan for one user's tokens then verifies just those, not every
+ * record in the store. */
+bool record_peek_user(const uint8_t *buf, size_t len, const char *user);
+
 /* The digest of a token secret under the site key. Returns 0 or -1. */
 int record_token_digest(const site_key *key, const token_parts *parts,
 			uint8_t out[MAC_LEN]);

@@ -239,7 +239,7 @@ int cmd_create(tool *t, int argc, char **argv)
 		goto out;
 	if (t->cfg.max_tokens_per_user) {
 		count_ctx c = { owner, 0 };
-		if (tool_foreach_record(t, txn, count_live, &c) < 0)
+		if (tool_foreach_record_of(t, txn, owner, count_live, &c) < 0)
 			goto out;
 		/* For everyone, administrators included: the limit caps
 		 * what one account can hold, whoever minted it. */

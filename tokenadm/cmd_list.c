@@ -245,7 +245,8 @@ int cmd_list(tool *t, int argc, char **argv)
 		return EXIT_REFUSED;
 	if (l.json)
 		putchar('[');
-	if (tool_foreach_record(t, NULL, collect, &l) != 0 || l.oom) {
+	if (tool_foreach_record_of(t, NULL, l.only_user, collect, &l) != 0 ||
+	    l.oom) {
 		if (l.oom)
 			warnx_("out of memory");
 		rc = EXIT_REFUSED;

@@ -285,7 +285,9 @@ int cmd_prune(tool *t, int argc, char **argv)
 	p.cutoff = t->now - older;
 	if (tool_begin(t, &txn) != 0)
 		return EXIT_REFUSED;
-	if (tool_foreach_record(t, txn, find_dead, &p) != 0 || p.oom)
+	if (tool_foreach_record_of(t, txn, t->admin ? NULL : t->user, find_dead,
+				   &p) != 0 ||
+	    p.oom)
 		goto out;
 	for (size_t i = 0; i < p.n; i++)
 		if (store_txn_delete(txn, p.dead[i].id, TOKEN_ID_LEN) != 0) {

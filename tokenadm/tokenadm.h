@@ -101,6 +101,9 @@ int tool_may_manage(const tool *t, const token_record *rec);
 typedef int (*record_visit_fn)(tool *t, void *ctx, const token_record *rec);
 int tool_foreach_record(tool *t, store_txn *txn, record_visit_fn visit,
 			void *ctx);
+/* The same for one user's records only (others are skipped unverified). */
+int tool_foreach_record_of(tool *t, store_txn *txn, const char *user,
+			   record_visit_fn visit, void *ctx);
 
 /* getopt_long returns for options tokenadm handles the same everywhere. */
 bool valid_token_name(const char *name);

@@ -250,6 +250,7 @@ typedef struct walk_ctx {
 	tool *t;
 	record_visit_fn visit;
 	void *ctx;
+	const char *only_user; /* NULL: every record */
 } walk_ctx;
 
 static int walk_one(void *ctx, const char *key, size_t keylen,
@@ -265,6 +266,10 @@ static int walk_one(void *ctx, const char *key, size_t keylen,
 	}
 	memcpy(id, key, TOKEN_ID_LEN);
 	id[TOKEN_ID_LEN] = '\0';
+	/* Someone else's (by the unverified owner field): not worth a MAC. A
+	 * tampered owner field can only hide a record from this walk. */
+	if (w->only_user && !record_peek_user(val, vallen, w->only_user))
+		return 0;
 	if (record_decode(id, val, vallen, w->t->key, &rec) != 0) {
 		warnx_("skipping token %.12s: failed its integrity check", id);
 		return 0;
@@ -275,7 +280,13 @@ static int walk_one(void *ctx, const char *key, size_t keylen,
 int tool_foreach_record(tool *t, store_txn *txn, record_visit_fn visit,
 			void *ctx)
 {
-	walk_ctx w = { t, visit, ctx };
+	return tool_foreach_record_of(t, txn, NULL, visit, ctx);
+}
+
+int tool_foreach_record_of(tool *t, store_txn *txn, const char *user,
+			   record_visit_fn visit, void *ctx)
+{
+	walk_ctx w = { t, visit, ctx, user };
 	char err[256] = "";
 
 	if (tool_key(t) != 0)
