@@ -213,7 +213,6 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		.now = (int64_t)time(NULL),
 	};
 	auth_check_token(lease.cfg, &lease.src, &req, &res);
-	secure_burn_stack();
 	if (res.outcome == AUTH_ACCEPT)
 		lastused_record(lease.cfg, res.token_id, in.rhost, req.now);
 	cache_release(&lease);
