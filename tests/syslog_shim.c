@@ -15,10 +15,14 @@
 
 SHIM void openlog(const char *ident, int option, int facility);
 SHIM void closelog(void);
-SHIM void syslog(int pri, const char *fmt, ...);
-SHIM void vsyslog(int pri, const char *fmt, va_list ap);
-SHIM void __syslog_chk(int pri, int flag, const char *fmt, ...);
-SHIM void __vsyslog_chk(int pri, int flag, const char *fmt, va_list ap);
+SHIM void syslog(int pri, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+SHIM void vsyslog(int pri, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+SHIM void __syslog_chk(int pri, int flag, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+SHIM void __vsyslog_chk(int pri, int flag, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 static int facility_of_openlog = LOG_USER;
 
