@@ -115,33 +115,33 @@ static int map_outcome(auth_outcome o)
 	return PAM_SERVICE_ERR; /* unreachable; never success */
 }
 
-typedef struct pam_inputs {
-	const char *user;
-	const char *rhost;
-	const char *service;
-} pam_inputs;
-
-static int get_inputs(pam_handle_t *pamh, pam_inputs *in)
+/* Everything both entry points start with: the options, and the user,
+ * client and service of the request (the password is added by the
+ * caller that has one). */
+static int gather(pam_handle_t *pamh, int argc, const char **argv,
+		  module_args *args, auth_request *req)
 {
 	const void *item;
 	int rc;
 
-	memset(in, 0, sizeof(*in));
-	rc = pam_get_user(pamh, &in->user, NULL);
+	parse_args(pamh, argc, argv, args);
+	memset(req, 0, sizeof(*req));
+	req->now = (int64_t)time(NULL);
+	rc = pam_get_user(pamh, &req->user, NULL);
 	if (rc != PAM_SUCCESS)
 		return rc;
-	if (!in->user || !*in->user)
+	if (!req->user || !*req->user)
 		return PAM_USER_UNKNOWN;
 	if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS)
-		in->rhost = item;
+		req->rhost = item;
 	if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS)
-		in->service = item;
+		req->service = item;
 	return PAM_SUCCESS;
 }
 
 /* One line per decision, in pam_unix's shape so fail2ban can read it; the
  * token id names the token, never the token itself. */
-static void log_result(pam_handle_t *pamh, const pam_inputs *in,
+static void log_result(pam_handle_t *pamh, const auth_request *in,
 		       const auth_result *res, const char *what)
 {
 	char user[LOGSAFE_MAX], rhost[LOGSAFE_MAX], service[LOGSAFE_MAX];
@@ -181,15 +181,14 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 {
 	module_args args;
 	cache_lease lease;
-	pam_inputs in;
+	auth_request req;
 	auth_result res;
 	const char *pw = NULL;
 	int rc;
 
 	/* A previous success on this handle must not outlive a new attempt. */
 	pam_set_data(pamh, DATA_TOKEN_ID, NULL, NULL);
-	parse_args(pamh, argc, argv, &args);
-	rc = get_inputs(pamh, &in);
+	rc = gather(pamh, argc, argv, &args, &req);
 	if (rc != PAM_SUCCESS)
 		return rc;
 	rc = pam_get_authtok(pamh, PAM_AUTHTOK, &pw, NULL);
@@ -204,17 +203,11 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 
 	/* strnlen: a token is short; a megabyte of password is simply not
 	 * one, and need not be walked to the end. */
-	auth_request req = {
-		.user = in.user,
-		.rhost = in.rhost,
-		.service = in.service,
-		.password = pw,
-		.pwlen = strnlen(pw, TOKEN_TEXT_MAX + 1),
-		.now = (int64_t)time(NULL),
-	};
+	req.password = pw;
+	req.pwlen = strnlen(pw, TOKEN_TEXT_MAX + 1);
 	auth_check_token(lease.cfg, &lease.src, &req, &res);
 	if (res.outcome == AUTH_ACCEPT)
-		lastused_record(lease.cfg, res.token_id, in.rhost, req.now);
+		lastused_record(lease.cfg, res.token_id, req.rhost, req.now);
 	cache_release(&lease);
 
 	if (res.outcome == AUTH_NOT_TOKEN) {
@@ -230,7 +223,7 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 			return PAM_BUF_ERR;
 		}
 	}
-	log_result(pamh, &in, &res, "authentication");
+	log_result(pamh, &req, &res, "authentication");
 	return map_outcome(res.outcome);
 }
 
@@ -247,30 +240,23 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 {
 	module_args args;
 	cache_lease lease;
-	pam_inputs in;
+	auth_request req;
 	auth_result res;
 	const void *data = NULL;
 	int rc;
 
 	if (pam_get_data(pamh, DATA_TOKEN_ID, &data) != PAM_SUCCESS || !data)
 		return PAM_IGNORE;
-	parse_args(pamh, argc, argv, &args);
-	rc = get_inputs(pamh, &in);
+	rc = gather(pamh, argc, argv, &args, &req);
 	if (rc != PAM_SUCCESS)
 		return rc;
 	rc = lease_config(pamh, &args, &lease);
 	if (rc != PAM_SUCCESS)
 		return rc;
-	auth_request req = {
-		.user = in.user,
-		.rhost = in.rhost,
-		.service = in.service,
-		.now = (int64_t)time(NULL),
-	};
 	auth_recheck_id(lease.cfg, &lease.src, data, &req, &res);
 	cache_release(&lease);
 	if (res.outcome != AUTH_ACCEPT) {
-		log_result(pamh, &in, &res, "account check");
+		log_result(pamh, &req, &res, "account check");
 		/* A token that stopped being valid is an expired account in
 		 * PAM's terms; store trouble stays what it is. */
 		if (res.outcome == AUTH_REFUSED)

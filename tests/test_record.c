@@ -25,17 +25,7 @@
 #include "sitekey.h"
 #include "token.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			failures++;                                          \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-		}                                                            \
-	} while (0)
+#include "check.h"
 
 /* The record layout of record.c (white box, for re-MAC'd tampering):
  * magic 4, version 4, flags 4, creator 4, 4 x i64, 2 x MAC_LEN, strings. */

@@ -13,17 +13,7 @@
 
 #include "token.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			failures++;                                          \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-		}                                                            \
-	} while (0)
+#include "check.h"
 
 #define N_TOKENS 10000
 #define TOKEN_LEN_PTK (3 + 1 + TOKEN_ID_LEN + 1 + TOKEN_SECRET_LEN + TOKEN_CHECK_LEN)
