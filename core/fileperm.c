@@ -48,6 +48,48 @@ int trusted_fd_check(int fd, trust_level level, char *err, size_t errlen)
 	return 0;
 }
 
+/* The directory holding path: whoever may write there may replace the
+ * file with one of their own between two opens, or squat on the name
+ * before it exists. It must belong to root (or us) and be writable by
+ * nobody else, unless it is sticky (like /tmp: others cannot rename or
+ * delete our files there). */
+static int parent_trusted(const char *path, char *err, size_t errlen)
+{
+	char dir[4096];
+	struct stat st;
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else {
+		snprintf(err, errlen, "has too long a directory name");
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (stat(dir, &st) != 0) {
+		snprintf(err, errlen, "cannot stat its directory: %s",
+			 strerror(errno));
+		return -1;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errlen, "is in a directory owned by uid %u",
+			 (unsigned)st.st_uid);
+		errno = EPERM;
+		return -1;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+		snprintf(err, errlen,
+			 "is in a directory writable by group or others");
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
 int trusted_open(const char *path, trust_level level, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
@@ -61,7 +103,8 @@ int trusted_open(const char *path, trust_level level, char *err, size_t errlen)
 		errno = e;
 		return -1;
 	}
-	if (trusted_fd_check(fd, level, err, errlen) != 0) {
+	if (trusted_fd_check(fd, level, err, errlen) != 0 ||
+	    parent_trusted(path, err, errlen) != 0) {
 		int e = errno;
 		close(fd);
 		errno = e;

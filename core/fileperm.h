@@ -18,7 +18,8 @@ typedef enum {
 /* Open path read-only with O_NOFOLLOW|O_CLOEXEC|O_NOCTTY|O_NONBLOCK (so a
  * FIFO cannot hang us; the flag is cleared again) and check: a regular
  * file, owned by root or the effective uid, no group/other write, and for
- * TRUST_SECRET no other-read. Returns the fd, or -1 with errno set
+ * TRUST_SECRET no other-read; and its directory owned by root or the
+ * effective uid and not writable by group or others unless sticky. Returns the fd, or -1 with errno set
  * (ELOOP for a symlink, EISDIR/EINVAL for a non-regular file, EPERM for bad
  * owner or mode) and a human reason in err. */
 int trusted_open(const char *path, trust_level level, char *err,

@@ -904,6 +904,23 @@ check "after kill -9'd writers: create works" rc_is 0
 check "after kill -9'd writers: no temp files left once a writer ran" \
 	eval '! compgen -G "$DB.tmp.*" >/dev/null'
 
+# ---------------------------------------------- directories are checked
+# Whoever may write the store's or the key's directory could swap the file
+# between two opens: such a directory is refused (a sticky one is fine).
+chmod g+w "$W/store"
+run list
+check "a group-writable store directory is refused" eval 'rc_is 1 && [[ $ERR == *"directory writable by group or others"* ]]'
+chmod +t "$W/store"
+run list
+check "... unless it is sticky" rc_is 0
+chmod g-w,-t "$W/store"
+chmod o+w "$W/keys"
+run list
+check "a world-writable key directory is refused" eval 'rc_is 1 && [[ $ERR == *"directory writable"* ]]'
+chmod o-w "$W/keys"
+run list
+check "with the modes restored it works again" rc_is 0
+
 # --------------------------------------------------------------- finally
 none_stored() {
 	local t
