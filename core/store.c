@@ -530,11 +530,10 @@ int store_create(const char *path, mode_t mode, gid_t gid, char *err,
 		unlink(tmppath);
 		goto out;
 	}
-	uint8_t decoy[STORE_DECOY_LEN];
+	/* Shaped like a record (magic first); its MAC never fits. */
+	uint8_t decoy[STORE_DECOY_LEN] = { 'P', 'T', 'K', 'R' };
 	datum dk = { (char *)STORE_DECOY_KEY, (int)strlen(STORE_DECOY_KEY) };
 	datum dv = { (char *)decoy, (int)sizeof(decoy) };
-	memset(decoy, 0, sizeof(decoy));
-	memcpy(decoy, "PTKR", 4); /* shaped like a record; its MAC never fits */
 	int ok = gdbm_store(db, dk, dv, GDBM_INSERT) == 0 &&
 		 gdbm_sync(db) == 0 && fsync(gdbm_fdesc(db)) == 0;
 	ok = (gdbm_close(db) == 0) && ok;
