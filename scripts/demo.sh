@@ -299,62 +299,14 @@ for _ in range(50):
 sys.exit(1)
 EOF
 }
-MODDIR=/usr/lib/apache2/modules
 mkdir -p "$TMP/htdocs/api" "$TMP/run"
 echo "hello from behind pam_apitoken" >"$TMP/htdocs/api/hello.txt"
 chmod -R a+rX "$TMP/htdocs"
 
+# The same server set-up as the live tests (tests/live/lib.sh).
+. "$REPO/scripts/apache-conf.sh"
 write_httpd_conf() {
-	local port=$1
-	cat >"$TMP/httpd.conf" <<EOF
-# A self-contained Apache for the demo: nothing from /etc/apache2.
-ServerRoot "$TMP"
-ServerName localhost
-PidFile "$TMP/httpd.pid"
-DefaultRuntimeDir "$TMP/run"
-ErrorLog "$TMP/error.log"
-LogLevel warn
-Listen 127.0.0.1:$port
-$( [ "$HAVE_V6" -eq 1 ] && echo "Listen [::1]:$port" )
-User www-data
-Group www-data
-
-LoadModule mpm_event_module   $MODDIR/mod_mpm_event.so
-LoadModule authz_core_module  $MODDIR/mod_authz_core.so
-LoadModule authn_core_module  $MODDIR/mod_authn_core.so
-LoadModule auth_basic_module  $MODDIR/mod_auth_basic.so
-LoadModule authz_user_module  $MODDIR/mod_authz_user.so
-LoadModule authnz_pam_module  $MODDIR/mod_authnz_pam.so
-LoadModule mime_module        $MODDIR/mod_mime.so
-LoadModule dir_module         $MODDIR/mod_dir.so
-
-StartServers 1
-ServerLimit 2
-ThreadsPerChild 32
-MaxRequestWorkers 64
-MinSpareThreads 8
-MaxSpareThreads 64
-TypesConfig /etc/mime.types
-HostnameLookups Off
-DocumentRoot "$TMP/htdocs"
-<Directory />
-    AllowOverride None
-    Require all denied
-</Directory>
-<Directory "$TMP/htdocs">
-    Require all granted
-</Directory>
-
-# Never add mod_authn_socache here: it would skip PAM (and so revocation,
-# expiry and host rules) while a result is cached.
-<Location /api>
-    AuthType Basic
-    AuthName "pam_apitoken demo"
-    AuthBasicProvider PAM
-    AuthPAMService $SERVICE
-    Require valid-user
-</Location>
-EOF
+	apache_conf "$TMP" "$1" "$HAVE_V6" "api=$SERVICE" >"$TMP/httpd.conf"
 }
 
 PORT=""

@@ -157,62 +157,21 @@ APACHE=/usr/sbin/apache2
 APACHE_MODS=/usr/lib/apache2/modules
 have_apache() { [ -x "$APACHE" ] && [ -f "$APACHE_MODS/mod_authnz_pam.so" ]; }
 
-# start_apache NAME=PAMSERVICE...: a private Apache (event MPM, threads as
-# www-data) on 127.0.0.1 and ::1 serving /NAME/ behind Basic auth with PAM
-# service PAMSERVICE; a reverse proxy on 127.0.0.1 may name the client in
-# X-Forwarded-For (mod_remoteip). Sets $port.
+# The same Apache set-up as the demo (scripts/apache-conf.sh).
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/apache-conf.sh"
+
+# start_apache NAME=PAMSERVICE...: a private Apache on 127.0.0.1 and ::1
+# serving /NAME/ behind Basic auth with PAM service PAMSERVICE. Sets $port.
 start_apache() {
-	local pair name
+	local pair
 	port=$(free_port)
 	mkdir -p "$WORK/htdocs" "$WORK/run"
-	{
-		cat <<CONF
-ServerRoot "$WORK"
-ServerName localhost
-PidFile "$WORK/httpd.pid"
-DefaultRuntimeDir "$WORK/run"
-ErrorLog "$WORK/error.log"
-LogLevel warn
-Listen 127.0.0.1:$port
-Listen [::1]:$port
-User www-data
-Group www-data
-LoadModule mpm_event_module   $APACHE_MODS/mod_mpm_event.so
-LoadModule authz_core_module  $APACHE_MODS/mod_authz_core.so
-LoadModule authn_core_module  $APACHE_MODS/mod_authn_core.so
-LoadModule auth_basic_module  $APACHE_MODS/mod_auth_basic.so
-LoadModule authz_user_module  $APACHE_MODS/mod_authz_user.so
-LoadModule authnz_pam_module  $APACHE_MODS/mod_authnz_pam.so
-LoadModule remoteip_module    $APACHE_MODS/mod_remoteip.so
-LoadModule dir_module         $APACHE_MODS/mod_dir.so
-StartServers 1
-ThreadsPerChild 8
-MaxRequestWorkers 16
-HostnameLookups Off
-DocumentRoot "$WORK/htdocs"
-DirectoryIndex index.html
-RemoteIPHeader X-Forwarded-For
-RemoteIPInternalProxy 127.0.0.1
-<Directory "$WORK/htdocs">
-    Require all granted
-</Directory>
-CONF
-		for pair in "$@"; do
-			name=${pair%%=*}
-			mkdir -p "$WORK/htdocs/$name"
-			echo page > "$WORK/htdocs/$name/index.html"
-			cat <<CONF
-<Location /$name>
-    AuthType Basic
-    AuthName api
-    AuthBasicProvider PAM
-    AuthPAMService ${pair#*=}
-    Require valid-user
-</Location>
-CONF
-		done
-	} > "$WORK/httpd.conf"
+	for pair in "$@"; do
+		mkdir -p "$WORK/htdocs/${pair%%=*}"
+		echo page > "$WORK/htdocs/${pair%%=*}/index.html"
+	done
 	chmod -R a+rX "$WORK/htdocs"
+	apache_conf "$WORK" "$port" 1 "$@" > "$WORK/httpd.conf"
 	PIDFILES+=("$WORK/httpd.pid")
 	"$APACHE" -f "$WORK/httpd.conf" -k start || { bad "apache starts"; return 1; }
 	wait_port "$port" 20 || { bad "apache listens"; cat "$WORK/error.log"; return 1; }
