@@ -8,15 +8,7 @@ here=$(dirname "$0")
 have_apache || skip "apache2 or libapache2-mod-authnz-pam not installed"
 
 live_setup www-data
-only=ptk-live-apache-only-$LIVE_ID
-either=ptk-live-apache-either-$LIVE_ID
-pam_service "$only" "auth required $PAM_APITOKEN_SO conf=$CONF
-account required $PAM_APITOKEN_SO conf=$CONF"
-userdb_for_service www-data
-pam_service "$either" "auth sufficient $PAM_APITOKEN_SO conf=$CONF
-auth required pam_userdb.so db=$USERDB crypt=none
-account sufficient $PAM_APITOKEN_SO conf=$CONF
-account required pam_permit.so"
+web_stacks apache
 
 start_apache "only=$only" "either=$either" || { finish; exit; }
 users=$(ps -o user= --ppid "$(cat "$WORK/httpd.pid")" | sort -u | tr -d ' ')

@@ -138,6 +138,23 @@ PY
 	chgrp "$GROUP" "$USERDB.db" && chmod 640 "$USERDB.db"
 }
 
+# web_stacks NAME: the two PAM services of the web-server tests, for a
+# server running as www-data: $only (tokens only) and $either (tokens or
+# passwords, the passwords from pam_userdb: pam_unix cannot check another
+# user's password when the service is not root, as unix_chkpwd checks only
+# the caller's own).
+web_stacks() {
+	only=ptk-live-$1-only-$LIVE_ID
+	either=ptk-live-$1-either-$LIVE_ID
+	pam_service "$only" "auth required $PAM_APITOKEN_SO conf=$CONF
+account required $PAM_APITOKEN_SO conf=$CONF"
+	userdb_for_service www-data
+	pam_service "$either" "auth sufficient $PAM_APITOKEN_SO conf=$CONF
+auth required pam_userdb.so db=$USERDB crypt=none
+account sufficient $PAM_APITOKEN_SO conf=$CONF
+account required pam_permit.so"
+}
+
 # pam_service NAME CONTENT: a service file in /etc/pam.d, removed at exit.
 pam_service() {
 	printf '%s\n' "$2" > "/etc/pam.d/$1"

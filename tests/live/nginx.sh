@@ -10,17 +10,7 @@ MOD=/usr/lib/nginx/modules/ngx_http_auth_pam_module.so
 id www-data >/dev/null 2>&1 || skip "no www-data user"
 
 live_setup www-data
-only=ptk-live-nginx-only-$LIVE_ID
-either=ptk-live-nginx-either-$LIVE_ID
-pam_service "$only" "auth required $PAM_APITOKEN_SO conf=$CONF
-account required $PAM_APITOKEN_SO conf=$CONF"
-# Passwords from pam_userdb: pam_unix cannot check another user's password
-# when the service is not root (unix_chkpwd checks only the caller's).
-userdb_for_service www-data
-pam_service "$either" "auth sufficient $PAM_APITOKEN_SO conf=$CONF
-auth required pam_userdb.so db=$USERDB crypt=none
-account sufficient $PAM_APITOKEN_SO conf=$CONF
-account required pam_permit.so"
+web_stacks nginx
 
 port=$(free_port)
 mkdir -p "$WORK/www/only" "$WORK/www/either" "$WORK/tmp"
