@@ -209,13 +209,17 @@ static void wipe_digests(token_record *rec)
 /* Fetch and decode the record for id. Returns 1 with *rec filled, 0 if the
  * id is unknown, -1 with res set on any failure. */
 static int load_record(const record_source *src, const char *id,
-		       token_record *rec, auth_result *res)
+		       bool may_recall, token_record *rec, auth_result *res)
 {
 	uint8_t buf[RECORD_ENCODED_MAX];
 	size_t len = 0;
 	char err[256] = "";
+	int rc;
 
-	if (src->recall && src->recall(src->ctx, id, rec))
+	/* Only the account check may recall: during authentication a
+	 * recalled record would answer faster for a known id and tell an
+	 * attacker which ids exist. */
+	if (may_recall && src->recall && src->recall(src->ctx, id, rec))
 		return 1;
 	store_status st = src->fetch(src->ctx, id, buf, sizeof(buf), &len, err,
 				     sizeof(err));
@@ -225,21 +229,27 @@ static int load_record(const record_source *src, const char *id,
 	}
 	if (st == STORE_NOTFOUND) {
 		/* Read the store's decoy entry, so an unknown id costs about
-		 * what reading a real record does (see STORE_DECOY_KEY);
-		 * measured with tests/timing_refusals: within 1%. */
-		(void)src->fetch(src->ctx, STORE_DECOY_KEY, buf, sizeof(buf),
-				 &len, err, sizeof(err));
-		return 0;
-	}
-	if (record_decode(id, buf, len, src->key, rec) != 0) {
+		 * what a real record does (see STORE_DECOY_KEY; measured with
+		 * tests/timing_refusals: within 1%). A store made before the
+		 * decoy existed gets a dummy decode instead. */
+		if (src->fetch(src->ctx, STORE_DECOY_KEY, buf, sizeof(buf), &len,
+			       err, sizeof(err)) != STORE_OK) {
+			token_record dummy;
+			memset(buf, 0, STORE_DECOY_LEN);
+			len = STORE_DECOY_LEN;
+			(void)record_decode(id, buf, len, src->key, &dummy);
+		}
+		rc = 0;
+	} else if (record_decode(id, buf, len, src->key, rec) != 0) {
 		set(res, AUTH_UNAVAILABLE,
 		    "record %s failed its integrity check (corrupt or tampered)",
 		    id);
-		return -1;
+		rc = -1;
+	} else {
+		rc = 1;
 	}
-	if (src->remember)
-		src->remember(src->ctx, rec);
-	return 1;
+	secure_wipe(buf, len < sizeof(buf) ? len : sizeof(buf));
+	return rc;
 }
 
 void auth_check_token(const apitoken_config *cfg, const record_source *src,
@@ -270,7 +280,7 @@ void auth_check_token(const apitoken_config *cfg, const record_source *src,
 		goto out;
 	}
 
-	int found = load_record(src, parts.id, &rec, res);
+	int found = load_record(src, parts.id, false, &rec, res);
 	if (found < 0)
 		goto out;
 	if (record_token_digest(src->key, &parts, digest) != 0) {
@@ -295,6 +305,10 @@ void auth_check_token(const apitoken_config *cfg, const record_source *src,
 		goto out;
 	}
 	check_record(cfg, &rec, req, res);
+	/* Remembered only once the secret matched and every check passed,
+	 * for this thread's account check. */
+	if (res->outcome == AUTH_ACCEPT && src->remember)
+		src->remember(src->ctx, &rec);
 out:
 	secure_wipe(&parts, sizeof(parts));
 	secure_wipe(digest, sizeof(digest));
@@ -327,7 +341,7 @@ void auth_recheck_id(const apitoken_config *cfg, const record_source *src,
 		    src->key_error ? src->key_error : "site key unavailable");
 		return;
 	}
-	int found = load_record(src, id, &rec, res);
+	int found = load_record(src, id, true, &rec, res);
 	if (found == 0)
 		set(res, AUTH_REFUSED, "token no longer exists");
 	else if (found > 0)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "secure.h"
 #include "sitekey.h"
 #include "store.h"
 
@@ -199,12 +200,13 @@ static long long ns(const struct timespec *t)
 	return (long long)t->tv_sec * 1000000000LL + t->tv_nsec;
 }
 
-/* Was id changed within a few clock ticks of loading (or after it, by a
- * clock that went back)? Then equal ids prove nothing. */
+/* Was id changed within a few clock ticks of loading? Then equal ids
+ * prove nothing. ctime only: every change of content or mtime sets it to
+ * the kernel's clock, whereas mtime can be set to the future (touch -d,
+ * rsync -t) and would make the entry look racy for ever. */
 static bool racy(const file_id *id, const struct timespec *loaded)
 {
-	return id->present && (ns(&id->mtim) >= ns(loaded) - RACY_NS ||
-			       ns(&id->ctim) >= ns(loaded) - RACY_NS);
+	return id->present && ns(&id->ctim) >= ns(loaded) - RACY_NS;
 }
 
 static bool entry_fresh(const cache_entry *e)
@@ -259,6 +261,9 @@ static void cached_remember(void *ctx, const token_record *rec)
 	memo.serial = last_fetch.serial;
 	memo.gen = last_fetch.gen;
 	memo.rec = *rec;
+	/* The account check needs no digest: none lingers per thread. */
+	secure_wipe(memo.rec.digest, MAC_LEN);
+	secure_wipe(memo.rec.prev_digest, MAC_LEN);
 }
 
 static bool cached_recall(void *ctx, const char *id, token_record *rec)

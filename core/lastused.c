@@ -158,9 +158,14 @@ int lastused_table_load(const apitoken_config *cfg, const char *only_id,
 		return 0;
 	}
 	struct dirent *e;
-	while (rc == 0 && (e = readdir(d)) != NULL)
-		if (token_id_valid(e->d_name))
+	/* The directory is writable by the services' group: bound what a
+	 * hostile member can make root's tokenadm read. */
+	size_t seen = 0;
+	while (rc == 0 && seen < LASTUSED_TABLE_MAX && (e = readdir(d)) != NULL)
+		if (token_id_valid(e->d_name)) {
+			seen++;
 			rc = table_add(table, &cap, dfd, e->d_name);
+		}
 	closedir(d);
 	close(dfd);
 	if (rc == 0 && table->n)
@@ -204,7 +209,8 @@ static void get_at(int dfd, const char *id, lastused *lu)
 		return;
 	struct stat st;
 	ssize_t n = -1;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+	/* One link only: a hard link to some other file is not a record. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1)
 		n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)

@@ -16,6 +16,8 @@
 /* Record at most this often per token: a busy API client must not turn
  * every request into a file write. */
 #define LASTUSED_INTERVAL 60
+/* The most last-use files tokenadm reads in one run. */
+#define LASTUSED_TABLE_MAX 4000000
 
 typedef struct lastused {
 	int64_t when; /* 0: never used (or unknown) */

@@ -89,6 +89,9 @@ static store_status fetch(GDBM_FILE db, const char *path, const char *id,
 		memcpy(buf, val.dptr, (size_t)val.dsize);
 		*len = (size_t)val.dsize;
 	}
+	/* A record holds digests: wipe GDBM's copy before freeing it. */
+	if (val.dsize > 0)
+		explicit_bzero(val.dptr, (size_t)val.dsize);
 	free(val.dptr);
 	return st;
 }
@@ -245,6 +248,16 @@ static int take_lock(const char *path, int timeout_ms, char *err,
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot open %s: %s", lockpath,
 			 strerror(errno));
+		free(lockpath);
+		return -1;
+	}
+	/* A lock file someone else planted (in a sticky shared directory,
+	 * say) would let them hold every writer off: only ours or root's. */
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    (st.st_uid != 0 && st.st_uid != geteuid())) {
+		snprintf(err, errlen, "%s is not a lock file of ours", lockpath);
+		close(fd);
 		free(lockpath);
 		return -1;
 	}

@@ -59,6 +59,9 @@ int store_foreach(const char *path, store_visit_fn visit, void *ctx,
  * does and timing tells little about which ids exist. */
 #define STORE_DECOY_KEY "~decoy~~~~~~"
 #define STORE_DECOY_LEN 256
+/* Fetchers pass the key length of a token id for every lookup. */
+_Static_assert(sizeof(STORE_DECOY_KEY) - 1 == 12,
+	       "the decoy key has a token id's length");
 
 /* Create a store at path, holding only the decoy, with mode and group (or
  * (gid_t)-1); fails if path exists. Returns 0 or -1 (err). */

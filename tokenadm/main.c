@@ -216,6 +216,7 @@ int main(int argc, char **argv)
 		rc = fn(&t, argc - 1, argv + 1);
 	}
 	tool_drop(&t);
+	tool_flush_messages();
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		warnx_("cannot write output: %s", strerror(errno));
 		if (rc == EXIT_OK)

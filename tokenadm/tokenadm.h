@@ -85,6 +85,8 @@ int tool_begin(tool *t, store_txn **txn);
 int tool_commit(tool *t, store_txn *txn);
 /* Abandon a transaction (NULL is fine). */
 void tool_abort(tool *t, store_txn *txn);
+/* Write the messages held back since tool_begin (main does, at the end). */
+void tool_flush_messages(void);
 
 /* Read, check and decode the record id inside txn (or the live store when
  * txn is NULL). Returns EXIT_OK, EXIT_NO_TOKEN or EXIT_REFUSED (reported). */

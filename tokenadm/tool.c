@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,17 @@ int tool_begin(tool *t, store_txn **txn)
 		warnx_("%s", err);
 		return -1;
 	}
+	/* From here to the end of the run: no ^C, hang-up or broken pipe
+	 * between the commit and its audit line, and messages wait until the
+	 * lock is gone (tool_flush_messages, at exit). */
+	sigset_t hold;
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGQUIT);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGHUP);
+	sigaddset(&hold, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &hold, NULL);
 	defer_messages(true);
 	alarm(WRITE_LOCK_HOLD_MAX_S);
 	return 0;
@@ -167,7 +179,6 @@ int tool_commit(tool *t, store_txn *txn)
 	int rc = store_txn_commit(txn, err, sizeof(err));
 
 	alarm(0);
-	defer_messages(false);
 	if (rc != 0) {
 		warnx_("%s; nothing was changed", err);
 		return -1;
@@ -178,10 +189,13 @@ int tool_commit(tool *t, store_txn *txn)
 void tool_abort(tool *t, store_txn *txn)
 {
 	store_txn_abort(txn);
-	if (txn) {
+	if (txn)
 		alarm(0);
-		defer_messages(false);
-	}
+}
+
+void tool_flush_messages(void)
+{
+	defer_messages(false);
 }
 
 int tool_get_record(tool *t, store_txn *txn, const char *id,
