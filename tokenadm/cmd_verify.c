@@ -82,12 +82,14 @@ int cmd_verify(tool *t, int argc, char **argv)
 	if (tool_open_for_reading(t, "") != 0)
 		return EXIT_REFUSED;
 	/* Typed at a terminal: no echo, so the token stays out of the
-	 * scrollback and of any session recording. */
+	 * scrollback and of any session recording; and no ^C or ^Z while the
+	 * echo is off, so the terminal is always given back as it was (^D
+	 * still ends the input). */
 	struct termios saved, quiet;
 	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
 	if (tty) {
 		quiet = saved;
-		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ISIG);
 		fputs("Token: ", stderr);
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
 	}
