@@ -166,38 +166,6 @@ static void check_record(const apitoken_config *cfg, const token_record *rec,
 	set(res, AUTH_ACCEPT, "accepted");
 }
 
-static store_status fetch_by_path(void *ctx, const char *id, uint8_t *buf,
-				  size_t bufsz, size_t *len, char *err,
-				  size_t errlen)
-{
-	const apitoken_config *cfg = ctx;
-	return store_fetch(cfg->db_path, id, TOKEN_ID_LEN, buf, bufsz, len, err,
-			   errlen);
-}
-
-int record_source_open(const apitoken_config *cfg, record_source *src,
-		       auth_result *res)
-{
-	site_key *key = NULL;
-	char err[256];
-
-	memset(src, 0, sizeof(*src));
-	if (site_key_load(cfg->key_path, &key, err, sizeof(err)) != 0) {
-		set(res, AUTH_UNAVAILABLE, "%s", err);
-		return -1;
-	}
-	src->key = key;
-	src->fetch = fetch_by_path;
-	src->ctx = (void *)cfg;
-	return 0;
-}
-
-void record_source_close(record_source *src)
-{
-	site_key_free((site_key *)src->key);
-	memset(src, 0, sizeof(*src));
-}
-
 /* Of a record only the digests are worth an attacker's while (they can
  * be brute-forced offline); wipe those, not 3 KB of names and rules. */
 static void wipe_digests(token_record *rec)
@@ -216,6 +184,11 @@ static int load_record(const record_source *src, const char *id,
 	char err[256] = "";
 	int rc;
 
+	if (!src->key) {
+		set(res, AUTH_UNAVAILABLE, "%s",
+		    src->key_error ? src->key_error : "site key unavailable");
+		return -1;
+	}
 	/* Only the account check may recall: during authentication a
 	 * recalled record would answer faster for a known id and tell an
 	 * attacker which ids exist. */
@@ -257,28 +230,16 @@ void auth_check_token(const apitoken_config *cfg, const record_source *src,
 {
 	token_parts parts;
 	token_record rec;
-	record_source own;
 	uint8_t digest[MAC_LEN];
 
 	memset(res, 0, sizeof(*res));
 	memset(rec.digest, 0, MAC_LEN);
 	memset(rec.prev_digest, 0, MAC_LEN);
-	memset(&own, 0, sizeof(own));
 	if (!token_parse(cfg->prefix, req->password, req->pwlen, &parts)) {
 		set(res, AUTH_NOT_TOKEN, "not a token");
 		return;
 	}
 	memcpy(res->token_id, parts.id, sizeof(res->token_id));
-	if (!src) {
-		if (record_source_open(cfg, &own, res) != 0)
-			goto out;
-		src = &own;
-	}
-	if (!src->key) {
-		set(res, AUTH_UNAVAILABLE, "%s",
-		    src->key_error ? src->key_error : "site key unavailable");
-		goto out;
-	}
 
 	int found = load_record(src, parts.id, false, &rec, res);
 	if (found < 0)
@@ -313,8 +274,6 @@ out:
 	secure_wipe(&parts, sizeof(parts));
 	secure_wipe(digest, sizeof(digest));
 	wipe_digests(&rec);
-	if (src == &own)
-		record_source_close(&own);
 }
 
 void auth_recheck_id(const apitoken_config *cfg, const record_source *src,
@@ -322,31 +281,19 @@ void auth_recheck_id(const apitoken_config *cfg, const record_source *src,
 		     auth_result *res)
 {
 	token_record rec;
-	record_source own;
 
 	memset(res, 0, sizeof(*res));
-	memset(&own, 0, sizeof(own));
+	memset(rec.digest, 0, MAC_LEN);
+	memset(rec.prev_digest, 0, MAC_LEN);
 	if (!token_id_valid(id)) {
 		set(res, AUTH_REFUSED, "bad token id");
 		return;
 	}
 	memcpy(res->token_id, id, TOKEN_ID_LEN + 1);
-	if (!src) {
-		if (record_source_open(cfg, &own, res) != 0)
-			return;
-		src = &own;
-	}
-	if (!src->key) {
-		set(res, AUTH_UNAVAILABLE, "%s",
-		    src->key_error ? src->key_error : "site key unavailable");
-		return;
-	}
 	int found = load_record(src, id, true, &rec, res);
 	if (found == 0)
 		set(res, AUTH_REFUSED, "token no longer exists");
 	else if (found > 0)
 		check_record(cfg, &rec, req, res);
 	wipe_digests(&rec);
-	if (src == &own)
-		record_source_close(&own);
 }

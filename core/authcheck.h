@@ -64,15 +64,8 @@ typedef struct record_source {
 	void *ctx;
 } record_source;
 
-/* A source that loads cfg's key and opens cfg's store for every lookup.
- * Returns 0, or -1 with res set to AUTH_UNAVAILABLE and the reason. */
-int record_source_open(const apitoken_config *cfg, record_source *src,
-		       auth_result *res);
-void record_source_close(record_source *src);
-
-/* Check a presented password. src may be NULL when the password has not
- * yet been parsed (then a non-token costs no I/O at all): the engine calls
- * record_source_open itself. */
+/* Check a presented password. A password that is not token-shaped is
+ * answered AUTH_NOT_TOKEN without touching src (no I/O at all). */
 void auth_check_token(const apitoken_config *cfg, const record_source *src,
 		      const auth_request *req, auth_result *res);
 

@@ -99,14 +99,6 @@ out:
 
 static void get_at(int dfd, const char *id, lastused *lu);
 
-void lastused_get(const apitoken_config *cfg, const char *id, lastused *lu)
-{
-	int dfd = open_dir(cfg);
-
-	get_at(dfd, id, lu);
-	if (dfd >= 0)
-		close(dfd);
-}
 
 static int by_id(const void *a, const void *b)
 {

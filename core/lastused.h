@@ -31,8 +31,6 @@ char *lastused_dir(const apitoken_config *cfg);
 void lastused_record(const apitoken_config *cfg, const char *id,
 		     const char *rhost, int64_t now);
 
-/* Read what is known; lu->when == 0 when nothing (or nothing valid) is. */
-void lastused_get(const apitoken_config *cfg, const char *id, lastused *lu);
 
 /* Everything known, read at once: tokenadm reads the directory while still
  * privileged (its files belong to the services' group) and then drops

@@ -2,10 +2,10 @@
  *
  * Thin glue: gather the PAM inputs, ask the core (authcheck.c) for a
  * decision, map it to a PAM code, log it. Nothing here is global or static
- * and mutable, because hosts call PAM from many threads at once. */
-#include <errno.h>
+ * and mutable, because hosts call PAM from many threads at once; the one
+ * piece of shared state, the cache of config, key and store handle, lives
+ * in core/cache.c behind a mutex. */
 #include <stdarg.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +25,6 @@
 #include "duration.h"
 #include "lastused.h"
 #include "logsafe.h"
-#include "secure.h"
 
 #define DATA_TOKEN_ID "pam_apitoken_token_id"
 #define EXPORT __attribute__((visibility("default")))
