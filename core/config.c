@@ -21,8 +21,9 @@
  *  - Paths must be absolute, without blanks or control characters.
  *  - Bytes outside UTF-8 are accepted only in comments; keys and values are
  *    checked further by their own rules.
- *  - max_tokens_per_user is "0" or a decimal without leading zeros (which
- *    some readers would take for octal), at most 100000.
+ *  - max_tokens_per_user and max_store_tokens are "0" or a decimal without
+ *    leading zeros (which some readers would take for octal), at most
+ *    100000 and 100000000.
  *  - Blanks are space, tab, CR (so CRLF files work), VT and FF.
  *
  * No globals and no static buffers: the module may be loaded by threaded
@@ -47,6 +48,7 @@
 #define CONFIG_MAX_LINE 4096
 #define DEFAULT_GROUP_LIFETIME (INT64_C(90) * 86400) /* 90d */
 #define MAX_TOKENS_LIMIT 100000u
+#define MAX_STORE_LIMIT 100000000u
 #define PREFIX_MAX 16
 #define GROUP_NAME_MAX 32
 #define SERVICE_NAME_MAX 64
@@ -410,25 +412,43 @@ static set_result set_admin_group(struct parser *ps, const char *value,
 	return replace_string(&ps->cfg->admin_group, value);
 }
 
-static set_result set_max_tokens(struct parser *ps, const char *value,
-				 char *err, size_t errlen)
+/* "0", or digits without a leading zero, at most limit. */
+static set_result parse_count(const char *value, unsigned limit,
+			      unsigned *out, char *err, size_t errlen)
 {
 	unsigned long v = 0;
 	size_t n = strlen(value);
-	/* "0", or digits without a leading zero; 7 digits bound the loop. */
-	bool ok = n >= 1 && n <= 7 && (value[0] != '0' || n == 1);
+	/* 9 digits bound the loop and keep v far from overflow. */
+	bool ok = n >= 1 && n <= 9 && (value[0] != '0' || n == 1);
 
 	for (size_t i = 0; ok && i < n; i++) {
 		ok = value[i] >= '0' && value[i] <= '9';
 		v = v * 10 + (unsigned long)(value[i] - '0');
 	}
-	if (!ok || v > MAX_TOKENS_LIMIT) {
+	if (!ok || v > limit) {
 		snprintf(err, errlen, "must be a whole number from 0 to %u",
-			 MAX_TOKENS_LIMIT);
+			 limit);
 		return SET_BAD;
 	}
-	ps->cfg->max_tokens_per_user = (unsigned)v;
+	*out = (unsigned)v;
 	return SET_OK;
+}
+
+static set_result set_max_tokens(struct parser *ps, const char *value,
+				 char *err, size_t errlen)
+{
+	set_result r = parse_count(value, MAX_TOKENS_LIMIT,
+				   &ps->cfg->max_tokens_per_user, err, errlen);
+	if (r == SET_OK)
+		ps->cfg->max_tokens_set = true;
+	return r;
+}
+
+static set_result set_max_store_tokens(struct parser *ps, const char *value,
+				       char *err, size_t errlen)
+{
+	return parse_count(value, MAX_STORE_LIMIT, &ps->cfg->max_store_tokens,
+			   err, errlen);
 }
 
 static set_result set_max_lifetime(struct parser *ps, const char *value,
@@ -459,6 +479,7 @@ static const struct key_def key_table[] = {
 	{ "deny_services", false, set_deny_services },
 	{ "admin_group", false, set_admin_group },
 	{ "max_tokens_per_user", false, set_max_tokens },
+	{ "max_store_tokens", false, set_max_store_tokens },
 	{ "max_lifetime", true, set_max_lifetime },
 };
 
@@ -713,7 +734,11 @@ int config_defaults(apitoken_config *cfg)
 			       err, sizeof(err));
 	if (r != SET_OK)
 		goto fail;
-	cfg->max_tokens_per_user = 0;
+	/* Bounded by default: one member minting in a loop must not fill the
+	 * disk or slow every login's walk of the store. */
+	cfg->max_tokens_per_user = CONFIG_DEFAULT_MEMBER_TOKENS;
+	cfg->max_tokens_set = false;
+	cfg->max_store_tokens = CONFIG_DEFAULT_STORE_TOKENS;
 	cfg->admin_group = NULL;
 	return 0;
 
@@ -817,6 +842,13 @@ bool config_service_denied(const apitoken_config *cfg, const char *service)
 		    strcmp(cfg->deny_services[i], service) == 0)
 			return true;
 	return false;
+}
+
+unsigned config_token_limit(const apitoken_config *cfg, bool admin)
+{
+	if (admin && !cfg->max_tokens_set)
+		return 0;
+	return cfg->max_tokens_per_user;
 }
 
 const group_policy *config_find_group(const apitoken_config *cfg,

@@ -11,8 +11,17 @@
 
 #include "addr.h"
 
+/* Services whose PAM stack leads to root or to the account's own
+ * credentials (see pam_apitoken.conf(5), deny_services): a leaked API
+ * token must not open them. */
 #define CONFIG_DEFAULT_DENY_SERVICES \
-	"sudo su su-l sudo-i polkit-1 passwd chfn chsh"
+	"sudo su su-l sudo-i polkit-1 passwd chfn chsh doas systemd-run0"
+
+/* With max_tokens_per_user unset, how many live tokens a member who is not
+ * an administrator may hold; and, with max_store_tokens unset, how many
+ * records a member's create may bring the store to. */
+#define CONFIG_DEFAULT_MEMBER_TOKENS 20u
+#define CONFIG_DEFAULT_STORE_TOKENS 100000u
 
 /* max_lifetime value meaning "tokens may last forever". */
 #define LIFETIME_NEVER INT64_C(-1)
@@ -34,6 +43,8 @@ typedef struct apitoken_config {
 	size_t n_deny_services;
 	char *admin_group;      /* NULL when unset */
 	unsigned max_tokens_per_user; /* 0 = unlimited */
+	bool max_tokens_set;    /* written in the file (else the default) */
+	unsigned max_store_tokens;    /* 0 = unlimited */
 	group_policy *groups;
 	size_t n_groups;
 } apitoken_config;
@@ -65,6 +76,12 @@ void config_free(apitoken_config *cfg);
 
 /* Is service one of deny_services? */
 bool config_service_denied(const apitoken_config *cfg, const char *service);
+
+/* The most live tokens one account may hold when the caller creating it is
+ * (admin true) or is not an administrator; 0 = no limit. Unset, members
+ * get CONFIG_DEFAULT_MEMBER_TOKENS and administrators no limit; a value an
+ * administrator wrote caps every account, whoever mints. */
+unsigned config_token_limit(const apitoken_config *cfg, bool admin);
 
 /* The policy section named name, or NULL. */
 const group_policy *config_find_group(const apitoken_config *cfg,

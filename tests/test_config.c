@@ -196,12 +196,13 @@ static void check_defaults(const apitoken_config *cfg, const char *what)
 	      "%s: key", what);
 	CHECK(cfg->prefix && strcmp(cfg->prefix, "ptk") == 0, "%s: prefix",
 	      what);
-	CHECK(cfg->n_deny_services == 8, "%s: %zu deny_services", what,
+	CHECK(cfg->n_deny_services == 10, "%s: %zu deny_services", what,
 	      cfg->n_deny_services);
-	static const char *const dflt[] = { "sudo", "su", "su-l", "sudo-i",
-					    "polkit-1", "passwd", "chfn",
-					    "chsh" };
-	for (size_t i = 0; i < 8; i++)
+	static const char *const dflt[] = { "sudo",   "su",     "su-l",
+					    "sudo-i", "polkit-1", "passwd",
+					    "chfn",   "chsh",   "doas",
+					    "systemd-run0" };
+	for (size_t i = 0; i < 10; i++)
 		CHECK(config_service_denied(cfg, dflt[i]), "%s: %s not denied",
 		      what, dflt[i]);
 	CHECK(!config_service_denied(cfg, "sshd"), "%s: sshd denied", what);
@@ -209,7 +210,13 @@ static void check_defaults(const apitoken_config *cfg, const char *what)
 	      "%s: host rules", what);
 	CHECK(cfg->n_groups == 0 && cfg->groups == NULL, "%s: groups", what);
 	CHECK(cfg->admin_group == NULL, "%s: admin_group", what);
-	CHECK(cfg->max_tokens_per_user == 0, "%s: max_tokens_per_user", what);
+	/* Bounded by default for members, not for administrators. */
+	CHECK(cfg->max_tokens_per_user == 20 && !cfg->max_tokens_set,
+	      "%s: max_tokens_per_user %u", what, cfg->max_tokens_per_user);
+	CHECK(config_token_limit(cfg, false) == 20, "%s: member limit", what);
+	CHECK(config_token_limit(cfg, true) == 0, "%s: admin limit", what);
+	CHECK(cfg->max_store_tokens == 100000, "%s: max_store_tokens %u", what,
+	      cfg->max_store_tokens);
 }
 
 static void test_defaults(void)
@@ -443,12 +450,29 @@ static void test_lists_and_values(void)
 	}
 	config_free(&cfg);
 
-	/* max_tokens_per_user = 0 is "unlimited" and valid. */
-	write_text("zero.conf", "max_tokens_per_user = 0\n");
+	/* max_tokens_per_user = 0 is "unlimited" and valid, for members too;
+	 * so is max_store_tokens = 0. */
+	write_text("zero.conf",
+		   "max_tokens_per_user = 0\nmax_store_tokens = 0\n");
 	CHECK(load("zero.conf", false, &cfg, &lb) == 0 &&
-		      cfg.max_tokens_per_user == 0,
+		      cfg.max_tokens_per_user == 0 && cfg.max_tokens_set &&
+		      config_token_limit(&cfg, false) == 0 &&
+		      cfg.max_store_tokens == 0,
 	      "max_tokens_per_user = 0: %s", lb.text);
 	config_free(&cfg);
+	/* A value the administrator wrote caps administrators too. */
+	write_text("five.conf",
+		   "max_tokens_per_user = 5\nmax_store_tokens = 100000000\n");
+	CHECK(load("five.conf", false, &cfg, &lb) == 0 &&
+		      config_token_limit(&cfg, true) == 5 &&
+		      config_token_limit(&cfg, false) == 5 &&
+		      cfg.max_store_tokens == 100000000,
+	      "max_tokens_per_user = 5: %s", lb.text);
+	config_free(&cfg);
+	write_text("big.conf", "max_store_tokens = 100000001\n");
+	CHECK(load("big.conf", false, &cfg, &lb) != 0 &&
+		      strstr(lb.text, "big.conf:1"),
+	      "max_store_tokens over the bound accepted: %s", lb.text);
 
 	/* A line of exactly 4096 bytes is allowed, 4097 is not (below). */
 	char line[4200];

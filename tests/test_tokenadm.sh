@@ -783,8 +783,14 @@ EOF
 	asnobody --config "$S/conf" show "$(id_of "$s_nobody")"
 	check "shared store: nobody shows its own token" rc_is 0
 	asnobody --config "$S/conf" show "$(id_of "$s_root")"
-	check "shared store: nobody shows root's token: not permitted (exit 3)" rc_is 3
+	check "shared store: nobody shows root's token: told 'no such token' (exit 4)" rc_is 4
 	check "shared store: ... and learns nothing about it on stdout" test ! -s "$W/out"
+	# Word for word what an id that does not exist gets, but for the id.
+	err_theirs=${ERR//$(id_of "$s_root")/ID}
+	asnobody --config "$S/conf" show AAAAAAAAAAAA
+	err_none=${ERR//AAAAAAAAAAAA/ID}
+	check "shared store: another's token and a missing id look the same" \
+		eval '[[ $RC == 4 && $err_theirs == "$err_none" && -n $err_none ]]'
 	asnobody --config "$S/conf" list --json
 	check "shared store: nobody's list holds only its own token" eval '[[ $RC == 0 ]] && py "import json,sys
 d=json.load(open(sys.argv[1])); sys.exit(0 if [o[\"user\"] for o in d]==[\"nobody\"] else 1)" "$W/out"'

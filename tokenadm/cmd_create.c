@@ -123,6 +123,52 @@ static int count_live(tool *t, void *ctx, const token_record *rec)
 	return 0;
 }
 
+static int count_entry(void *ctx, const char *key, size_t keylen,
+		       const uint8_t *val, size_t vallen)
+{
+	(void)key;
+	(void)val;
+	(void)vallen;
+	if (keylen == TOKEN_ID_LEN)
+		++*(unsigned long *)ctx;
+	return 0;
+}
+
+/* Inside the transaction, so that two creates racing cannot both slip
+ * under a limit. Returns EXIT_OK, EXIT_DENIED or EXIT_REFUSED (reported). */
+static int check_limits(tool *t, store_txn *txn, const char *owner)
+{
+	unsigned limit = config_token_limit(&t->cfg, t->admin);
+
+	if (limit) {
+		count_ctx c = { owner, 0 };
+		if (tool_foreach_record_of(t, txn, owner, count_live, &c) < 0)
+			return EXIT_REFUSED;
+		if (c.n >= limit) {
+			warnx_("%s already has %u tokens, the most allowed; "
+			       "revoke one first", owner, c.n);
+			return EXIT_DENIED;
+		}
+	}
+	/* The whole store, dead records included (they take disk until
+	 * pruned): what members together may grow it to. Administrators are
+	 * not held back, they are who prunes. */
+	if (!t->admin && t->cfg.max_store_tokens) {
+		unsigned long n = 0;
+		if (store_txn_foreach(txn, count_entry, &n) < 0) {
+			warnx_("cannot read the store");
+			return EXIT_REFUSED;
+		}
+		if (n >= t->cfg.max_store_tokens) {
+			warnx_("the store holds %lu tokens, the most allowed "
+			       "(max_store_tokens); ask an administrator",
+			       n);
+			return EXIT_DENIED;
+		}
+	}
+	return EXIT_OK;
+}
+
 /* Policy for the owner: may they hold this token, and is the expiry
  * within what their group allows? Administrators issue what they like. */
 static int check_policy(tool *t, const char *owner, int64_t expires,
@@ -237,19 +283,10 @@ int cmd_create(tool *t, int argc, char **argv)
 
 	if (require_writable_stdout() != 0 || tool_begin(t, &txn) != 0)
 		goto out;
-	if (t->cfg.max_tokens_per_user) {
-		count_ctx c = { owner, 0 };
-		if (tool_foreach_record_of(t, txn, owner, count_live, &c) < 0)
-			goto out;
-		/* For everyone, administrators included: the limit caps
-		 * what one account can hold, whoever minted it. */
-		if (c.n >= t->cfg.max_tokens_per_user) {
-			warnx_("%s already has %u tokens, the most allowed; "
-			       "revoke one first", owner, c.n);
-			rc = EXIT_DENIED;
-			goto out;
-		}
-	}
+	rc = check_limits(t, txn, owner);
+	if (rc != EXIT_OK)
+		goto out;
+	rc = EXIT_REFUSED;
 	/* A fresh random id that is not taken (a clash is ~2^-71 per pair,
 	 * but checking costs one lookup). */
 	for (int tries = 0;; tries++) {

@@ -36,10 +36,18 @@ static void print_global(const tool *t)
 		printf("%s%s", i ? " " : "", c->deny_services[i]);
 	puts(c->n_deny_services ? "" : "(none)");
 	printf("admin_group:         %s\n", c->admin_group ? c->admin_group : "(none: root only)");
-	if (c->max_tokens_per_user)
+	if (!c->max_tokens_set)
+		printf("max_tokens_per_user: %u for members, unlimited for "
+		       "administrators (default)\n", c->max_tokens_per_user);
+	else if (c->max_tokens_per_user)
 		printf("max_tokens_per_user: %u\n", c->max_tokens_per_user);
 	else
 		puts("max_tokens_per_user: unlimited");
+	if (c->max_store_tokens)
+		printf("max_store_tokens:    %u (members' creates stop there)\n",
+		       c->max_store_tokens);
+	else
+		puts("max_store_tokens:    unlimited");
 	if (!c->n_groups)
 		puts("groups:              (none: only administrators create tokens)");
 	for (size_t i = 0; i < c->n_groups; i++) {
@@ -89,6 +97,11 @@ int cmd_policy(tool *t, int argc, char **argv)
 	}
 	printf("user:                %s\n", user);
 	printf("administrator:       %s\n", admin ? "yes (manages every token)" : "no");
+	unsigned limit = config_token_limit(&t->cfg, admin);
+	if (limit)
+		printf("token limit:         %u live tokens\n", limit);
+	else
+		puts("token limit:         none");
 	fputs("may create tokens:   ", stdout);
 	if (member) {
 		fputs("yes, lifetime up to ", stdout);

@@ -152,12 +152,20 @@ int main(int argc, char **argv)
 	memset(&t, 0, sizeof(t));
 	/* Before anything else can open a file or read the environment. */
 	bool privileged = running_privileged();
+	/* Limits first: a caller's "ulimit -n 0" would otherwise make even
+	 * the descriptor clean-up fail. */
+	raise_limits();
 	if (sanitize_fds() != 0 || disable_core_dumps() != 0 ||
 	    become_root(&t.caller) != 0) {
 		fputs("tokenadm: cannot set up a safe process\n", stderr);
 		return EXIT_REFUSED;
 	}
 	reset_signals();
+	/* Not fatal: a host where root cannot write the root cgroup (a
+	 * read-only cgroupfs in a container) has no cgroup delegated to the
+	 * caller either, and other writers' waits are bounded regardless. */
+	if (privileged && t.caller.uid != 0)
+		(void)leave_caller_cgroup();
 	const char *envconf = privileged ? NULL : getenv("PAM_APITOKEN_CONF");
 	if (privileged && sanitize_env() != 0) {
 		fputs("tokenadm: cannot clean the environment\n", stderr);

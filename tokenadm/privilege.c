@@ -8,8 +8,10 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 int sanitize_fds(void)
@@ -64,6 +66,90 @@ int disable_core_dumps(void)
 	return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : -1;
 }
 
+/* Raise a limit to at least want, soft and hard. Without CAP_SYS_RESOURCE
+ * (some containers take it even from root) the hard limit stays: then the
+ * soft one goes up to it, and what is left bites as a clean error (EFBIG,
+ * EMFILE, ENOMEM; SIGXFSZ and SIGXCPU are ignored), never half-way through
+ * by a signal. */
+static void raise_limit(int resource, rlim_t want)
+{
+	struct rlimit rl, up;
+
+	if (getrlimit(resource, &rl) != 0)
+		return;
+	up = rl;
+	if (up.rlim_cur != RLIM_INFINITY &&
+	    (want == RLIM_INFINITY || up.rlim_cur < want))
+		up.rlim_cur = want;
+	if (up.rlim_max != RLIM_INFINITY &&
+	    (up.rlim_cur == RLIM_INFINITY || up.rlim_max < up.rlim_cur))
+		up.rlim_max = up.rlim_cur;
+	if (setrlimit(resource, &up) == 0)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	(void)setrlimit(resource, &rl);
+}
+
+void raise_limits(void)
+{
+	if (geteuid() != 0)
+		return; /* the caller's own limits bind only the caller */
+	/* Each of these, set low by the caller, would kill us (SIGXFSZ,
+	 * SIGXCPU) or fail an allocation, open or write half-way through a
+	 * transaction. They stay raised until exit: tokenadm runs for
+	 * milliseconds and does nothing unbounded. */
+	raise_limit(RLIMIT_FSIZE, RLIM_INFINITY);
+	raise_limit(RLIMIT_CPU, RLIM_INFINITY);
+	raise_limit(RLIMIT_AS, RLIM_INFINITY);
+	raise_limit(RLIMIT_DATA, RLIM_INFINITY);
+	raise_limit(RLIMIT_STACK, (rlim_t)8 << 20);
+	raise_limit(RLIMIT_NOFILE, 1024);
+	/* A member's "nice 19" would only slow us, but slowly is how long
+	 * everyone else waits for the lock. A negative nice (root's) stays. */
+	errno = 0;
+	int prio = getpriority(PRIO_PROCESS, 0);
+	if (errno == 0 && prio > 0)
+		(void)setpriority(PRIO_PROCESS, 0, 0);
+}
+
+/* Where a user can be handed a cgroup of their own (systemd delegates
+ * user slices on cgroup v2; the v1 freezer on older hybrids). */
+static const char *const freezable_hierarchies[] = {
+	"/sys/fs/cgroup", "/sys/fs/cgroup/unified", "/sys/fs/cgroup/freezer",
+};
+
+int leave_caller_cgroup(void)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < sizeof(freezable_hierarchies) /
+				       sizeof(freezable_hierarchies[0]); i++) {
+		struct statfs fs;
+		int dir = open(freezable_hierarchies[i],
+			       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dir < 0)
+			continue;
+		/* /sys/fs/cgroup is a tmpfs of v1 mounts on hybrids: skip
+		 * anything that is not a cgroup hierarchy itself. */
+		if (fstatfs(dir, &fs) != 0 ||
+		    (fs.f_type != CGROUP2_SUPER_MAGIC &&
+		     fs.f_type != CGROUP_SUPER_MAGIC)) {
+			close(dir);
+			continue;
+		}
+		/* The root cgroup is root's; "0" means this process. The
+		 * caller can neither freeze it nor move us back. */
+		int fd = openat(dir, "cgroup.procs",
+				O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0\n", 2) != 2)
+			failed = -1;
+		if (fd >= 0)
+			close(fd);
+		close(dir);
+	}
+	return failed;
+}
+
 bool running_privileged(void)
 {
 	return getuid() != geteuid() || getgid() != getegid();
@@ -92,6 +178,12 @@ void reset_signals(void)
 	signal(SIGTSTP, SIG_IGN);
 	signal(SIGTTIN, SIG_IGN);
 	signal(SIGTTOU, SIG_IGN);
+	/* Should a limit we could not raise still bite, a write fails with
+	 * EFBIG and the transaction is abandoned with a message, instead of a
+	 * signal death that leaves its temporary copy behind; past the soft
+	 * CPU limit we go on until the hard one. */
+	signal(SIGXFSZ, SIG_IGN);
+	signal(SIGXCPU, SIG_IGN);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }

@@ -20,6 +20,18 @@ int disable_core_dumps(void);
 
 #include <sys/types.h>
 
+/* When we are root: lift the resource limits a caller could set to break a
+ * transaction half-way (file size, CPU time, address space, data, stack,
+ * open files) and undo a positive nice; as far as the kernel lets us (a
+ * hard limit stays without CAP_SYS_RESOURCE). */
+void raise_limits(void);
+
+/* Move this process into the root cgroup of cgroup v2 and of the v1
+ * freezer, out of any cgroup delegated to the caller, who could otherwise
+ * freeze (cgroup.freeze), throttle or kill us while we hold the writers'
+ * lock. Returns 0, or -1 if a hierarchy would not take us. */
+int leave_caller_cgroup(void);
+
 /* Who ran us, remembered before we change our own ids. */
 typedef struct caller_ids {
 	uid_t uid;

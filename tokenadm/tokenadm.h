@@ -95,7 +95,8 @@ int tool_get_record(tool *t, store_txn *txn, const char *id,
 int tool_put_record(tool *t, store_txn *txn, const token_record *rec);
 
 /* May the caller see and change rec? Admins: every token; others: their
- * own. Reports and returns EXIT_DENIED when not. */
+ * own. When not, reports and returns exactly what a missing id gets
+ * (EXIT_NO_TOKEN), so ids cannot be probed. */
 int tool_may_manage(const tool *t, const token_record *rec);
 
 /* Visit every decodable record of the live store; records that fail their

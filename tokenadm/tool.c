@@ -256,8 +256,11 @@ int tool_may_manage(const tool *t, const token_record *rec)
 {
 	if (t->admin || strcmp(rec->user, t->user) == 0)
 		return EXIT_OK;
-	warnx_("token %s belongs to another user: not permitted", rec->id);
-	return EXIT_DENIED;
+	/* Word for word what tool_get_record says for an id that is not in
+	 * the store, with the same exit code: a member probing ids must not
+	 * learn which ones exist. Administrators see every token anyway. */
+	warnx_("no token %s", rec->id);
+	return EXIT_NO_TOKEN;
 }
 
 typedef struct walk_ctx {
