@@ -611,7 +611,7 @@ typedef struct profile {
 
 static const char *const SERVICES[] = {
 	"test", "web", "other", "sudo", "su", "su-l", "sudo-i", "polkit-1",
-	"passwd", "chfn", "chsh", NULL,
+	"passwd", "chfn", "chsh", "doas", "systemd-run0", NULL,
 };
 
 static int site_seq;
@@ -1278,8 +1278,10 @@ static void test_hosts(const site *s, const profile *p)
 static void test_services(const site *s, const profile *p)
 {
 	token web, plain, sudo;
+	/* Every entry of the default deny_services (core/config.h). */
 	static const char *const denied[] = { "sudo", "su", "su-l", "sudo-i",
-		"polkit-1", "passwd", "chfn", "chsh", NULL };
+		"polkit-1", "passwd", "chfn", "chsh", "doas", "systemd-run0",
+		NULL };
 
 	MINT(&web, p->conf, "--name", "web", "--user", ME, "--service", "web");
 	EXPECT_AUTH(p, "web", ME, web.text, NULL, PAM_SUCCESS,
@@ -1296,6 +1298,15 @@ static void test_services(const site *s, const profile *p)
 		EXPECT_AUTH(p, denied[i], ME, plain.text, NULL, PAM_AUTH_ERR,
 			    "6 default deny_services: %s refused for a token "
 			    "without --service", denied[i]);
+	/* ... and each opens only to a token that names it, on purpose. */
+	for (int i = 0; denied[i]; i++) {
+		token named;
+		MINT(&named, p->conf, "--name", denied[i], "--user", ME,
+		     "--service", denied[i]);
+		EXPECT_AUTH(p, denied[i], ME, named.text, NULL, PAM_SUCCESS,
+			    "6 --service %s: accepted on %s", denied[i],
+			    denied[i]);
+	}
 
 	MINT(&sudo, p->conf, "--name", "sudo", "--user", ME, "--service",
 	     "sudo", "--service", "web");
