@@ -18,9 +18,15 @@ typedef struct create_opts {
 	const char *name;
 	const char *user;
 	const char *expires;
+	bool has_expires;
+	int64_t expires_at; /* from --expires: 0 = never */
 	addr_list allow, deny;
 	char services[RECORD_SERVICES_MAX + 1];
 	bool json;
+	/* Filled by transact for report. */
+	token_record rec;
+	minted token;
+	bool made;
 } create_opts;
 
 static int add_rules(addr_list *list, const char *text)
@@ -62,9 +68,10 @@ static int add_service(char *services, const char *name)
 	return 0;
 }
 
-static int parse(int argc, char **argv, create_opts *o)
+static int create_parse(int argc, char **argv, void *opts, int64_t now)
 {
-	static const struct option opts[] = {
+	create_opts *o = opts;
+	static const struct option longopts[] = {
 		{ "name", required_argument, NULL, 'n' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "expires", required_argument, NULL, 'e' },
@@ -76,7 +83,7 @@ static int parse(int argc, char **argv, create_opts *o)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n': o->name = optarg; break;
 		case 'u': o->user = optarg; break;
@@ -100,6 +107,19 @@ static int parse(int argc, char **argv, create_opts *o)
 		warnx_("a name is 1-%d letters, digits, spaces and ._-@:+",
 		       RECORD_NAME_MAX);
 		return -1;
+	}
+	if (o->expires) {
+		if (expiry_parse(o->expires, now, &o->expires_at) != 0) {
+			warnx_("bad --expires '%.64s': use 30m, 12h, 90d, 4w, "
+			       "2027-01-31, an RFC 3339 time or never",
+			       o->expires);
+			return -1;
+		}
+		if (o->expires_at != 0 && o->expires_at <= now) {
+			warnx_("--expires is in the past");
+			return -1;
+		}
+		o->has_expires = true;
 	}
 	return 0;
 }
@@ -227,97 +247,84 @@ static int owner_exists(const char *user)
 	return getpwnam_r(user, &pw, buf, sizeof(buf), &res) == 0 && res;
 }
 
-int cmd_create(tool *t, int argc, char **argv)
+static int create_transact(tool *t, void *opts)
 {
-	create_opts o;
-	token_record rec;
-	token_parts parts;
-	char token[TOKEN_TEXT_MAX + 1];
+	create_opts *o = opts;
+	token_record *rec = &o->rec;
 	store_txn *txn = NULL;
-	int rc = EXIT_USAGE;
 
-	memset(&o, 0, sizeof(o));
-	memset(&rec, 0, sizeof(rec));
-	memset(&parts, 0, sizeof(parts));
-	if (parse(argc, argv, &o) != 0)
-		goto out;
-	const char *owner = o.user ? o.user : t->user;
+	const char *owner = o->user ? o->user : t->user;
 	if (strcmp(owner, t->user) != 0 && !t->admin) {
 		warnx_("only administrators create tokens for other users");
-		rc = EXIT_DENIED;
-		goto out;
+		return EXIT_DENIED;
 	}
 	if (strlen(owner) > RECORD_USER_MAX || !owner_exists(owner)) {
 		warnx_("no such user '%.64s'", owner);
-		rc = EXIT_REFUSED;
-		goto out;
+		return EXIT_REFUSED;
 	}
-	rec.expires = t->now + default_lifetime(t, owner);
-	if (o.expires && expiry_parse(o.expires, t->now, &rec.expires) != 0) {
-		warnx_("bad --expires '%.64s': use 30m, 12h, 90d, 4w, "
-		       "2027-01-31, an RFC 3339 time or never", o.expires);
-		goto out;
-	}
-	if (rec.expires != 0 && rec.expires <= t->now) {
-		warnx_("--expires is in the past");
-		goto out;
-	}
+	rec->expires = o->has_expires ? o->expires_at :
+					t->now + default_lifetime(t, owner);
 	bool bound = false;
-	rc = check_policy(t, owner, rec.expires, &bound);
+	int rc = check_policy(t, owner, rec->expires, &bound);
 	if (rc != EXIT_OK)
-		goto out;
-	rc = EXIT_REFUSED;
+		return rc;
 
-	snprintf(rec.user, sizeof(rec.user), "%s", owner);
-	snprintf(rec.name, sizeof(rec.name), "%s", o.name);
-	memcpy(rec.services, o.services, sizeof(rec.services));
-	if (addr_list_format(&o.allow, rec.allow_from, sizeof(rec.allow_from)) ||
-	    addr_list_format(&o.deny, rec.deny_from, sizeof(rec.deny_from))) {
+	snprintf(rec->user, sizeof(rec->user), "%s", owner);
+	snprintf(rec->name, sizeof(rec->name), "%s", o->name);
+	memcpy(rec->services, o->services, sizeof(rec->services));
+	if (addr_list_format(&o->allow, rec->allow_from, sizeof(rec->allow_from)) ||
+	    addr_list_format(&o->deny, rec->deny_from, sizeof(rec->deny_from))) {
 		warnx_("too many address rules");
-		rc = EXIT_USAGE;
-		goto out;
+		return EXIT_USAGE;
 	}
-	rec.created = t->now;
-	rec.creator_uid = (uint32_t)t->uid;
-	rec.flags = bound ? RECORD_GROUP_BOUND : 0;
+	rec->created = t->now;
+	rec->creator_uid = (uint32_t)t->uid;
+	rec->flags = bound ? RECORD_GROUP_BOUND : 0;
 
 	if (require_writable_stdout() != 0 || tool_begin(t, &txn) != 0)
-		goto out;
+		return EXIT_REFUSED;
 	rc = check_limits(t, txn, owner);
-	if (rc != EXIT_OK)
-		goto out;
-	rc = EXIT_REFUSED;
-	/* A fresh random id that is not taken (a clash is ~2^-71 per pair,
-	 * but checking costs one lookup). */
-	for (int tries = 0;; tries++) {
-		uint8_t probe[RECORD_ENCODED_MAX];
-		size_t len;
-		if (tries == 8 ||
-		    token_generate(t->cfg.prefix, &parts, token, sizeof(token))) {
-			warnx_("cannot generate a token");
-			goto out;
-		}
-		if (store_txn_fetch(txn, parts.id, TOKEN_ID_LEN, probe,
-				    sizeof(probe), &len) == STORE_NOTFOUND)
-			break;
+	if (rc != EXIT_OK) {
+		tool_abort(t, txn);
+		return rc;
 	}
-	memcpy(rec.id, parts.id, sizeof(rec.id));
-	if (record_token_digest(t->key, &parts, rec.digest) != 0 ||
-	    tool_put_record(t, txn, &rec) != 0)
-		goto out;
-	int committed = tool_commit(t, txn);
-	txn = NULL;
-	if (committed != 0)
-		goto out;
-	audit(t, "created", &rec, NULL);
-	tool_drop(t);
-	rc = print_new_token(&rec, token, o.json, "created") == 0 ? EXIT_OK : EXIT_REFUSED;
-out:
-	tool_abort(t, txn);
-	secure_wipe(token, sizeof(token));
-	token_parts_wipe(&parts);
-	secure_burn_stack();
-	addr_list_free(&o.allow);
-	addr_list_free(&o.deny);
-	return rc;
+	if (tool_mint(t, txn, rec, true, &o->token, "created", NULL) != 0)
+		return EXIT_REFUSED;
+	o->made = true;
+	return EXIT_OK;
 }
+
+static int create_report(tool *t, void *opts, int rc)
+{
+	create_opts *o = opts;
+
+	(void)t;
+	if (rc != EXIT_OK || !o->made)
+		return rc;
+	return print_new_token(&o->rec, o->token.text, o->json, "created") == 0 ?
+		       EXIT_OK : EXIT_REFUSED;
+}
+
+static void create_cleanup(void *opts)
+{
+	create_opts *o = opts;
+
+	minted_wipe(&o->token);
+	secure_burn_stack();
+	addr_list_free(&o->allow);
+	addr_list_free(&o->deny);
+}
+
+static int create_parse_argv(int argc, char **argv, void *opts, int64_t now)
+{
+	return create_parse(argc, argv, opts, now) == 0 ? EXIT_OK : EXIT_USAGE;
+}
+
+const command cmd_create = {
+	.name = "create",
+	.opts_size = sizeof(create_opts),
+	.parse = create_parse_argv,
+	.transact = create_transact,
+	.report = create_report,
+	.cleanup = create_cleanup,
+};

@@ -73,24 +73,46 @@ static int make_lastused_dir(tool *t, gid_t gid)
 	return rc;
 }
 
-int cmd_init(tool *t, int argc, char **argv)
+typedef struct init_opts {
+	const char *group; /* NULL: root only (mode 0600) */
+} init_opts;
+
+static int init_parse(int argc, char **argv, void *opts, int64_t now)
 {
-	static const struct option opts[] = {
+	static const struct option longopts[] = {
 		{ "group", required_argument, NULL, 'g' },
 		{ 0 },
 	};
+	init_opts *o = opts;
+	int c;
+
+	(void)now;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != 'g')
+			return EXIT_USAGE;
+		o->group = optarg;
+	}
+	return optind == argc ? EXIT_OK : EXIT_USAGE;
+}
+
+static int init_transact(tool *t, void *opts)
+{
+	init_opts *o = opts;
 	gid_t gid = (gid_t)-1;
 	mode_t mode = 0600;
 	char err[256];
 	struct stat st;
-	int c;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'g')
-			return EXIT_USAGE;
-		struct group *gr = getgrnam(optarg);
+	/* Unprivileged, anyone may set up a private store (tests do); through
+	 * a setuid tokenadm only root may create the system's. */
+	if (t->privileged && t->uid != 0) {
+		warnx_("init is for root");
+		return EXIT_DENIED;
+	}
+	if (o->group) {
+		struct group *gr = getgrnam(o->group);
 		if (!gr) {
-			warnx_("no group %s", optarg);
+			warnx_("no group %s", o->group);
 			return EXIT_USAGE;
 		}
 		/* Services in this group (www-data, tomcat) may read the key
@@ -98,15 +120,6 @@ int cmd_init(tool *t, int argc, char **argv)
 		gid = gr->gr_gid;
 		mode = 0640;
 	}
-	if (optind != argc)
-		return EXIT_USAGE;
-	/* Unprivileged, anyone may set up a private store (tests do); through
-	 * a setuid tokenadm only root may create the system's. */
-	if (t->privileged && t->uid != 0) {
-		warnx_("init is for root");
-		return EXIT_DENIED;
-	}
-
 	if (ensure_dir(t->cfg.key_path) != 0 || ensure_dir(t->cfg.db_path) != 0)
 		return EXIT_REFUSED;
 	if (lstat(t->cfg.key_path, &st) == 0) {
@@ -131,3 +144,10 @@ int cmd_init(tool *t, int argc, char **argv)
 	}
 	return make_lastused_dir(t, gid);
 }
+
+const command cmd_init = {
+	.name = "init",
+	.opts_size = sizeof(init_opts),
+	.parse = init_parse,
+	.transact = init_transact,
+};

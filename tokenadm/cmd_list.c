@@ -23,6 +23,7 @@ typedef struct list_ctx {
 	int64_t expiring;      /* >0: only active tokens expiring within */
 	int64_t unused_for;    /* >0: only tokens not used for this long */
 	int state;             /* -1: any, else a token_state */
+	bool all;              /* --all */
 	bool json;
 	size_t n, cap;
 	row *rows;
@@ -181,9 +182,9 @@ static void print_table(list_ctx *l)
 	}
 }
 
-int cmd_list(tool *t, int argc, char **argv)
+static int list_parse(int argc, char **argv, void *opts, int64_t now)
 {
-	static const struct option opts[] = {
+	static const struct option longopts[] = {
 		{ "user", required_argument, NULL, 'u' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
@@ -195,19 +196,20 @@ int cmd_list(tool *t, int argc, char **argv)
 	static const char usage_text[] =
 		"usage: list [--user USER | --all] [--expiring DURATION] "
 		"[--unused-for DURATION] [--state STATE] [--json]";
-	list_ctx l = { .state = -1 };
-	bool all = false;
-	int c, rc = EXIT_OK;
+	list_ctx *l = opts;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	(void)now;
+	l->state = -1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'u': l.only_user = optarg; break;
-		case 'a': all = true; break;
-		case 'j': l.json = true; break;
+		case 'u': l->only_user = optarg; break;
+		case 'a': l->all = true; break;
+		case 'j': l->json = true; break;
 		case 'e':
 		case 'n':
-			if (duration_parse(optarg, c == 'e' ? &l.expiring :
-							      &l.unused_for)) {
+			if (duration_parse(optarg, c == 'e' ? &l->expiring :
+							      &l->unused_for)) {
 				warnx_("bad duration '%.64s' (30m, 12h, 90d, 4w)",
 				       optarg);
 				return EXIT_USAGE;
@@ -216,8 +218,8 @@ int cmd_list(tool *t, int argc, char **argv)
 		case 's':
 			for (int st = TOKEN_ACTIVE; st <= TOKEN_INACTIVE; st++)
 				if (strcmp(optarg, token_state_name(st)) == 0)
-					l.state = st;
-			if (l.state < 0) {
+					l->state = st;
+			if (l->state < 0) {
 				warnx_("--state is one of active, expired, "
 				       "revoked, disabled, inactive");
 				return EXIT_USAGE;
@@ -228,70 +230,121 @@ int cmd_list(tool *t, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc || (all && l.only_user)) {
+	if (optind != argc || (l->all && l->only_user)) {
 		warnx_("%s", usage_text);
 		return EXIT_USAGE;
 	}
+	return EXIT_OK;
+}
+
+static int list_transact(tool *t, void *opts)
+{
+	list_ctx *l = opts;
+
 	/* Administrators see everyone's tokens by default, others their own;
 	 * asking for someone else's is refused rather than silently empty. */
 	if (!t->admin) {
-		if (all || (l.only_user && strcmp(l.only_user, t->user) != 0)) {
+		if (l->all ||
+		    (l->only_user && strcmp(l->only_user, t->user) != 0)) {
 			warnx_("only administrators list other users' tokens");
 			return EXIT_DENIED;
 		}
-		l.only_user = t->user;
+		l->only_user = t->user;
 	}
-	if (tool_open_for_reading(t, NULL) != 0)
-		return EXIT_REFUSED;
-	if (l.json)
+	return tool_open_for_reading(t, NULL) == 0 ? EXIT_OK : EXIT_REFUSED;
+}
+
+static int list_report(tool *t, void *opts, int rc)
+{
+	list_ctx *l = opts;
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (l->json)
 		putchar('[');
-	if (tool_foreach_record_of(t, NULL, l.only_user, collect, &l) != 0 ||
-	    l.oom) {
-		if (l.oom)
+	if (tool_foreach_record_of(t, NULL, l->only_user, collect, l) != 0 ||
+	    l->oom) {
+		if (l->oom)
 			warnx_("out of memory");
 		rc = EXIT_REFUSED;
 	}
-	if (l.json)
-		puts(l.n ? "\n]" : "]");
+	if (l->json)
+		puts(l->n ? "\n]" : "]");
 	else if (rc == EXIT_OK)
-		print_table(&l);
-	for (size_t i = 0; i < l.n && !l.json; i++) {
-		free(l.rows[i].user);
-		free(l.rows[i].name);
-	}
-	free(l.rows);
+		print_table(l);
 	return rc;
 }
 
-int cmd_show(tool *t, int argc, char **argv)
+static void list_cleanup(void *opts)
 {
-	static const struct option opts[] = {
+	list_ctx *l = opts;
+
+	for (size_t i = 0; i < l->n && !l->json; i++) {
+		free(l->rows[i].user);
+		free(l->rows[i].name);
+	}
+	free(l->rows);
+}
+
+const command cmd_list = {
+	.name = "list",
+	.opts_size = sizeof(list_ctx),
+	.parse = list_parse,
+	.transact = list_transact,
+	.report = list_report,
+	.cleanup = list_cleanup,
+};
+
+typedef struct show_opts {
+	const char *id;
+	bool json;
+} show_opts;
+
+static int show_parse(int argc, char **argv, void *opts, int64_t now)
+{
+	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ 0 },
 	};
-	token_record rec;
-	bool json = false;
+	show_opts *o = opts;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	(void)now;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c != 'j')
 			return EXIT_USAGE;
-		json = true;
+		o->json = true;
 	}
 	if (optind + 1 != argc) {
 		warnx_("usage: show ID [--json]");
 		return EXIT_USAGE;
 	}
-	if (tool_open_for_reading(t, argv[optind]) != 0)
-		return EXIT_REFUSED;
-	int rc = tool_get_record(t, NULL, argv[optind], &rec);
+	o->id = argv[optind];
+	return EXIT_OK;
+}
+
+static int show_transact(tool *t, void *opts)
+{
+	show_opts *o = opts;
+
+	return tool_open_for_reading(t, o->id) == 0 ? EXIT_OK : EXIT_REFUSED;
+}
+
+static int show_report(tool *t, void *opts, int rc)
+{
+	show_opts *o = opts;
+	token_record rec;
+
+	if (rc != EXIT_OK)
+		return rc;
+	rc = tool_get_record(t, NULL, o->id, &rec);
 	if (rc == EXIT_OK)
 		rc = tool_may_manage(t, &rec);
 	if (rc != EXIT_OK)
 		return rc;
 	const char *reason;
 	token_state st = record_state(&t->cfg, &rec, t->now, &reason);
-	if (json) {
+	if (o->json) {
 		json_record(t, &rec, st, reason);
 		putchar('\n');
 		return EXIT_OK;
@@ -321,3 +374,11 @@ int cmd_show(tool *t, int argc, char **argv)
 		       fmt_time(rec.prev_until, "-", b4));
 	return EXIT_OK;
 }
+
+const command cmd_show = {
+	.name = "show",
+	.opts_size = sizeof(show_opts),
+	.parse = show_parse,
+	.transact = show_transact,
+	.report = show_report,
+};

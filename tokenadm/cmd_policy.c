@@ -57,26 +57,40 @@ static void print_global(const tool *t)
 	}
 }
 
-int cmd_policy(tool *t, int argc, char **argv)
+typedef struct policy_opts {
+	const char *user; /* NULL: the global policy */
+} policy_opts;
+
+static int policy_parse(int argc, char **argv, void *opts, int64_t now)
 {
-	static const struct option opts[] = {
+	static const struct option longopts[] = {
 		{ "user", required_argument, NULL, 'u' },
 		{ 0 },
 	};
-	const char *user = NULL;
+	policy_opts *o = opts;
 	int c;
 
-	/* Nothing here needs privilege: the config is already loaded. */
-	tool_drop(t);
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	(void)now;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c != 'u')
 			return EXIT_USAGE;
-		user = optarg;
+		o->user = optarg;
 	}
 	if (optind != argc) {
 		warnx_("usage: policy [--user USER]");
 		return EXIT_USAGE;
 	}
+	return EXIT_OK;
+}
+
+/* Nothing here needs privilege: the config was loaded by transact's
+ * common part, so there is no transact step. */
+static int policy_report(tool *t, void *opts, int rc)
+{
+	const char *user = ((policy_opts *)opts)->user;
+
+	if (rc != EXIT_OK)
+		return rc;
 	if (!user) {
 		print_global(t);
 		return EXIT_OK;
@@ -117,3 +131,10 @@ int cmd_policy(tool *t, int argc, char **argv)
 	putchar('\n');
 	return EXIT_OK;
 }
+
+const command cmd_policy = {
+	.name = "policy",
+	.opts_size = sizeof(policy_opts),
+	.parse = policy_parse,
+	.report = policy_report,
+};

@@ -49,16 +49,20 @@ static int do_enable(tool *t, token_record *rec)
 	return 0;
 }
 
-/* Apply change to every id, all or nothing: one transaction, committed only
- * if every id exists, may be managed by the caller and changed. */
-static int change_each(tool *t, int argc, char **argv, change_fn change,
-		       const char *action)
-{
-	store_txn *txn = NULL;
-	token_record *done;
-	int rc = EXIT_OK, count = argc - 1;
+/* revoke, disable, enable: the ids, and what was done to them. */
+typedef struct change_opts {
+	int count;
+	char **ids;
+	token_record *done; /* filled by transact */
+	bool committed;
+} change_opts;
 
-	if (count < 1) {
+static int change_parse(int argc, char **argv, void *opts, int64_t now)
+{
+	change_opts *o = opts;
+
+	(void)now;
+	if (argc < 2) {
 		warnx_("usage: %s ID...", argv[0]);
 		return EXIT_USAGE;
 	}
@@ -67,14 +71,25 @@ static int change_each(tool *t, int argc, char **argv, change_fn change,
 			warnx_("usage: %s ID...", argv[0]);
 			return EXIT_USAGE;
 		}
-	done = calloc((size_t)count, sizeof(*done));
-	if (!done || tool_begin(t, &txn) != 0) {
-		free(done);
+	o->count = argc - 1;
+	o->ids = argv + 1;
+	return EXIT_OK;
+}
+
+/* Apply change to every id, all or nothing: one transaction, committed only
+ * if every id exists, may be managed by the caller and changed. */
+static int change_each(tool *t, change_opts *o, change_fn change,
+		       const char *action)
+{
+	store_txn *txn = NULL;
+	int rc = EXIT_OK;
+
+	o->done = calloc((size_t)o->count, sizeof(*o->done));
+	if (!o->done || tool_begin(t, &txn) != 0)
 		return EXIT_REFUSED;
-	}
-	for (int i = 0; i < count && rc == EXIT_OK; i++) {
-		token_record *rec = &done[i];
-		rc = tool_get_record(t, txn, argv[i + 1], rec);
+	for (int i = 0; i < o->count && rc == EXIT_OK; i++) {
+		token_record *rec = &o->done[i];
+		rc = tool_get_record(t, txn, o->ids[i], rec);
 		if (rc == EXIT_OK)
 			rc = tool_may_manage(t, rec);
 		if (rc == EXIT_OK)
@@ -86,69 +101,91 @@ static int change_each(tool *t, int argc, char **argv, change_fn change,
 	}
 	if (rc != EXIT_OK) {
 		tool_abort(t, txn);
-		if (count > 1)
+		if (o->count > 1)
 			say("nothing was changed");
-	} else if (tool_commit(t, txn) != 0) {
-		rc = EXIT_REFUSED;
-	} else {
-		/* Audit after the commit, so the log never claims what did
-		 * not happen; then shed privilege before talking. */
-		for (int i = 0; i < count; i++)
-			audit(t, action, &done[i], NULL);
-		tool_drop(t);
-		for (int i = 0; i < count; i++)
-			say("%s token %s (%s, %s)", action, done[i].id,
-			    done[i].user, done[i].name);
+		return rc;
 	}
-	free(done);
+	if (tool_commit(t, txn) != 0)
+		return EXIT_REFUSED;
+	/* Audit after the commit, so the log never claims what did not
+	 * happen. */
+	for (int i = 0; i < o->count; i++)
+		audit(t, action, &o->done[i], NULL);
+	o->committed = true;
+	return EXIT_OK;
+}
+
+static int change_report(tool *t, change_opts *o, const char *action, int rc)
+{
+	(void)t;
+	for (int i = 0; rc == EXIT_OK && o->committed && i < o->count; i++)
+		say("%s token %s (%s, %s)", action, o->done[i].id,
+		    o->done[i].user, o->done[i].name);
 	return rc;
 }
 
-int cmd_revoke(tool *t, int argc, char **argv)
+static void change_cleanup(void *opts)
 {
-	return change_each(t, argc, argv, do_revoke, "revoked");
+	free(((change_opts *)opts)->done);
 }
 
-int cmd_disable(tool *t, int argc, char **argv)
-{
-	return change_each(t, argc, argv, do_disable, "disabled");
-}
+#define CHANGE_COMMAND(verb, fn, action)                                    \
+	static int verb##_transact(tool *t, void *opts)                     \
+	{                                                                   \
+		return change_each(t, opts, fn, action);                    \
+	}                                                                   \
+	static int verb##_report(tool *t, void *opts, int rc)               \
+	{                                                                   \
+		return change_report(t, opts, action, rc);                  \
+	}                                                                   \
+	const command cmd_##verb = {                                        \
+		.name = #verb,                                              \
+		.opts_size = sizeof(change_opts),                           \
+		.parse = change_parse,                                      \
+		.transact = verb##_transact,                                \
+		.report = verb##_report,                                    \
+		.cleanup = change_cleanup,                                  \
+	}
 
-int cmd_enable(tool *t, int argc, char **argv)
-{
-	return change_each(t, argc, argv, do_enable, "enabled");
-}
+CHANGE_COMMAND(revoke, do_revoke, "revoked");
+CHANGE_COMMAND(disable, do_disable, "disabled");
+CHANGE_COMMAND(enable, do_enable, "enabled");
 
-int cmd_rotate(tool *t, int argc, char **argv)
+typedef struct rotate_opts {
+	const char *id;
+	int64_t grace;
+	bool json;
+	token_record rec; /* filled by transact */
+	minted token;
+	bool made;
+} rotate_opts;
+
+static int rotate_parse(int argc, char **argv, void *opts, int64_t now)
 {
-	static const struct option opts[] = {
+	static const struct option longopts[] = {
 		{ "grace", required_argument, NULL, 'g' },
 		{ "json", no_argument, NULL, 'j' },
 		{ 0 },
 	};
-	int64_t grace = 0;
-	bool json = false;
-	token_record rec;
-	token_parts parts;
-	char token[TOKEN_TEXT_MAX + 1];
-	store_txn *txn = NULL;
-	int c, rc;
+	rotate_opts *o = opts;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	(void)now;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'g':
-			if (duration_parse(optarg, &grace) != 0) {
+			if (duration_parse(optarg, &o->grace) != 0) {
 				warnx_("bad --grace '%.64s' (30m, 12h, 7d)", optarg);
 				return EXIT_USAGE;
 			}
 			/* A grace period keeps a second, possibly leaked,
 			 * secret alive: long enough to redeploy, no longer. */
-			if (grace > MAX_GRACE) {
+			if (o->grace > MAX_GRACE) {
 				warnx_("--grace is at most 30d");
 				return EXIT_USAGE;
 			}
 			break;
-		case 'j': json = true; break;
+		case 'j': o->json = true; break;
 		default: return EXIT_USAGE;
 		}
 	}
@@ -156,63 +193,87 @@ int cmd_rotate(tool *t, int argc, char **argv)
 		warnx_("usage: rotate ID [--grace DURATION] [--json]");
 		return EXIT_USAGE;
 	}
-	memset(&parts, 0, sizeof(parts));
-	memset(token, 0, sizeof(token));
+	o->id = argv[optind];
+	return EXIT_OK;
+}
+
+static int rotate_transact(tool *t, void *opts)
+{
+	rotate_opts *o = opts;
+	token_record *rec = &o->rec;
+	store_txn *txn = NULL;
+
 	if (require_writable_stdout() != 0 || tool_begin(t, &txn) != 0)
 		return EXIT_REFUSED;
-	rc = tool_get_record(t, txn, argv[optind], &rec);
+	int rc = tool_get_record(t, txn, o->id, rec);
 	if (rc == EXIT_OK)
-		rc = tool_may_manage(t, &rec);
-	if (rc != EXIT_OK)
-		goto out;
+		rc = tool_may_manage(t, rec);
 	const char *why;
-	token_state st = record_state(&t->cfg, &rec, t->now, &why);
-	if (st == TOKEN_REVOKED || st == TOKEN_EXPIRED) {
-		warnx_("token %s is %s; create a new one instead", rec.id,
+	token_state st = rc == EXIT_OK ? record_state(&t->cfg, rec, t->now, &why) :
+					 TOKEN_ACTIVE;
+	if (rc == EXIT_OK && (st == TOKEN_REVOKED || st == TOKEN_EXPIRED)) {
+		warnx_("token %s is %s; create a new one instead", rec->id,
 		       token_state_name(st));
 		rc = EXIT_REFUSED;
-		goto out;
 	}
-	rc = EXIT_REFUSED;
-	if (token_generate_for_id(t->cfg.prefix, rec.id, &parts, token,
-				  sizeof(token)) != 0) {
-		warnx_("cannot generate a token");
-		goto out;
+	if (rc != EXIT_OK) {
+		tool_abort(t, txn);
+		return rc;
 	}
 	/* The old secret keeps working until the grace ends, so clients can
 	 * switch over without a moment of refusal; the expiry, rules and name
 	 * stay as they were. */
-	if (grace > 0) {
-		memcpy(rec.prev_digest, rec.digest, MAC_LEN);
-		rec.prev_until = t->now + grace;
+	if (o->grace > 0) {
+		memcpy(rec->prev_digest, rec->digest, MAC_LEN);
+		rec->prev_until = t->now + o->grace;
 	} else {
-		memset(rec.prev_digest, 0, MAC_LEN);
-		rec.prev_until = 0;
+		memset(rec->prev_digest, 0, MAC_LEN);
+		rec->prev_until = 0;
 	}
-	rec.changed = t->now;
-	if (record_token_digest(t->key, &parts, rec.digest) != 0 ||
-	    tool_put_record(t, txn, &rec) != 0)
-		goto out;
-	int committed = tool_commit(t, txn);
-	txn = NULL;
-	if (committed != 0)
-		goto out;
+	rec->changed = t->now;
 	char detail[64], b[32];
 	snprintf(detail, sizeof(detail), "grace_until=%s",
-		 fmt_time(rec.prev_until, "none", b));
-	audit(t, "rotated", &rec, detail);
-	tool_drop(t);
-	rc = print_new_token(&rec, token, json, "rotated") == 0 ? EXIT_OK :
-								    EXIT_REFUSED;
-	if (rc == EXIT_OK && grace > 0)
-		say("the old secret works until %s", b);
-out:
-	tool_abort(t, txn);
-	secure_wipe(token, sizeof(token));
-	token_parts_wipe(&parts);
-	secure_burn_stack();
-	return rc;
+		 fmt_time(rec->prev_until, "none", b));
+	if (tool_mint(t, txn, rec, false, &o->token, "rotated", detail) != 0)
+		return EXIT_REFUSED;
+	o->made = true;
+	return EXIT_OK;
 }
+
+static int rotate_report(tool *t, void *opts, int rc)
+{
+	rotate_opts *o = opts;
+	char b[32];
+
+	(void)t;
+	if (rc != EXIT_OK || !o->made)
+		return rc;
+	if (print_new_token(&o->rec, o->token.text, o->json, "rotated") != 0)
+		return EXIT_REFUSED;
+	if (o->grace > 0)
+		say("the old secret works until %s",
+		    fmt_time(o->rec.prev_until, "-", b));
+	return EXIT_OK;
+}
+
+static void rotate_cleanup(void *opts)
+{
+	rotate_opts *o = opts;
+
+	minted_wipe(&o->token);
+	secure_wipe(o->rec.digest, sizeof(o->rec.digest));
+	secure_wipe(o->rec.prev_digest, sizeof(o->rec.prev_digest));
+	secure_burn_stack();
+}
+
+const command cmd_rotate = {
+	.name = "rotate",
+	.opts_size = sizeof(rotate_opts),
+	.parse = rotate_parse,
+	.transact = rotate_transact,
+	.report = rotate_report,
+	.cleanup = rotate_cleanup,
+};
 
 /* What prune remembers of each dead token: enough for the audit line, a
  * fraction of a record (a million dead tokens must not cost gigabytes). */
@@ -259,21 +320,23 @@ static int find_dead(tool *t, void *ctx, const token_record *rec)
 	return 0;
 }
 
-/* Delete revoked and expired tokens (the caller's own, or everyone's for
- * an administrator) that have been dead for longer than --older-than. */
-int cmd_prune(tool *t, int argc, char **argv)
+typedef struct prune_opts {
+	int64_t older;
+	size_t pruned; /* filled by transact */
+} prune_opts;
+
+static int prune_parse(int argc, char **argv, void *opts, int64_t now)
 {
-	static const struct option opts[] = {
+	static const struct option longopts[] = {
 		{ "older-than", required_argument, NULL, 'o' },
 		{ 0 },
 	};
-	int64_t older = 0;
-	prune_ctx p = { 0 };
-	store_txn *txn = NULL;
-	int c, rc = EXIT_REFUSED;
+	prune_opts *o = opts;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'o' || duration_parse(optarg, &older) != 0) {
+	(void)now;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != 'o' || duration_parse(optarg, &o->older) != 0) {
 			warnx_("usage: prune [--older-than DURATION]");
 			return EXIT_USAGE;
 		}
@@ -282,7 +345,19 @@ int cmd_prune(tool *t, int argc, char **argv)
 		warnx_("usage: prune [--older-than DURATION]");
 		return EXIT_USAGE;
 	}
-	p.cutoff = t->now - older;
+	return EXIT_OK;
+}
+
+/* Delete revoked and expired tokens (the caller's own, or everyone's for
+ * an administrator) that have been dead for longer than --older-than. */
+static int prune_transact(tool *t, void *opts)
+{
+	prune_opts *o = opts;
+	prune_ctx p = { 0 };
+	store_txn *txn = NULL;
+	int rc = EXIT_REFUSED;
+
+	p.cutoff = t->now - o->older;
 	if (tool_begin(t, &txn) != 0)
 		return EXIT_REFUSED;
 	if (tool_foreach_record_of(t, txn, t->admin ? NULL : t->user, find_dead,
@@ -295,7 +370,6 @@ int cmd_prune(tool *t, int argc, char **argv)
 			goto out;
 		}
 	if (p.n == 0) {
-		say("nothing to prune");
 		rc = EXIT_OK;
 		goto out;
 	}
@@ -310,11 +384,32 @@ int cmd_prune(tool *t, int argc, char **argv)
 		lastused_forget(&t->cfg, gone.id);
 		audit(t, "pruned", &gone, NULL);
 	}
-	tool_drop(t);
-	say("pruned %zu token(s)", p.n);
+	o->pruned = p.n;
 	rc = EXIT_OK;
 out:
 	tool_abort(t, txn);
 	free(p.dead);
 	return rc;
 }
+
+static int prune_report(tool *t, void *opts, int rc)
+{
+	prune_opts *o = opts;
+
+	(void)t;
+	if (rc != EXIT_OK)
+		return rc;
+	if (o->pruned)
+		say("pruned %zu token(s)", o->pruned);
+	else
+		say("nothing to prune");
+	return EXIT_OK;
+}
+
+const command cmd_prune = {
+	.name = "prune",
+	.opts_size = sizeof(prune_opts),
+	.parse = prune_parse,
+	.transact = prune_transact,
+	.report = prune_report,
+};

@@ -45,42 +45,62 @@ static store_status fetch_from_reader(void *ctx, const char *id, uint8_t *buf,
 				  errlen);
 }
 
-int cmd_verify(tool *t, int argc, char **argv)
+typedef struct verify_opts {
+	auth_request req;
+} verify_opts;
+
+static int verify_parse(int argc, char **argv, void *opts, int64_t now)
 {
-	static const struct option opts[] = {
+	static const struct option longopts[] = {
 		{ "user", required_argument, NULL, 'u' },
 		{ "rhost", required_argument, NULL, 'r' },
 		{ "service", required_argument, NULL, 's' },
 		{ 0 },
 	};
-	auth_request req = { 0 };
-	auth_result res;
-	char buf[1024];
+	auth_request *req = &((verify_opts *)opts)->req;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'u': req.user = optarg; break;
-		case 'r': req.rhost = optarg; break;
-		case 's': req.service = optarg; break;
+		case 'u': req->user = optarg; break;
+		case 'r': req->rhost = optarg; break;
+		case 's': req->service = optarg; break;
 		default: return EXIT_USAGE;
 		}
 	}
-	if (optind != argc || !req.user) {
+	if (optind != argc || !req->user) {
 		warnx_("usage: verify --user USER [--rhost ADDR] [--service NAME]"
 		       " < token");
 		return EXIT_USAGE;
 	}
+	req->now = now;
+	req->skip_service_rules = req->service == NULL;
+	return EXIT_OK;
+}
+
+static int verify_transact(tool *t, void *opts)
+{
+	auth_request *req = &((verify_opts *)opts)->req;
+
 	/* Verifying is a way to test secrets: for your own account only,
 	 * unless you administer every token anyway. */
-	if (!t->admin && strcmp(req.user, t->user) != 0) {
+	if (!t->admin && strcmp(req->user, t->user) != 0) {
 		warnx_("only administrators verify other users' tokens");
 		return EXIT_DENIED;
 	}
-	/* Open key and store, then drop privilege before touching the
-	 * caller's input. */
-	if (tool_open_for_reading(t, "") != 0)
-		return EXIT_REFUSED;
+	/* Open key and store now; the caller's input is read only after
+	 * the drop, in report. */
+	return tool_open_for_reading(t, "") == 0 ? EXIT_OK : EXIT_REFUSED;
+}
+
+static int verify_report(tool *t, void *opts, int rc)
+{
+	auth_request *req = &((verify_opts *)opts)->req;
+	auth_result res;
+	char buf[1024];
+
+	if (rc != EXIT_OK)
+		return rc;
 	/* Typed at a terminal: no echo, so the token stays out of the
 	 * scrollback and of any session recording; and no ^C or ^Z while the
 	 * echo is off, so the terminal is always given back as it was (^D
@@ -102,22 +122,21 @@ int cmd_verify(tool *t, int argc, char **argv)
 		warnx_("cannot read the token from stdin");
 		return EXIT_REFUSED;
 	}
-	req.password = buf;
-	req.pwlen = (size_t)n;
-	req.now = t->now;
-	req.skip_service_rules = req.service == NULL;
+	req->password = buf;
+	req->pwlen = (size_t)n;
 	record_source src = {
 		.key = t->key,
 		.fetch = fetch_from_reader,
 		.ctx = t->reader,
 	};
-	auth_check_token(&t->cfg, &src, &req, &res);
+	auth_check_token(&t->cfg, &src, req, &res);
+	req->password = NULL;
 	secure_wipe(buf, sizeof(buf));
 	secure_burn_stack();
 
 	if (res.outcome == AUTH_ACCEPT) {
-		printf("accepted: token %s for %s%s\n", res.token_id, req.user,
-		       req.skip_service_rules ?
+		printf("accepted: token %s for %s%s\n", res.token_id, req->user,
+		       req->skip_service_rules ?
 			       " (service rules not checked: no --service)" : "");
 		return EXIT_OK;
 	}
@@ -130,3 +149,11 @@ int cmd_verify(tool *t, int argc, char **argv)
 		printf("refused: %s\n", res.reason);
 	return EXIT_REFUSED;
 }
+
+const command cmd_verify = {
+	.name = "verify",
+	.opts_size = sizeof(verify_opts),
+	.parse = verify_parse,
+	.transact = verify_transact,
+	.report = verify_report,
+};

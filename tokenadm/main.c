@@ -25,16 +25,10 @@
 #define TOKENADM_CONF APITOKEN_DEFAULT_CONF
 #endif
 
-static const struct {
-	const char *name;
-	command_fn fn;
-} commands[] = {
-	{ "init", cmd_init },       { "create", cmd_create },
-	{ "list", cmd_list },       { "show", cmd_show },
-	{ "revoke", cmd_revoke },   { "disable", cmd_disable },
-	{ "enable", cmd_enable },   { "rotate", cmd_rotate },
-	{ "verify", cmd_verify },   { "prune", cmd_prune },
-	{ "policy", cmd_policy },
+static const command *const commands[] = {
+	&cmd_init,   &cmd_create, &cmd_list,   &cmd_show,
+	&cmd_revoke, &cmd_disable, &cmd_enable, &cmd_rotate,
+	&cmd_verify, &cmd_prune,  &cmd_policy,
 };
 
 static void usage(FILE *to)
@@ -143,9 +137,39 @@ static int identify_caller(tool *t)
 	return EXIT_OK;
 }
 
+/* The privileged part of every command, on one screen: configuration,
+ * caller, transaction. Runs with all ids root. */
+static int transact(tool *t, const command *cmd, void *opts,
+		    const char *config, const char *db)
+{
+	/* Out of any cgroup the caller was delegated (which they could
+	 * freeze while we hold the lock). Not fatal: a host where root
+	 * cannot write the root cgroup (a read-only cgroupfs in a
+	 * container) has no cgroup delegated to the caller either, and
+	 * other writers' waits are bounded regardless. */
+	if (t->privileged && t->caller.uid != 0)
+		(void)leave_caller_cgroup();
+	if (config_defaults(&t->cfg) != 0 ||
+	    config_load(config ? config : TOKENADM_CONF, config == NULL,
+			&t->cfg, log_to_stderr, NULL) != 0)
+		return EXIT_USAGE;
+	if (db) {
+		free(t->cfg.db_path);
+		t->cfg.db_path = strdup(db);
+		if (!t->cfg.db_path)
+			return EXIT_REFUSED;
+	}
+	int rc = identify_caller(t);
+	if (rc == EXIT_OK && cmd->transact)
+		rc = cmd->transact(t, opts);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *config = NULL, *db = NULL;
+	const command *cmd = NULL;
+	void *opts = NULL;
 	tool t;
 	int rc;
 
@@ -161,11 +185,6 @@ int main(int argc, char **argv)
 		return EXIT_REFUSED;
 	}
 	reset_signals();
-	/* Not fatal: a host where root cannot write the root cgroup (a
-	 * read-only cgroupfs in a container) has no cgroup delegated to the
-	 * caller either, and other writers' waits are bounded regardless. */
-	if (privileged && t.caller.uid != 0)
-		(void)leave_caller_cgroup();
 	const char *envconf = privileged ? NULL : getenv("PAM_APITOKEN_CONF");
 	if (privileged && sanitize_env() != 0) {
 		fputs("tokenadm: cannot clean the environment\n", stderr);
@@ -173,7 +192,14 @@ int main(int argc, char **argv)
 	}
 	umask(077);
 	openlog("tokenadm", LOG_PID, LOG_AUTHPRIV);
+	t.now = (int64_t)time(NULL);
+	t.privileged = privileged;
 
+	/* 1. Parse, as the caller. */
+	if (privilege_suspend(&t.caller) != 0) {
+		fputs("tokenadm: cannot set up a safe process\n", stderr);
+		return EXIT_REFUSED;
+	}
 	rc = take_global_options(&argc, argv, &config, &db);
 	if (rc != 0)
 		return rc;
@@ -195,36 +221,39 @@ int main(int argc, char **argv)
 	}
 	if (!config)
 		config = envconf;
-
-	command_fn fn = NULL;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			fn = commands[i].fn;
-	if (!fn) {
+		if (strcmp(argv[1], commands[i]->name) == 0)
+			cmd = commands[i];
+	if (!cmd) {
 		warnx_("unknown command '%.64s'", argv[1]);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	opts = calloc(1, cmd->opts_size ? cmd->opts_size : 1);
+	if (!opts)
+		return EXIT_REFUSED;
+	optind = 0;
+	rc = cmd->parse ? cmd->parse(argc - 1, argv + 1, opts, t.now) : EXIT_OK;
 
-	if (config_defaults(&t.cfg) != 0 ||
-	    config_load(config ? config : TOKENADM_CONF, config == NULL,
-			&t.cfg, log_to_stderr, NULL) != 0)
-		return EXIT_USAGE;
-	if (db) {
-		free(t.cfg.db_path);
-		t.cfg.db_path = strdup(db);
-		if (!t.cfg.db_path)
-			return EXIT_REFUSED;
-	}
-	t.now = (int64_t)time(NULL);
-	t.privileged = privileged;
-	rc = identify_caller(&t);
+	/* 2. Transact, as root; what it says waits until privilege is gone. */
 	if (rc == EXIT_OK) {
-		optind = 0;
-		rc = fn(&t, argc - 1, argv + 1);
+		tool_hold_messages(true);
+		if (privilege_resume(&t.caller) != 0) {
+			warnx_("cannot take privilege back; stopping");
+			rc = EXIT_REFUSED;
+		} else {
+			rc = transact(&t, cmd, opts, config, db);
+		}
 	}
+
+	/* 3. Report, as the caller: the one drop, for good. */
 	tool_drop(&t);
-	tool_flush_messages();
+	tool_hold_messages(false);
+	if (cmd->report)
+		rc = cmd->report(&t, opts, rc);
+	if (cmd->cleanup)
+		cmd->cleanup(opts);
+	free(opts);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		warnx_("cannot write output: %s", strerror(errno));
 		if (rc == EXIT_OK)

@@ -164,6 +164,36 @@ int become_root(caller_ids *caller)
 	return setresgid(0, 0, 0) == 0 && setresuid(0, 0, 0) == 0 ? 0 : -1;
 }
 
+int privilege_suspend(const caller_ids *caller)
+{
+	if (geteuid() != 0 || caller->uid == 0)
+		return 0; /* nothing to suspend */
+	/* The saved ids stay root, so privilege_resume can take it back;
+	 * effective and real become the caller's, so nothing parse does can
+	 * reach further than the caller could. */
+	if (setresgid(caller->gid, caller->gid, 0) != 0 ||
+	    setresuid(caller->uid, caller->uid, 0) != 0)
+		return -1;
+	/* Still not traceable: the saved uid (root) already keeps the
+	 * caller's ptrace out, and a changed uid may have reset this. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return -1;
+	return geteuid() == caller->uid && getegid() == caller->gid ? 0 : -1;
+}
+
+int privilege_resume(const caller_ids *caller)
+{
+	uid_t r, e, saved;
+
+	if (getresuid(&r, &e, &saved) != 0)
+		return -1;
+	if (saved != 0 || caller->uid == 0)
+		return 0; /* never had it, or never suspended */
+	if (setresuid(0, 0, 0) != 0 || setresgid(0, 0, 0) != 0)
+		return -1;
+	return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : -1;
+}
+
 void reset_signals(void)
 {
 	sigset_t none;

@@ -48,6 +48,12 @@ bool running_privileged(void);
  * block every revoke on the host. Returns 0 or -1. */
 int become_root(caller_ids *caller);
 
+/* Run as the caller for a while (the argument parsing), keeping root in
+ * the saved ids; privilege_resume takes root back for the transaction. A
+ * no-op unless we are root on behalf of another user. Returns 0 or -1. */
+int privilege_suspend(const caller_ids *caller);
+int privilege_resume(const caller_ids *caller);
+
 /* Default dispositions and an empty mask for every signal (an inherited
  * "ignore SIGTERM" or blocked SIGALRM must not change how we behave), and
  * job-control stops from the terminal ignored. */

@@ -12,6 +12,7 @@
 #include "sitekey.h"
 #include "privilege.h"
 #include "store.h"
+#include "token.h"
 
 /* Exit codes, SPEC §5. */
 enum {
@@ -40,19 +41,29 @@ typedef struct tool {
 	int64_t now;
 } tool;
 
-typedef int (*command_fn)(tool *t, int argc, char **argv);
+/* Every command runs in the same three steps, so that the privileged path
+ * of each is one function (see main.c):
+ *  - parse: argv into the command's options, unprivileged, touching no
+ *    file and asking no name service (now: the time the run started);
+ *  - transact: the only privileged step: lock, read, write, audit, with
+ *    the configuration loaded and the caller identified; its messages
+ *    are held back until privilege is gone;
+ *  - report: after main has dropped privilege for good, print the result
+ *    (rc: what transact returned) and return the exit status.
+ * Any step may be NULL. cleanup wipes and frees what parse and transact
+ * left in the options. */
+typedef struct command {
+	const char *name;
+	size_t opts_size;
+	int (*parse)(int argc, char **argv, void *opts, int64_t now);
+	int (*transact)(tool *t, void *opts);
+	int (*report)(tool *t, void *opts, int rc);
+	void (*cleanup)(void *opts);
+} command;
 
-int cmd_init(tool *t, int argc, char **argv);
-int cmd_create(tool *t, int argc, char **argv);
-int cmd_list(tool *t, int argc, char **argv);
-int cmd_show(tool *t, int argc, char **argv);
-int cmd_revoke(tool *t, int argc, char **argv);
-int cmd_disable(tool *t, int argc, char **argv);
-int cmd_enable(tool *t, int argc, char **argv);
-int cmd_rotate(tool *t, int argc, char **argv);
-int cmd_verify(tool *t, int argc, char **argv);
-int cmd_prune(tool *t, int argc, char **argv);
-int cmd_policy(tool *t, int argc, char **argv);
+extern const command cmd_init, cmd_create, cmd_list, cmd_show, cmd_revoke,
+	cmd_disable, cmd_enable, cmd_rotate, cmd_verify, cmd_prune,
+	cmd_policy;
 
 /* Messages: everything but a new token goes to stderr. */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -62,16 +73,14 @@ void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void audit(const tool *t, const char *action, const token_record *rec,
 	   const char *detail);
 
-/* Give up raised privilege for good (a no-op when not privileged), once a
- * command has done the last thing that needed it: before it prints a new
- * token, reads a secret from the caller, or formats output. Exits the
- * process if the drop cannot be proved. */
+/* Give up raised privilege for good (a no-op when not privileged). main
+ * calls it once, between transact and report. Exits the process if the
+ * drop cannot be proved. */
 void tool_drop(tool *t);
 
 /* For commands that only read: open the key and the store and read the
- * last-used records (all, or only_id's) while privileged, then drop
- * privilege for good. Everything after (parsing the caller's input,
- * formatting output) runs as the caller. Returns 0 or -1 (reported). */
+ * last-used records (all, or only_id's), in their transact step, so that
+ * report can read them after the drop. Returns 0 or -1 (reported). */
 int tool_open_for_reading(tool *t, const char *only_id);
 
 /* When and from where a token was last used (as read above). */
@@ -80,13 +89,29 @@ void tool_lastused(const tool *t, const char *id, lastused *lu);
 /* Load the site key once. Returns 0 or -1 (reported). */
 int tool_key(tool *t);
 
+/* A freshly minted secret and its parts, held from transact to report. */
+typedef struct minted {
+	token_parts parts;
+	char text[TOKEN_TEXT_MAX + 1];
+} minted;
+
+/* The tail create and rotate share: a new secret for rec (a fresh id that
+ * is not taken when fresh_id, else rec->id), its digest into rec->digest,
+ * rec written and committed (txn is consumed), then the audit line. On
+ * failure the transaction is abandoned. Returns 0 or -1 (reported). */
+int tool_mint(tool *t, store_txn *txn, token_record *rec, bool fresh_id,
+	      minted *out, const char *action, const char *detail);
+void minted_wipe(minted *m);
+
 /* Begin a write transaction (reported on failure). */
 int tool_begin(tool *t, store_txn **txn);
 int tool_commit(tool *t, store_txn *txn);
 /* Abandon a transaction (NULL is fine). */
 void tool_abort(tool *t, store_txn *txn);
-/* Write the messages held back since tool_begin (main does, at the end). */
-void tool_flush_messages(void);
+/* Hold messages in memory (on) or write those held (off): main holds them
+ * through transact, so nothing is written to the caller's stderr while
+ * privileged or holding the lock. */
+void tool_hold_messages(bool on);
 
 /* Read, check and decode the record id inside txn (or the live store when
  * txn is NULL). Returns EXIT_OK, EXIT_NO_TOKEN or EXIT_REFUSED (reported). */

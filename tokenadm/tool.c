@@ -50,7 +50,7 @@ static void emit(const char *prefix, const char *fmt, va_list ap)
 	deferred.len += add;
 }
 
-static void defer_messages(bool on)
+void tool_hold_messages(bool on)
 {
 	deferred.on = on;
 	if (on || !deferred.text)
@@ -120,7 +120,6 @@ int tool_open_for_reading(tool *t, const char *only_id)
 		warnx_("out of memory");
 		return -1;
 	}
-	tool_drop(t);
 	return 0;
 }
 
@@ -158,8 +157,8 @@ int tool_begin(tool *t, store_txn **txn)
 		return -1;
 	}
 	/* From here to the end of the run: no ^C, hang-up or broken pipe
-	 * between the commit and its audit line, and messages wait until the
-	 * lock is gone (tool_flush_messages, at exit). */
+	 * between the commit and its audit line. (Messages are already held
+	 * until the drop: see tool_hold_messages.) */
 	sigset_t hold;
 	sigemptyset(&hold);
 	sigaddset(&hold, SIGINT);
@@ -168,7 +167,6 @@ int tool_begin(tool *t, store_txn **txn)
 	sigaddset(&hold, SIGHUP);
 	sigaddset(&hold, SIGPIPE);
 	sigprocmask(SIG_BLOCK, &hold, NULL);
-	defer_messages(true);
 	alarm(WRITE_LOCK_HOLD_MAX_S);
 	return 0;
 }
@@ -193,9 +191,45 @@ void tool_abort(tool *t, store_txn *txn)
 		alarm(0);
 }
 
-void tool_flush_messages(void)
+void minted_wipe(minted *m)
 {
-	defer_messages(false);
+	secure_wipe(m->text, sizeof(m->text));
+	token_parts_wipe(&m->parts);
+}
+
+int tool_mint(tool *t, store_txn *txn, token_record *rec, bool fresh_id,
+	      minted *out, const char *action, const char *detail)
+{
+	/* A fresh random id that is not taken (a clash is ~2^-71 per pair,
+	 * but checking costs one lookup). */
+	for (int tries = 0;; tries++) {
+		uint8_t probe[RECORD_ENCODED_MAX];
+		size_t len;
+		int r = fresh_id ? token_generate(t->cfg.prefix, &out->parts,
+						  out->text, sizeof(out->text)) :
+				   token_generate_for_id(t->cfg.prefix, rec->id,
+							 &out->parts, out->text,
+							 sizeof(out->text));
+		if (tries == 8 || r != 0) {
+			warnx_("cannot generate a token");
+			goto fail;
+		}
+		if (!fresh_id ||
+		    store_txn_fetch(txn, out->parts.id, TOKEN_ID_LEN, probe,
+				    sizeof(probe), &len) == STORE_NOTFOUND)
+			break;
+	}
+	memcpy(rec->id, out->parts.id, sizeof(rec->id));
+	if (record_token_digest(t->key, &out->parts, rec->digest) != 0 ||
+	    tool_put_record(t, txn, rec) != 0)
+		goto fail;
+	if (tool_commit(t, txn) != 0)
+		return -1;
+	audit(t, action, rec, detail);
+	return 0;
+fail:
+	tool_abort(t, txn);
+	return -1;
 }
 
 int tool_get_record(tool *t, store_txn *txn, const char *id,
