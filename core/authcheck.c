@@ -177,7 +177,7 @@ static void wipe_digests(token_record *rec)
 /* Fetch and decode the record for id. Returns 1 with *rec filled, 0 if the
  * id is unknown, -1 with res set on any failure. */
 static int load_record(const record_source *src, const char *id,
-		       bool may_recall, token_record *rec, auth_result *res)
+		       token_record *rec, auth_result *res)
 {
 	uint8_t buf[RECORD_ENCODED_MAX];
 	size_t len = 0;
@@ -189,11 +189,6 @@ static int load_record(const record_source *src, const char *id,
 		    src->key_error ? src->key_error : "site key unavailable");
 		return -1;
 	}
-	/* Only the account check may recall: during authentication a
-	 * recalled record would answer faster for a known id and tell an
-	 * attacker which ids exist. */
-	if (may_recall && src->recall && src->recall(src->ctx, id, rec))
-		return 1;
 	store_status st = src->fetch(src->ctx, id, buf, sizeof(buf), &len, err,
 				     sizeof(err));
 	if (st == STORE_ERROR) {
@@ -226,7 +221,8 @@ static int load_record(const record_source *src, const char *id,
 }
 
 void auth_check_token(const apitoken_config *cfg, const record_source *src,
-		      const auth_request *req, auth_result *res)
+		      const auth_request *req, auth_result *res,
+		      token_record *accepted)
 {
 	token_parts parts;
 	token_record rec;
@@ -241,7 +237,7 @@ void auth_check_token(const apitoken_config *cfg, const record_source *src,
 	}
 	memcpy(res->token_id, parts.id, sizeof(res->token_id));
 
-	int found = load_record(src, parts.id, false, &rec, res);
+	int found = load_record(src, parts.id, &rec, res);
 	if (found < 0)
 		goto out;
 	if (record_token_digest(src->key, &parts, digest) != 0) {
@@ -266,10 +262,12 @@ void auth_check_token(const apitoken_config *cfg, const record_source *src,
 		goto out;
 	}
 	check_record(cfg, &rec, req, res);
-	/* Remembered only once the secret matched and every check passed,
-	 * for this thread's account check. */
-	if (res->outcome == AUTH_ACCEPT && src->remember)
-		src->remember(src->ctx, &rec);
+	/* Handed out only once the secret matched and every check passed,
+	 * and without the digests (which the account check does not need). */
+	if (res->outcome == AUTH_ACCEPT && accepted) {
+		*accepted = rec;
+		wipe_digests(accepted);
+	}
 out:
 	secure_wipe(&parts, sizeof(parts));
 	secure_wipe(digest, sizeof(digest));
@@ -290,10 +288,18 @@ void auth_recheck_id(const apitoken_config *cfg, const record_source *src,
 		return;
 	}
 	memcpy(res->token_id, id, TOKEN_ID_LEN + 1);
-	int found = load_record(src, id, true, &rec, res);
+	int found = load_record(src, id, &rec, res);
 	if (found == 0)
 		set(res, AUTH_REFUSED, "token no longer exists");
 	else if (found > 0)
 		check_record(cfg, &rec, req, res);
 	wipe_digests(&rec);
+}
+
+void auth_recheck_record(const apitoken_config *cfg, const token_record *rec,
+			 const auth_request *req, auth_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	memcpy(res->token_id, rec->id, TOKEN_ID_LEN + 1);
+	check_record(cfg, rec, req, res);
 }

@@ -55,25 +55,29 @@ typedef struct record_source {
 	store_status (*fetch)(void *ctx, const char *id, uint8_t *buf,
 			      size_t bufsz, size_t *len, char *err,
 			      size_t errlen);
-	/* Optional memo of records already decoded and verified: recall
-	 * returns true with *rec only while the store file is the one the
-	 * record came from. pam_sm_acct_mgmt right after pam_sm_authenticate
-	 * then skips a second fetch and MAC. */
-	bool (*recall)(void *ctx, const char *id, token_record *rec);
-	void (*remember)(void *ctx, const token_record *rec);
 	void *ctx;
 } record_source;
 
 /* Check a presented password. A password that is not token-shaped is
- * answered AUTH_NOT_TOKEN without touching src (no I/O at all). */
+ * answered AUTH_NOT_TOKEN without touching src (no I/O at all). When the
+ * token is accepted and accepted is not NULL, *accepted is the verified
+ * record with its digests wiped, for a later auth_recheck_record. */
 void auth_check_token(const apitoken_config *cfg, const record_source *src,
-		      const auth_request *req, auth_result *res);
+		      const auth_request *req, auth_result *res,
+		      token_record *accepted);
 
 /* Re-check the token a session was authenticated with (pam_sm_acct_mgmt):
- * the same rules without the secret. req->password is ignored. */
+ * the same rules without the secret, on the record fetched anew.
+ * req->password is ignored. */
 void auth_recheck_id(const apitoken_config *cfg, const record_source *src,
 		     const char *id, const auth_request *req,
 		     auth_result *res);
+
+/* The same on a record auth_check_token accepted, when the caller knows the
+ * store has not changed since (no fetch, no MAC): states, expiry, group,
+ * host and service rules are checked again at req->now. */
+void auth_recheck_record(const apitoken_config *cfg, const token_record *rec,
+			 const auth_request *req, auth_result *res);
 
 /* A token's lifecycle state, as list/show print it. */
 typedef enum {

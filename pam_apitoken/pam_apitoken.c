@@ -4,7 +4,8 @@
  * decision, map it to a PAM code, log it. Nothing here is global or static
  * and mutable, because hosts call PAM from many threads at once; the one
  * piece of shared state, the cache of config, key and store handle, lives
- * in core/cache.c behind a mutex. */
+ * in cache.c behind a mutex. What authentication verified travels to the
+ * account check on the PAM handle (pam_set_data), not in the thread. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,8 +26,9 @@
 #include "duration.h"
 #include "lastused.h"
 #include "logsafe.h"
+#include "secure.h"
 
-#define DATA_TOKEN_ID "pam_apitoken_token_id"
+#define DATA_VERIFIED "pam_apitoken_verified"
 #define EXPORT __attribute__((visibility("default")))
 
 typedef struct module_args {
@@ -170,8 +172,17 @@ static void log_result(pam_handle_t *pamh, const auth_request *in,
 		   res->reason);
 }
 
-static void free_id(pam_handle_t *pamh, void *data, int error_status)
+/* From a successful authentication to the account check on the same
+ * handle (which a threaded host may run on another thread): the record as
+ * verified, without its digests, and which store file it came from. */
+typedef struct verified_token {
+	token_record rec;
+	cache_store_id store;
+} verified_token;
+
+static void free_verified(pam_handle_t *pamh, void *data, int error_status)
 {
+	secure_wipe(data, sizeof(verified_token));
 	free(data);
 }
 
@@ -186,7 +197,7 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	int rc;
 
 	/* A previous success on this handle must not outlive a new attempt. */
-	pam_set_data(pamh, DATA_TOKEN_ID, NULL, NULL);
+	pam_set_data(pamh, DATA_VERIFIED, NULL, NULL);
 	rc = gather(pamh, argc, argv, &args, &req);
 	if (rc != PAM_SUCCESS)
 		return rc;
@@ -204,23 +215,28 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	 * one, and need not be walked to the end. */
 	req.password = pw;
 	req.pwlen = strnlen(pw, TOKEN_TEXT_MAX + 1);
-	auth_check_token(lease.cfg, &lease.src, &req, &res);
+	verified_token *v = calloc(1, sizeof(*v));
+	if (!v) {
+		cache_release(&lease);
+		return PAM_BUF_ERR;
+	}
+	auth_check_token(lease.cfg, &lease.src, &req, &res, &v->rec);
+	v->store = lease.fetched;
 	if (res.outcome == AUTH_ACCEPT)
 		lastused_record(lease.cfg, res.token_id, req.rhost, req.now);
 	cache_release(&lease);
 
+	if (res.outcome != AUTH_ACCEPT)
+		free_verified(pamh, v, 0);
 	if (res.outcome == AUTH_NOT_TOKEN) {
 		if (args.debug)
 			pam_syslog(pamh, LOG_DEBUG, "password is not a token");
 		return PAM_IGNORE;
 	}
-	if (res.outcome == AUTH_ACCEPT) {
-		char *id = strdup(res.token_id);
-		if (!id || pam_set_data(pamh, DATA_TOKEN_ID, id, free_id) !=
-				   PAM_SUCCESS) {
-			free(id);
-			return PAM_BUF_ERR;
-		}
+	if (res.outcome == AUTH_ACCEPT &&
+	    pam_set_data(pamh, DATA_VERIFIED, v, free_verified) != PAM_SUCCESS) {
+		free_verified(pamh, v, 0);
+		return PAM_BUF_ERR;
 	}
 	log_result(pamh, &req, &res, "authentication");
 	return map_outcome(res.outcome);
@@ -244,15 +260,22 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 	const void *data = NULL;
 	int rc;
 
-	if (pam_get_data(pamh, DATA_TOKEN_ID, &data) != PAM_SUCCESS || !data)
+	if (pam_get_data(pamh, DATA_VERIFIED, &data) != PAM_SUCCESS || !data)
 		return PAM_IGNORE;
+	const verified_token *v = data;
 	rc = gather(pamh, argc, argv, &args, &req);
 	if (rc != PAM_SUCCESS)
 		return rc;
 	rc = lease_config(pamh, &args, &lease);
 	if (rc != PAM_SUCCESS)
 		return rc;
-	auth_recheck_id(lease.cfg, &lease.src, data, &req, &res);
+	/* The store file authentication read is still the live one: its
+	 * record is what a fetch would return, so skip the fetch and MAC.
+	 * Otherwise (a revoke, a rotation, any write since) read it anew. */
+	if (cache_store_current(&lease, &v->store))
+		auth_recheck_record(lease.cfg, &v->rec, &req, &res);
+	else
+		auth_recheck_id(lease.cfg, &lease.src, v->rec.id, &req, &res);
 	cache_release(&lease);
 	if (res.outcome != AUTH_ACCEPT) {
 		log_result(pamh, &req, &res, "account check");

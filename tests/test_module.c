@@ -1740,6 +1740,31 @@ static void test_bad_config(const site *s, const profile *good)
 /* ------------------------------------------------------------------ */
 /* 9. Account management                                                */
 
+typedef struct acct_call {
+	sess *s;
+	int rc;
+} acct_call;
+
+static void *acct_thread(void *arg)
+{
+	acct_call *c = arg;
+	c->rc = sess_acct(c->s, 0);
+	return NULL;
+}
+
+/* pam_acct_mgmt on another thread than pam_authenticate ran on, as a
+ * threaded host may do: what authentication verified rides on the handle. */
+static int acct_elsewhere(sess *s)
+{
+	acct_call c = { s, -1 };
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, acct_thread, &c) != 0)
+		die("pthread_create");
+	pthread_join(th, NULL);
+	return c.rc;
+}
+
 static void test_acct(const profile *p)
 {
 	token t, d;
@@ -1756,6 +1781,19 @@ static void test_acct(const profile *p)
 	b = sess_acct(&s, 0);
 	sess_close(&s, b);
 	expect_code(b, PAM_ACCT_EXPIRED, "9 acct on the same handle after revoke");
+
+	token x;
+	MINT(&x, p->conf, "--name", "acct-thread", "--user", ME);
+	sess_open(&s, p->alone, "test", ME, x.text, NULL);
+	a = sess_auth(&s, 0);
+	b = acct_elsewhere(&s);
+	expect_code(a, PAM_SUCCESS, "9 auth, then acct on another thread");
+	expect_code(b, PAM_SUCCESS, "9 acct on another thread than auth");
+	ADMIN(p->conf, "revoke", x.id);
+	b = acct_elsewhere(&s);
+	sess_close(&s, b);
+	expect_code(b, PAM_ACCT_EXPIRED,
+		    "9 acct on another thread after revoke");
 
 	MINT(&d, p->conf, "--name", "acct-disable", "--user", ME);
 	sess_open(&s, p->alone, "test", ME, d.text, NULL);

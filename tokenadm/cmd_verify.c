@@ -129,7 +129,7 @@ static int verify_report(tool *t, void *opts, int rc)
 		.fetch = fetch_from_reader,
 		.ctx = t->reader,
 	};
-	auth_check_token(&t->cfg, &src, req, &res);
+	auth_check_token(&t->cfg, &src, req, &res, NULL);
 	req->password = NULL;
 	secure_wipe(buf, sizeof(buf));
 	secure_burn_stack();

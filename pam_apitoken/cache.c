@@ -56,21 +56,6 @@ static struct {
 	uint64_t next_serial;
 } cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-/* Per thread, so nothing here is shared: which store file (entry serial
- * and reader generation) this thread's last fetch read, and the last
- * record it decoded and verified from it. pam_sm_acct_mgmt runs in the
- * thread that just ran pam_sm_authenticate, and recalls the record as
- * long as that very file is still the live store. */
-static __thread struct {
-	uint64_t serial, gen;
-} last_fetch;
-
-static __thread struct {
-	bool valid;
-	uint64_t serial, gen;
-	token_record rec;
-} memo;
-
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static void before_fork(void)
@@ -223,7 +208,8 @@ static store_status cached_fetch(void *ctx, const char *id, uint8_t *buf,
 				 size_t bufsz, size_t *len, char *err,
 				 size_t errlen)
 {
-	cache_entry *e = ctx;
+	cache_lease *lease = ctx;
+	cache_entry *e = lease->entry;
 	store_status st;
 
 	pthread_mutex_lock(&cache.lock);
@@ -240,8 +226,9 @@ static store_status cached_fetch(void *ctx, const char *id, uint8_t *buf,
 	st = e->reader ? store_reader_fetch(e->reader, id, TOKEN_ID_LEN, buf,
 					    bufsz, len, err, errlen) :
 			 STORE_ERROR;
-	last_fetch.serial = e->serial;
-	last_fetch.gen = st == STORE_OK ? e->reader_gen : 0;
+	/* Noted in the caller's own lease: nothing shared is written. */
+	lease->fetched.serial = e->serial;
+	lease->fetched.gen = st == STORE_OK ? e->reader_gen : 0;
 	if (st == STORE_ERROR && e->reader) {
 		/* Do not keep a handle that just failed. */
 		store_reader_close(e->reader);
@@ -251,39 +238,21 @@ static store_status cached_fetch(void *ctx, const char *id, uint8_t *buf,
 	return st;
 }
 
-static void cached_remember(void *ctx, const token_record *rec)
+bool cache_store_current(cache_lease *lease, const cache_store_id *id)
 {
-	const cache_entry *e = ctx;
+	cache_entry *e = lease->entry;
+	bool same;
 
-	/* Only what the fetch just before, in this thread, read from this
-	 * entry's store; the entry's fields are not touched. */
-	memo.valid = last_fetch.serial == e->serial && last_fetch.gen != 0;
-	memo.serial = last_fetch.serial;
-	memo.gen = last_fetch.gen;
-	memo.rec = *rec;
-	/* The account check needs no digest: none lingers per thread. */
-	secure_wipe(memo.rec.digest, MAC_LEN);
-	secure_wipe(memo.rec.prev_digest, MAC_LEN);
-}
-
-static bool cached_recall(void *ctx, const char *id, token_record *rec)
-{
-	cache_entry *e = ctx;
-	bool hit;
-
-	if (!memo.valid || memo.serial != e->serial ||
-	    strcmp(memo.rec.id, id) != 0)
+	if (!e || id->gen == 0 || id->serial != e->serial)
 		return false;
 	/* The same open file, and still the live one: a revoke since then
 	 * renamed a new store into place and this is a miss. */
 	pthread_mutex_lock(&cache.lock);
-	hit = e->reader && e->reader_gen == memo.gen &&
-	      e->reader_pid == getpid() &&
-	      store_reader_current(e->reader, e->cfg.db_path);
+	same = e->reader && e->reader_gen == id->gen &&
+	       e->reader_pid == getpid() &&
+	       store_reader_current(e->reader, e->cfg.db_path);
 	pthread_mutex_unlock(&cache.lock);
-	if (hit)
-		*rec = memo.rec;
-	return hit;
+	return same;
 }
 
 static void lease_from(cache_entry *e, cache_lease *lease)
@@ -294,9 +263,7 @@ static void lease_from(cache_entry *e, cache_lease *lease)
 	lease->src.key = e->key;
 	lease->src.key_error = e->key_error;
 	lease->src.fetch = cached_fetch;
-	lease->src.recall = cached_recall;
-	lease->src.remember = cached_remember;
-	lease->src.ctx = e;
+	lease->src.ctx = lease;
 }
 
 cache_status cache_acquire(const char *conf_path, bool missing_ok,

@@ -1,4 +1,5 @@
-/* The module's process-wide cache: parsed config, loaded site key and an
+/* The module's process-wide cache (the module's alone: tokenadm opens
+ * what it needs per run): parsed config, loaded site key and an
  * open store handle, reused across logins.
  *
  * Every pam_start/pam_end pair would otherwise parse the config, read the
@@ -13,16 +14,24 @@
 #define APITOKEN_CACHE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "authcheck.h"
 #include "config.h"
 
 typedef struct cache_entry cache_entry;
 
+/* Which store file a fetch read: the entry, and which of its successive
+ * open handles (gen 0: none, or the fetch failed). */
+typedef struct cache_store_id {
+	uint64_t serial, gen;
+} cache_store_id;
+
 typedef struct cache_lease {
 	const apitoken_config *cfg; /* valid until cache_release */
 	record_source src;          /* its key and a cached store lookup */
 	cache_entry *entry;
+	cache_store_id fetched;     /* what this lease's last fetch read */
 } cache_lease;
 
 typedef enum {
@@ -40,5 +49,12 @@ cache_status cache_acquire(const char *conf_path, bool missing_ok,
 			   config_log_fn log, void *logctx);
 
 void cache_release(cache_lease *lease);
+
+/* Is the store file that id names still the live store, open in this
+ * process, for this lease's entry? Then a record read from it then is
+ * what a fetch now would return: nothing renamed a new store into place.
+ * The lease must not have moved since cache_acquire (src.ctx points at
+ * it). */
+bool cache_store_current(cache_lease *lease, const cache_store_id *id);
 
 #endif
