@@ -74,6 +74,7 @@ struct key_def {
 	const char *name;
 	bool in_group; /* a [group] key rather than a global one */
 	key_setter set;
+	bool repeats;  /* may appear more than once (each adds an entry) */
 };
 
 /* ---- small character helpers (no <ctype.h>: no locale) ---- */
@@ -451,6 +452,59 @@ static set_result set_max_store_tokens(struct parser *ps, const char *value,
 			   err, errlen);
 }
 
+static set_result set_role(struct parser *ps, const char *value, char *err,
+			   size_t errlen)
+{
+	if (strcmp(value, "authority") == 0)
+		ps->cfg->role = ROLE_AUTHORITY;
+	else if (strcmp(value, "import-only") == 0)
+		ps->cfg->role = ROLE_IMPORT_ONLY;
+	else {
+		snprintf(err, errlen, "must be authority or import-only");
+		return SET_BAD;
+	}
+	return SET_OK;
+}
+
+static set_result set_signing_key(struct parser *ps, const char *value,
+				  char *err, size_t errlen)
+{
+	return set_path(&ps->cfg->signing_key, value, err, errlen);
+}
+
+static set_result set_trusted_key(struct parser *ps, const char *value,
+				  char *err, size_t errlen)
+{
+	apitoken_config *cfg = ps->cfg;
+
+	if (cfg->n_trusted_keys == CONFIG_TRUSTED_KEYS_MAX) {
+		snprintf(err, errlen, "at most %d trusted_key lines",
+			 CONFIG_TRUSTED_KEYS_MAX);
+		return SET_BAD;
+	}
+	for (size_t i = 0; i < cfg->n_trusted_keys; i++)
+		if (strcmp(cfg->trusted_keys[i], value) == 0) {
+			snprintf(err, errlen, "the same key twice");
+			return SET_BAD;
+		}
+	set_result r = set_path(&cfg->trusted_keys[cfg->n_trusted_keys], value,
+				err, errlen);
+	if (r == SET_OK)
+		cfg->n_trusted_keys++;
+	return r;
+}
+
+static set_result set_max_bundle_age(struct parser *ps, const char *value,
+				     char *err, size_t errlen)
+{
+	if (duration_parse(value, &ps->cfg->max_bundle_age) != 0 ||
+	    ps->cfg->max_bundle_age <= 0) {
+		snprintf(err, errlen, "must be a duration like 30m, 12h, 7d");
+		return SET_BAD;
+	}
+	return SET_OK;
+}
+
 static set_result set_max_lifetime(struct parser *ps, const char *value,
 				   char *err, size_t errlen)
 {
@@ -471,16 +525,20 @@ static set_result set_max_lifetime(struct parser *ps, const char *value,
 }
 
 static const struct key_def key_table[] = {
-	{ "db", false, set_db },
-	{ "key", false, set_key },
-	{ "prefix", false, set_prefix },
-	{ "allow_from", false, set_allow_from },
-	{ "deny_from", false, set_deny_from },
-	{ "deny_services", false, set_deny_services },
-	{ "admin_group", false, set_admin_group },
-	{ "max_tokens_per_user", false, set_max_tokens },
-	{ "max_store_tokens", false, set_max_store_tokens },
-	{ "max_lifetime", true, set_max_lifetime },
+	{ "db", false, set_db, false },
+	{ "key", false, set_key, false },
+	{ "prefix", false, set_prefix, false },
+	{ "allow_from", false, set_allow_from, false },
+	{ "deny_from", false, set_deny_from, false },
+	{ "deny_services", false, set_deny_services, false },
+	{ "admin_group", false, set_admin_group, false },
+	{ "max_tokens_per_user", false, set_max_tokens, false },
+	{ "max_store_tokens", false, set_max_store_tokens, false },
+	{ "role", false, set_role, false },
+	{ "signing_key", false, set_signing_key, false },
+	{ "trusted_key", false, set_trusted_key, true },
+	{ "max_bundle_age", false, set_max_bundle_age, false },
+	{ "max_lifetime", true, set_max_lifetime, false },
 };
 
 #define N_KEYS (sizeof(key_table) / sizeof(key_table[0]))
@@ -583,7 +641,7 @@ static int parse_assignment(struct parser *ps, char *s)
 		if (*seen_flag)
 			return fail(ps, "duplicate key '%s' in this section",
 				    key);
-	} else if (ps->global_seen & (1u << k)) {
+	} else if (!def->repeats && (ps->global_seen & (1u << k))) {
 		return fail(ps, "duplicate key '%s'", key);
 	}
 
@@ -727,7 +785,9 @@ int config_defaults(apitoken_config *cfg)
 	cfg->db_path = strdup(APITOKEN_DEFAULT_DB);
 	cfg->key_path = strdup(APITOKEN_DEFAULT_KEY);
 	cfg->prefix = strdup("ptk");
-	if (!cfg->db_path || !cfg->key_path || !cfg->prefix)
+	cfg->signing_key = strdup(APITOKEN_DEFAULT_SIGNING_KEY);
+	if (!cfg->db_path || !cfg->key_path || !cfg->prefix ||
+	    !cfg->signing_key)
 		goto fail;
 	r = parse_service_list(CONFIG_DEFAULT_DENY_SERVICES,
 			       &cfg->deny_services, &cfg->n_deny_services,
@@ -817,6 +877,9 @@ void config_free(apitoken_config *cfg)
 	free(cfg->path);
 	free(cfg->db_path);
 	free(cfg->key_path);
+	free(cfg->signing_key);
+	for (size_t i = 0; i < cfg->n_trusted_keys; i++)
+		free(cfg->trusted_keys[i]);
 	free(cfg->prefix);
 	addr_list_free(&cfg->allow_from);
 	addr_list_free(&cfg->deny_from);

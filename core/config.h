@@ -32,6 +32,13 @@ typedef struct group_policy {
 	unsigned line;        /* where the section starts, for messages */
 } group_policy;
 
+/* role: the authority mints; an import-only host installs its bundles. */
+typedef enum { ROLE_AUTHORITY = 0, ROLE_IMPORT_ONLY } apitoken_role;
+
+/* How many trusted_key lines a config may hold (a key and its successor
+ * during a rollover, with room to spare). */
+#define CONFIG_TRUSTED_KEYS_MAX 8
+
 typedef struct apitoken_config {
 	char *path;       /* the file this came from (for messages) */
 	char *db_path;    /* "db" */
@@ -47,6 +54,12 @@ typedef struct apitoken_config {
 	unsigned max_store_tokens;    /* 0 = unlimited */
 	group_policy *groups;
 	size_t n_groups;
+	/* Fleet (see pam_apitoken-bundle(5)). */
+	apitoken_role role;
+	char *signing_key;      /* "signing_key"; its public half at .pub */
+	char *trusted_keys[CONFIG_TRUSTED_KEYS_MAX]; /* "trusted_key", repeated */
+	size_t n_trusted_keys;
+	int64_t max_bundle_age; /* seconds; 0 = no limit */
 } apitoken_config;
 
 /* printf-like; ctx is what the caller passed to config_load. */

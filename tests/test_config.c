@@ -217,6 +217,11 @@ static void check_defaults(const apitoken_config *cfg, const char *what)
 	CHECK(config_token_limit(cfg, true) == 0, "%s: admin limit", what);
 	CHECK(cfg->max_store_tokens == 100000, "%s: max_store_tokens %u", what,
 	      cfg->max_store_tokens);
+	CHECK(cfg->role == ROLE_AUTHORITY && cfg->n_trusted_keys == 0 &&
+		      cfg->max_bundle_age == 0 && cfg->signing_key &&
+		      strcmp(cfg->signing_key,
+			     "/etc/security/pam_apitoken.signing.key") == 0,
+	      "%s: fleet defaults", what);
 }
 
 static void test_defaults(void)
@@ -469,6 +474,43 @@ static void test_lists_and_values(void)
 		      cfg.max_store_tokens == 100000000,
 	      "max_tokens_per_user = 5: %s", lb.text);
 	config_free(&cfg);
+	/* Fleet keys: role, the signing key, trusted_key repeated. */
+	write_text("fleet.conf",
+		   "role = import-only\nsigning_key = /etc/k\n"
+		   "trusted_key = /etc/a.pub\ntrusted_key = /etc/b.pub\n"
+		   "max_bundle_age = 2d\n");
+	CHECK(load("fleet.conf", false, &cfg, &lb) == 0 &&
+		      cfg.role == ROLE_IMPORT_ONLY &&
+		      strcmp(cfg.signing_key, "/etc/k") == 0 &&
+		      cfg.n_trusted_keys == 2 &&
+		      strcmp(cfg.trusted_keys[1], "/etc/b.pub") == 0 &&
+		      cfg.max_bundle_age == 2 * 86400,
+	      "fleet keys: %s", lb.text);
+	config_free(&cfg);
+	static const char *const bad_fleet[] = {
+		"role = master\n", "role = import-only\nrole = authority\n",
+		"trusted_key = relative.pub\n",
+		"trusted_key = /a\ntrusted_key = /a\n",
+		"max_bundle_age = 0\n", "max_bundle_age = soon\n",
+		"signing_key =\n",
+	};
+	for (size_t i = 0; i < sizeof(bad_fleet) / sizeof(bad_fleet[0]); i++) {
+		write_text("badfleet.conf", bad_fleet[i]);
+		CHECK(load("badfleet.conf", false, &cfg, &lb) != 0 &&
+			      strstr(lb.text, "badfleet.conf:"),
+		      "bad fleet config %zu accepted: %s", i, lb.text);
+	}
+	{
+		char many[1024] = "";
+		for (int i = 0; i <= CONFIG_TRUSTED_KEYS_MAX; i++) {
+			char line[64];
+			snprintf(line, sizeof(line), "trusted_key = /k%d\n", i);
+			strcat(many, line);
+		}
+		write_text("manykeys.conf", many);
+		CHECK(load("manykeys.conf", false, &cfg, &lb) != 0,
+		      "%d trusted keys accepted", CONFIG_TRUSTED_KEYS_MAX + 1);
+	}
 	write_text("big.conf", "max_store_tokens = 100000001\n");
 	CHECK(load("big.conf", false, &cfg, &lb) != 0 &&
 		      strstr(lb.text, "big.conf:1"),
