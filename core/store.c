@@ -169,9 +169,8 @@ static int walk(GDBM_FILE db, store_visit_fn visit, void *ctx, char *err,
 	int rc = 0;
 
 	while (key.dptr) {
-		if ((size_t)key.dsize == strlen(STORE_DECOY_KEY) &&
-		    memcmp(key.dptr, STORE_DECOY_KEY, (size_t)key.dsize) == 0) {
-			/* Not an entry anyone asked for: skip it. */
+		if (key.dsize > 0 && key.dptr[0] == STORE_META_MARK) {
+			/* The decoy or metadata, not a token: skip it. */
 			datum next = gdbm_nextkey(db, key);
 			free(key.dptr);
 			key = next;
@@ -395,8 +394,17 @@ static void txn_free(store_txn *txn, bool remove_tmp)
 	free(txn);
 }
 
-int store_txn_begin(const char *path, int timeout_ms, store_txn **out,
-		    char *err, size_t errlen)
+static int put_decoy(GDBM_FILE db)
+{
+	/* Shaped like a record (magic first); its MAC never fits. */
+	uint8_t decoy[STORE_DECOY_LEN] = { 'P', 'T', 'K', 'R' };
+	datum dk = { (char *)STORE_DECOY_KEY, (int)strlen(STORE_DECOY_KEY) };
+	datum dv = { (char *)decoy, (int)sizeof(decoy) };
+	return gdbm_store(db, dk, dv, GDBM_REPLACE) == 0 ? 0 : -1;
+}
+
+static int txn_begin(const char *path, int timeout_ms, bool empty,
+		     store_txn **out, char *err, size_t errlen)
 {
 	char why[160];
 	struct stat st;
@@ -427,20 +435,27 @@ int store_txn_begin(const char *path, int timeout_ms, store_txn **out,
 		       errlen);
 	if (tmp < 0)
 		goto fail;
-	if (copy_fd(src, tmp) != 0 || lseek(tmp, 0, SEEK_SET) != 0) {
+	if (!empty &&
+	    (copy_fd(src, tmp) != 0 || lseek(tmp, 0, SEEK_SET) != 0)) {
 		snprintf(err, errlen, "cannot copy %s: %s", path,
 			 strerror(errno));
 		goto fail;
 	}
 	close(src);
 	src = -1;
-	txn->db = gdbm_fd_open(tmp, txn->tmppath, 0,
-			       GDBM_WRITER | GDBM_NOLOCK | GDBM_NOMMAP |
-				       GDBM_CLOEXEC | GDBM_CLOERROR,
+	txn->db = gdbm_fd_open(tmp, txn->tmppath, empty ? STORE_BLOCK_SIZE : 0,
+			       (empty ? GDBM_NEWDB : GDBM_WRITER) | GDBM_NOLOCK |
+				       GDBM_NOMMAP | GDBM_CLOEXEC |
+				       GDBM_CLOERROR,
 			       NULL);
 	tmp = -1; /* gdbm owns it now, or closed it */
 	if (!txn->db) {
 		snprintf(err, errlen, "store %s: %s", path, gdbm_reason(NULL));
+		goto fail;
+	}
+	if (empty && put_decoy(txn->db) != 0) {
+		snprintf(err, errlen, "store %s: %s", txn->tmppath,
+			 gdbm_reason(txn->db));
 		goto fail;
 	}
 	*out = txn;
@@ -452,6 +467,18 @@ fail:
 		close(tmp);
 	txn_free(txn, true);
 	return -1;
+}
+
+int store_txn_begin(const char *path, int timeout_ms, store_txn **out,
+		    char *err, size_t errlen)
+{
+	return txn_begin(path, timeout_ms, false, out, err, errlen);
+}
+
+int store_txn_begin_empty(const char *path, int timeout_ms, store_txn **out,
+			  char *err, size_t errlen)
+{
+	return txn_begin(path, timeout_ms, true, out, err, errlen);
 }
 
 store_status store_txn_fetch(store_txn *txn, const char *id, size_t idlen,
@@ -543,12 +570,8 @@ int store_create(const char *path, mode_t mode, gid_t gid, char *err,
 		unlink(tmppath);
 		goto out;
 	}
-	/* Shaped like a record (magic first); its MAC never fits. */
-	uint8_t decoy[STORE_DECOY_LEN] = { 'P', 'T', 'K', 'R' };
-	datum dk = { (char *)STORE_DECOY_KEY, (int)strlen(STORE_DECOY_KEY) };
-	datum dv = { (char *)decoy, (int)sizeof(decoy) };
-	int ok = gdbm_store(db, dk, dv, GDBM_INSERT) == 0 &&
-		 gdbm_sync(db) == 0 && fsync(gdbm_fdesc(db)) == 0;
+	int ok = put_decoy(db) == 0 && gdbm_sync(db) == 0 &&
+		 fsync(gdbm_fdesc(db)) == 0;
 	ok = (gdbm_close(db) == 0) && ok;
 	if (!ok) {
 		snprintf(err, errlen, "cannot write %s", tmppath);

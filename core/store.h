@@ -39,8 +39,13 @@ store_status store_reader_fetch(store_reader *r, const char *id, size_t idlen,
 bool store_reader_current(const store_reader *r, const char *path);
 void store_reader_close(store_reader *r);
 
-/* Called for each entry but the decoy; returning non-zero stops the walk
- * (and store_foreach returns that value). */
+/* Keys that start with this are the store's own (the decoy, and the
+ * fleet's metadata that tokenadm keeps): '~' is not base62, so no token
+ * id can name them. Walks skip them. */
+#define STORE_META_MARK '~'
+
+/* Called for each token entry (not the decoy or metadata); returning
+ * non-zero stops the walk (and store_foreach returns that value). */
 typedef int (*store_visit_fn)(void *ctx, const char *key, size_t keylen,
 			      const uint8_t *val, size_t vallen);
 
@@ -75,6 +80,11 @@ typedef struct store_txn store_txn;
  * a crashed writer left, and copy the live store. Returns 0 or -1 (err). */
 int store_txn_begin(const char *path, int timeout_ms, store_txn **out,
 		    char *err, size_t errlen);
+
+/* The same, but the copy starts empty (only the decoy), with the live
+ * store's mode and group: for an import that replaces every record. */
+int store_txn_begin_empty(const char *path, int timeout_ms, store_txn **out,
+			  char *err, size_t errlen);
 
 store_status store_txn_fetch(store_txn *txn, const char *id, size_t idlen,
 			     uint8_t *buf, size_t bufsz, size_t *len);

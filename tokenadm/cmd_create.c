@@ -8,6 +8,7 @@
 #include "addr.h"
 #include "authcheck.h"
 #include "duration.h"
+#include "fleet.h"
 #include "groups.h"
 #include "secure.h"
 #include "tokenadm.h"
@@ -253,6 +254,9 @@ static int create_transact(tool *t, void *opts)
 	token_record *rec = &o->rec;
 	store_txn *txn = NULL;
 
+	int rc = fleet_require_authority(t, "tokens are created");
+	if (rc != EXIT_OK)
+		return rc;
 	const char *owner = o->user ? o->user : t->user;
 	if (strcmp(owner, t->user) != 0 && !t->admin) {
 		warnx_("only administrators create tokens for other users");
@@ -265,7 +269,7 @@ static int create_transact(tool *t, void *opts)
 	rec->expires = o->has_expires ? o->expires_at :
 					t->now + default_lifetime(t, owner);
 	bool bound = false;
-	int rc = check_policy(t, owner, rec->expires, &bound);
+	rc = check_policy(t, owner, rec->expires, &bound);
 	if (rc != EXIT_OK)
 		return rc;
 

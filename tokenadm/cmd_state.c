@@ -7,6 +7,7 @@
 
 #include "authcheck.h"
 #include "duration.h"
+#include "fleet.h"
 #include "lastused.h"
 #include "secure.h"
 #include "tokenadm.h"
@@ -36,6 +37,11 @@ static int do_disable(tool *t, token_record *rec)
 
 static int do_enable(tool *t, token_record *rec)
 {
+	/* On an import-only host a disable is an emergency measure that
+	 * only the authority's own records may lift. */
+	int rc = fleet_require_authority(t, "tokens are enabled");
+	if (rc != EXIT_OK)
+		return rc;
 	if (rec->flags & RECORD_REVOKED) {
 		warnx_("token %s is revoked; revocation is final", rec->id);
 		return EXIT_REFUSED;
@@ -98,6 +104,13 @@ static int change_each(tool *t, change_opts *o, change_fn change,
 			rec->changed = t->now;
 			rc = tool_put_record(t, txn, rec) ? EXIT_REFUSED : EXIT_OK;
 		}
+		/* A host's own revoke or disable outlives every import. */
+		if (rc == EXIT_OK && t->cfg.role == ROLE_IMPORT_ONLY &&
+		    change != do_enable &&
+		    fleet_local_put(txn, rec->id,
+				    change == do_revoke ? LOCAL_REVOKED :
+							  LOCAL_DISABLED) != 0)
+			rc = EXIT_REFUSED;
 	}
 	if (rc != EXIT_OK) {
 		tool_abort(t, txn);
@@ -203,9 +216,12 @@ static int rotate_transact(tool *t, void *opts)
 	token_record *rec = &o->rec;
 	store_txn *txn = NULL;
 
+	int rc = fleet_require_authority(t, "tokens are rotated");
+	if (rc != EXIT_OK)
+		return rc;
 	if (require_writable_stdout() != 0 || tool_begin(t, &txn) != 0)
 		return EXIT_REFUSED;
-	int rc = tool_get_record(t, txn, o->id, rec);
+	rc = tool_get_record(t, txn, o->id, rec);
 	if (rc == EXIT_OK)
 		rc = tool_may_manage(t, rec);
 	const char *why;

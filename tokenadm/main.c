@@ -28,7 +28,8 @@
 static const command *const commands[] = {
 	&cmd_init,   &cmd_create, &cmd_list,   &cmd_show,
 	&cmd_revoke, &cmd_disable, &cmd_enable, &cmd_rotate,
-	&cmd_verify, &cmd_prune,  &cmd_policy,
+	&cmd_verify, &cmd_prune,  &cmd_policy, &cmd_export,
+	&cmd_import, &cmd_status, &cmd_lastused,
 };
 
 static void usage(FILE *to)
@@ -261,6 +262,7 @@ int main(int argc, char **argv)
 	}
 	store_reader_close(t.reader);
 	lastused_table_free(&t.lastused);
+	lastused_table_free(&t.fleet_lastused);
 	site_key_free(t.key);
 	config_free(&t.cfg);
 	free(t.user);

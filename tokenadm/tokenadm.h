@@ -38,6 +38,7 @@ typedef struct tool {
 	bool privileged;    /* setuid/setgid: more power than the caller */
 	store_reader *reader; /* opened before dropping privilege */
 	lastused_table lastused; /* read before dropping privilege */
+	lastused_table fleet_lastused; /* merged from the hosts (authority) */
 	int64_t now;
 } tool;
 
@@ -63,7 +64,7 @@ typedef struct command {
 
 extern const command cmd_init, cmd_create, cmd_list, cmd_show, cmd_revoke,
 	cmd_disable, cmd_enable, cmd_rotate, cmd_verify, cmd_prune,
-	cmd_policy;
+	cmd_policy, cmd_export, cmd_import, cmd_status, cmd_lastused;
 
 /* Messages: everything but a new token goes to stderr. */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -105,6 +106,8 @@ void minted_wipe(minted *m);
 
 /* Begin a write transaction (reported on failure). */
 int tool_begin(tool *t, store_txn **txn);
+/* The same on an empty copy (an import replaces every record). */
+int tool_begin_empty(tool *t, store_txn **txn);
 int tool_commit(tool *t, store_txn *txn);
 /* Abandon a transaction (NULL is fine). */
 void tool_abort(tool *t, store_txn *txn);

@@ -11,6 +11,7 @@
 #include <syslog.h>
 
 #include "duration.h"
+#include "fleet.h"
 #include "lastused.h"
 #include "logsafe.h"
 #include "privilege.h"
@@ -120,12 +121,22 @@ int tool_open_for_reading(tool *t, const char *only_id)
 		warnx_("out of memory");
 		return -1;
 	}
+	/* "" asks for no last-use records at all. */
+	if ((!only_id || *only_id) &&
+	    fleet_lastused_load(&t->cfg, t->now, &t->fleet_lastused) != 0)
+		return -1;
 	return 0;
 }
 
 void tool_lastused(const tool *t, const char *id, lastused *lu)
 {
+	lastused fleet;
+
 	lastused_table_get(&t->lastused, id, lu);
+	/* The newest of this host's and the fleet's (merged) record. */
+	lastused_table_get(&t->fleet_lastused, id, &fleet);
+	if (fleet.when > lu->when)
+		*lu = fleet;
 	/* Written by services, not by us: a time in the future would hide a
 	 * token from --unused-for. Allow a day of clock skew. */
 	if (lu->when > t->now + 86400)
@@ -145,14 +156,15 @@ int tool_key(tool *t)
 	return 0;
 }
 
-int tool_begin(tool *t, store_txn **txn)
+static int begin(tool *t, bool empty, store_txn **txn)
 {
 	char err[256];
 
 	if (tool_key(t) != 0)
 		return -1;
-	if (store_txn_begin(t->cfg.db_path, WRITE_LOCK_TIMEOUT_MS, txn, err,
-			    sizeof(err)) != 0) {
+	if ((empty ? store_txn_begin_empty : store_txn_begin)(
+		    t->cfg.db_path, WRITE_LOCK_TIMEOUT_MS, txn, err,
+		    sizeof(err)) != 0) {
 		warnx_("%s", err);
 		return -1;
 	}
@@ -171,9 +183,26 @@ int tool_begin(tool *t, store_txn **txn)
 	return 0;
 }
 
+int tool_begin(tool *t, store_txn **txn)
+{
+	return begin(t, false, txn);
+}
+
+int tool_begin_empty(tool *t, store_txn **txn)
+{
+	return begin(t, true, txn);
+}
+
 int tool_commit(tool *t, store_txn *txn)
 {
 	char err[256];
+
+	if (fleet_bump_generation(t, txn) != 0) {
+		store_txn_abort(txn);
+		alarm(0);
+		warnx_("nothing was changed");
+		return -1;
+	}
 	int rc = store_txn_commit(txn, err, sizeof(err));
 
 	alarm(0);

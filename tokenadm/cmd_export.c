@@ -1,0 +1,201 @@
+/* tokenadm export: the whole store as one signed bundle for the fleet's
+ * import-only hosts (pam_apitoken-bundle(5)). Records go out exactly as the
+ * store holds them: digests and metadata, never a secret or the site key. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fleet.h"
+#include "secure.h"
+#include "signkey.h"
+#include "tokenadm.h"
+
+typedef struct export_opts {
+	const char *out;   /* a path, or "-" for stdout */
+	EVP_PKEY *key;     /* loaded while privileged */
+	fleet_meta meta;
+	unsigned long n;   /* records written */
+} export_opts;
+
+static int export_parse(int argc, char **argv, void *opts, int64_t now)
+{
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	export_opts *o = opts;
+	int c;
+
+	(void)now;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != 'o')
+			goto usage;
+		o->out = optarg;
+	}
+	if (optind == argc && o->out && *o->out)
+		return EXIT_OK;
+usage:
+	warnx_("usage: export --out FILE|-");
+	return EXIT_USAGE;
+}
+
+static int export_transact(tool *t, void *opts)
+{
+	export_opts *o = opts;
+	char err[256];
+
+	if (!t->admin) {
+		warnx_("only administrators export the store");
+		return EXIT_DENIED;
+	}
+	int rc = fleet_require_authority(t, "bundles are exported");
+	if (rc != EXIT_OK)
+		return rc;
+	if (tool_open_for_reading(t, "") != 0 ||
+	    fleet_meta_get(t, NULL, &o->meta) != 0)
+		return EXIT_REFUSED;
+	if (o->meta.generation == 0) {
+		warnx_("the store has no generation yet (made before the fleet "
+		       "support): change anything, or run tokenadm init, first");
+		return EXIT_REFUSED;
+	}
+	/* The signing key is root's: read it now, sign after the drop. */
+	o->key = signkey_load_private(t->cfg.signing_key, err, sizeof(err));
+	if (!o->key) {
+		warnx_("%s (tokenadm init --signing makes one)", err);
+		return EXIT_REFUSED;
+	}
+	return EXIT_OK;
+}
+
+typedef struct export_walk {
+	tool *t;
+	bundle_writer *w;
+	unsigned long n;
+	char bad[TOKEN_ID_LEN + 1];
+} export_walk;
+
+static int export_one(void *ctx, const char *key, size_t keylen,
+		      const uint8_t *val, size_t vallen)
+{
+	export_walk *x = ctx;
+	token_record rec;
+	char id[TOKEN_ID_LEN + 1];
+
+	if (keylen != TOKEN_ID_LEN)
+		return 1;
+	memcpy(id, key, TOKEN_ID_LEN);
+	id[TOKEN_ID_LEN] = '\0';
+	/* A damaged record must not be signed and pushed to every host. */
+	int ok = record_decode(id, val, vallen, x->t->key, &rec) == 0;
+	secure_wipe(&rec, sizeof(rec));
+	if (!ok) {
+		memcpy(x->bad, id, sizeof(x->bad));
+		return 1;
+	}
+	if (bundle_writer_record(x->w, id, val, vallen) != 0)
+		return 1;
+	x->n++;
+	return 0;
+}
+
+/* Write the bundle on fd. Returns 0 or -1 (reported). */
+static int write_bundle(tool *t, export_opts *o, int fd)
+{
+	bundle_header h = { .generation = o->meta.generation,
+			    .created = t->now };
+	char err[256];
+
+	snprintf(h.prefix, sizeof(h.prefix), "%s", t->cfg.prefix);
+	export_walk x = { .t = t };
+	x.w = bundle_writer_open(fd, &h, err, sizeof(err));
+	if (!x.w) {
+		warnx_("cannot write the bundle: %s", err);
+		return -1;
+	}
+	int rc = store_reader_foreach(t->reader, export_one, &x, err,
+				      sizeof(err));
+	if (rc != 0) {
+		if (x.bad[0])
+			warnx_("token %s failed its integrity check; not "
+			       "exporting a damaged store", x.bad);
+		else if (rc < 0)
+			warnx_("%s", err);
+		else
+			warnx_("cannot write the bundle: %s",
+			       bundle_writer_error(x.w)[0] ?
+				       bundle_writer_error(x.w) :
+				       "a store entry has a malformed key");
+		bundle_writer_abort(x.w);
+		return -1;
+	}
+	if (bundle_writer_finish(x.w, o->key, err, sizeof(err)) != 0) {
+		warnx_("cannot write the bundle: %s", err);
+		return -1;
+	}
+	o->n = x.n;
+	return 0;
+}
+
+/* As the caller: they name the file, so they write it. A file is written
+ * beside its final name and renamed into place, so a reader (the push)
+ * never sees half a bundle. */
+static int export_report(tool *t, void *opts, int rc)
+{
+	export_opts *o = opts;
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (strcmp(o->out, "-") == 0) {
+		if (write_bundle(t, o, STDOUT_FILENO) != 0)
+			return EXIT_REFUSED;
+	} else {
+		size_t n = strlen(o->out) + sizeof(".tmp.XXXXXX");
+		char *tmp = malloc(n);
+		if (!tmp)
+			return EXIT_REFUSED;
+		snprintf(tmp, n, "%s.tmp.XXXXXX", o->out);
+		int fd = mkostemp(tmp, O_CLOEXEC);
+		if (fd < 0) {
+			warnx_("cannot create %s: %s", tmp, strerror(errno));
+			free(tmp);
+			return EXIT_REFUSED;
+		}
+		/* Secret-free and signed: readable like the config. */
+		int ok = fchmod(fd, 0644) == 0 && write_bundle(t, o, fd) == 0 &&
+			 fsync(fd) == 0;
+		ok = close(fd) == 0 && ok;
+		if (ok && rename(tmp, o->out) != 0) {
+			warnx_("cannot write %s: %s", o->out, strerror(errno));
+			ok = 0;
+		}
+		if (!ok)
+			unlink(tmp);
+		free(tmp);
+		if (!ok)
+			return EXIT_REFUSED;
+	}
+	say("exported generation %llu: %lu token(s)",
+	    (unsigned long long)o->meta.generation, o->n);
+	return EXIT_OK;
+}
+
+static void export_cleanup(void *opts)
+{
+	EVP_PKEY_free(((export_opts *)opts)->key);
+}
+
+const command cmd_export = {
+	.name = "export",
+	.opts_size = sizeof(export_opts),
+	.parse = export_parse,
+	.transact = export_transact,
+	.report = export_report,
+	.cleanup = export_cleanup,
+};

@@ -1,0 +1,371 @@
+/* tokenadm lastused export | merge: last use, fleet-wide.
+ *
+ * Each host records last use locally (tokens.db.lastused/). A host exports
+ * those records as a small text file; the authority merges every host's
+ * file into one table of its own, tokens.db.lastused.fleet (root's, written
+ * whole and renamed into place), keeping the newest use per token with the
+ * host it was on. list and show on the authority then report the newest of
+ * the local and the fleet-wide record. The merged table is kept apart from
+ * the services' directory so that root never owns a file there that a
+ * service would have to replace.
+ *
+ * File format, ASCII lines:
+ *   pam_apitoken-lastused 1
+ *   host NAME
+ *   ID WHEN RHOST        (WHEN: Unix time; RHOST: printable, no blanks)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fleet.h"
+#include "tokenadm.h"
+
+#define LU_MAGIC "pam_apitoken-lastused 1"
+#define LU_LINE_MAX 256
+#define HOST_MAX 64
+/* A host's clock may run this far ahead of the authority's. */
+#define LU_SKEW 86400
+
+typedef struct lu_opts {
+	bool merge;
+	const char *out;    /* export: path or "-" */
+	char **files;       /* merge */
+	int n_files;
+	lastused_table local; /* export: read while privileged */
+	size_t merged, n_in;
+} lu_opts;
+
+static int lu_parse(int argc, char **argv, void *opts, int64_t now)
+{
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	lu_opts *o = opts;
+	int c;
+
+	(void)now;
+	if (argc < 2)
+		goto usage;
+	if (strcmp(argv[1], "merge") == 0) {
+		if (argc < 3 || argv[2][0] == '-')
+			goto usage;
+		o->merge = true;
+		o->files = argv + 2;
+		o->n_files = argc - 2;
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "export") != 0)
+		goto usage;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != 'o')
+			goto usage;
+		o->out = optarg;
+	}
+	if (optind == argc && o->out && *o->out)
+		return EXIT_OK;
+usage:
+	warnx_("usage: lastused export --out FILE|-  |  lastused merge FILE...");
+	return EXIT_USAGE;
+}
+
+char *fleet_lastused_path(const apitoken_config *cfg)
+{
+	size_t n = strlen(cfg->db_path) + sizeof(".lastused.fleet");
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s.lastused.fleet", cfg->db_path);
+	return p;
+}
+
+/* Printable, no blanks: the field must survive a whitespace split. */
+static void field_safe(const char *in, char *out, size_t outsz)
+{
+	size_t i = 0;
+
+	for (; in[i] && i + 1 < outsz; i++)
+		out[i] = in[i] > ' ' && in[i] < 0x7f ? in[i] : '?';
+	out[i] = '\0';
+}
+
+/* One data line: "ID WHEN RHOST". Returns 0 with *e filled, or -1. */
+static int parse_entry(char *line, int64_t now, lastused_entry *e)
+{
+	char *save = NULL;
+	char *id = strtok_r(line, " ", &save), *when = strtok_r(NULL, " ", &save);
+	char *rhost = strtok_r(NULL, " ", &save);
+	char *end;
+
+	if (!id || !when || !rhost || strtok_r(NULL, " ", &save) ||
+	    !token_id_valid(id) || strlen(rhost) > LASTUSED_RHOST_MAX)
+		return -1;
+	errno = 0;
+	long long w = strtoll(when, &end, 10);
+	if (errno || *end || end == when || w <= 0 || w > now + LU_SKEW)
+		return -1;
+	memset(e, 0, sizeof(*e));
+	memcpy(e->id, id, TOKEN_ID_LEN + 1);
+	e->lu.when = w;
+	field_safe(rhost, e->lu.rhost, sizeof(e->lu.rhost));
+	return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(((const lastused_entry *)a)->id,
+		      ((const lastused_entry *)b)->id);
+}
+
+typedef struct lu_list {
+	lastused_entry *v;
+	size_t n, cap;
+} lu_list;
+
+static int lu_add(lu_list *l, const lastused_entry *e)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		if (cap > LASTUSED_TABLE_MAX)
+			return -1;
+		lastused_entry *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *e;
+	return 0;
+}
+
+/* Read one file (a host's export, host_from_file, or our own fleet table)
+ * into l. Returns 0, or -1 (reported, naming file and line). */
+static int read_lu_file(const char *path, bool host_from_file, int64_t now,
+			lu_list *l)
+{
+	FILE *f = fopen(path, "re");
+	char line[LU_LINE_MAX + 2], host[HOST_MAX + 1] = "";
+	unsigned no = 0;
+	int rc = -1;
+
+	if (!f) {
+		if (!host_from_file && errno == ENOENT)
+			return 0; /* no fleet table yet */
+		warnx_("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strlen(line);
+		no++;
+		if (n == 0 || line[n - 1] != '\n' || memchr(line, '\0', n)) {
+			warnx_("%s:%u: line too long or not ended", path, no);
+			goto out;
+		}
+		line[n - 1] = '\0';
+		if (no == 1) {
+			if (strcmp(line, LU_MAGIC) != 0) {
+				warnx_("%s:1: not a last-use file", path);
+				goto out;
+			}
+			continue;
+		}
+		if (no == 2 && host_from_file) {
+			if (strncmp(line, "host ", 5) != 0 || !line[5] ||
+			    strlen(line + 5) > HOST_MAX) {
+				warnx_("%s:2: expected 'host NAME'", path);
+				goto out;
+			}
+			field_safe(line + 5, host, sizeof(host));
+			continue;
+		}
+		lastused_entry e;
+		if (parse_entry(line, now, &e) != 0) {
+			warnx_("%s:%u: malformed entry", path, no);
+			goto out;
+		}
+		if (host_from_file) {
+			/* Where, fleet-wide: the client and the host. */
+			char both[LASTUSED_RHOST_MAX + HOST_MAX + 2];
+			snprintf(both, sizeof(both), "%s@%s", e.lu.rhost, host);
+			/* Cut to the field's size (the host's end goes). */
+			size_t k = strnlen(both, sizeof(e.lu.rhost) - 1);
+			memcpy(e.lu.rhost, both, k);
+			e.lu.rhost[k] = '\0';
+		}
+		if (lu_add(l, &e) != 0) {
+			warnx_("%s: too many entries", path);
+			goto out;
+		}
+	}
+	if (ferror(f) || no < (host_from_file ? 2u : 1u)) {
+		warnx_("%s: cannot read, or truncated", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	fclose(f);
+	return rc;
+}
+
+static int write_lines(FILE *f, const char *host, const lastused_entry *v,
+		       size_t n)
+{
+	fprintf(f, "%s\n", LU_MAGIC);
+	if (host)
+		fprintf(f, "host %s\n", host);
+	for (size_t i = 0; i < n; i++) {
+		char rh[LASTUSED_RHOST_MAX + 1];
+		if (!v[i].lu.when)
+			continue;
+		field_safe(v[i].lu.rhost[0] ? v[i].lu.rhost : "-", rh,
+			   sizeof(rh));
+		fprintf(f, "%s %lld %s\n", v[i].id, (long long)v[i].lu.when, rh);
+	}
+	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+}
+
+/* Write path whole: a temporary beside it, fsync'd, renamed. */
+static int write_atomically(const char *path, const char *host,
+			    const lastused_entry *v, size_t n, mode_t mode)
+{
+	size_t len = strlen(path) + sizeof(".tmp.XXXXXX");
+	char *tmp = malloc(len);
+	int ok = 0;
+
+	if (!tmp)
+		return -1;
+	snprintf(tmp, len, "%s.tmp.XXXXXX", path);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (f) {
+		ok = fchmod(fd, mode) == 0 && write_lines(f, host, v, n) == 0 &&
+		     fsync(fd) == 0;
+		ok = fclose(f) == 0 && ok;
+		ok = ok && rename(tmp, path) == 0;
+	} else if (fd >= 0) {
+		close(fd);
+	}
+	if (!ok) {
+		warnx_("cannot write %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			unlink(tmp);
+	}
+	free(tmp);
+	return ok ? 0 : -1;
+}
+
+static int merge(tool *t, lu_opts *o)
+{
+	lu_list all = { 0 };
+	int rc = EXIT_REFUSED;
+	char *path = fleet_lastused_path(&t->cfg);
+
+	if (!path || read_lu_file(path, false, t->now, &all) != 0)
+		goto out;
+	size_t before = all.n;
+	for (int i = 0; i < o->n_files; i++)
+		if (read_lu_file(o->files[i], true, t->now, &all) != 0)
+			goto out;
+	o->n_in = all.n - before;
+	/* Newest per token: sort by id, then keep each id's latest. */
+	qsort(all.v, all.n, sizeof(*all.v), by_id);
+	size_t w = 0;
+	for (size_t r = 0; r < all.n; r++) {
+		if (w && strcmp(all.v[w - 1].id, all.v[r].id) == 0) {
+			if (all.v[r].lu.when > all.v[w - 1].lu.when)
+				all.v[w - 1] = all.v[r];
+			continue;
+		}
+		all.v[w++] = all.v[r];
+	}
+	if (write_atomically(path, NULL, all.v, w, 0644) != 0)
+		goto out;
+	o->merged = w;
+	rc = EXIT_OK;
+out:
+	free(all.v);
+	free(path);
+	return rc;
+}
+
+static int lu_transact(tool *t, void *opts)
+{
+	lu_opts *o = opts;
+
+	if (!t->admin) {
+		warnx_("only administrators export or merge last-use records");
+		return EXIT_DENIED;
+	}
+	if (o->merge) {
+		int rc = fleet_require_authority(t, "last-use records are "
+						    "merged");
+		return rc == EXIT_OK ? merge(t, o) : rc;
+	}
+	/* Written by services: read while privileged, written out after. */
+	if (lastused_table_load(&t->cfg, NULL, &o->local) != 0) {
+		warnx_("cannot read the last-use records");
+		return EXIT_REFUSED;
+	}
+	return EXIT_OK;
+}
+
+static int lu_report(tool *t, void *opts, int rc)
+{
+	lu_opts *o = opts;
+	char host[HOST_MAX + 1] = "", safe[HOST_MAX + 1];
+
+	(void)t;
+	if (rc != EXIT_OK)
+		return rc;
+	if (o->merge) {
+		say("merged %zu record(s); %zu token(s) with a fleet-wide last use",
+		    o->n_in, o->merged);
+		return EXIT_OK;
+	}
+	if (gethostname(host, sizeof(host) - 1) != 0 || !host[0])
+		snprintf(host, sizeof(host), "unknown");
+	field_safe(host, safe, sizeof(safe));
+	if (strcmp(o->out, "-") == 0)
+		return write_lines(stdout, safe, o->local.v, o->local.n) == 0 ?
+			       EXIT_OK : EXIT_REFUSED;
+	return write_atomically(o->out, safe, o->local.v, o->local.n, 0644) == 0 ?
+		       EXIT_OK : EXIT_REFUSED;
+}
+
+static void lu_cleanup(void *opts)
+{
+	lastused_table_free(&((lu_opts *)opts)->local);
+}
+
+const command cmd_lastused = {
+	.name = "lastused",
+	.opts_size = sizeof(lu_opts),
+	.parse = lu_parse,
+	.transact = lu_transact,
+	.report = lu_report,
+	.cleanup = lu_cleanup,
+};
+
+int fleet_lastused_load(const apitoken_config *cfg, int64_t now,
+			lastused_table *table)
+{
+	lu_list l = { 0 };
+	char *path = fleet_lastused_path(cfg);
+	int rc = path ? read_lu_file(path, false, now, &l) : -1;
+
+	free(path);
+	if (rc != 0) {
+		free(l.v);
+		return -1;
+	}
+	qsort(l.v, l.n, sizeof(*l.v), by_id);
+	table->v = l.v;
+	table->n = l.n;
+	return 0;
+}

@@ -1,0 +1,48 @@
+/* What tokenadm keeps about the fleet in the store itself, beside the
+ * records (keys starting with STORE_META_MARK, which no token id can be):
+ * the generation, the last import, and this host's own emergency
+ * revocations and disables, which no import may undo. Kept in the store so
+ * that every change to them goes through the same copy-fsync-rename
+ * transaction as the records: old and new are never mixed. */
+#ifndef TOKENADM_FLEET_H
+#define TOKENADM_FLEET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bundle.h"
+#include "tokenadm.h"
+
+typedef struct fleet_meta {
+	uint64_t generation; /* grows with every change on the authority */
+	int64_t created;     /* import-only: when the bundle was exported */
+	int64_t imported;    /* import-only: when it was installed; 0: never */
+	char signer[BUNDLE_FPR_LEN + 1]; /* import-only: who signed it */
+} fleet_meta;
+
+/* Read the metadata from txn, or from t->reader when txn is NULL. A store
+ * without any (made before the fleet, or never changed) reads as zeros.
+ * Returns 0, or -1 (reported) if it is unreadable or malformed. */
+int fleet_meta_get(tool *t, store_txn *txn, fleet_meta *m);
+int fleet_meta_put(store_txn *txn, const fleet_meta *m);
+
+/* On the authority, every commit advances the generation (tool_commit). */
+int fleet_bump_generation(tool *t, store_txn *txn);
+
+/* Refuse, with the message and exit 3 the fleet's scripts expect, a
+ * command that only the authority may run ("what": "create tokens"). */
+int fleet_require_authority(const tool *t, const char *what);
+
+/* This host's own revocation or disable of id, which an import keeps. */
+typedef enum { LOCAL_NONE = 0, LOCAL_DISABLED, LOCAL_REVOKED } local_override;
+int fleet_local_put(store_txn *txn, const char *id, local_override o);
+local_override fleet_local_get(tool *t, store_txn *txn, const char *id);
+
+/* The authority's merged, fleet-wide last-use table
+ * (<db>.lastused.fleet, written by tokenadm lastused merge); missing is
+ * empty. Returns 0 or -1 (reported). */
+char *fleet_lastused_path(const apitoken_config *cfg);
+int fleet_lastused_load(const apitoken_config *cfg, int64_t now,
+			lastused_table *table);
+
+#endif
