@@ -1,6 +1,5 @@
 /* tokenadm create: mint a token and print it, once. */
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,10 +174,12 @@ static int64_t default_lifetime(tool *t, const char *owner)
 
 static int owner_exists(const char *user)
 {
-	struct passwd pw, *res = NULL;
-	char buf[4096];
+	struct passwd pw;
+	char *buf = NULL;
+	int found = lookup_user(user, 0, &pw, &buf);
 
-	return getpwnam_r(user, &pw, buf, sizeof(buf), &res) == 0 && res;
+	free(buf);
+	return found == 1;
 }
 
 int cmd_create(tool *t, int argc, char **argv)
