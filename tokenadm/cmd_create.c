@@ -255,14 +255,16 @@ int cmd_create(tool *t, int argc, char **argv)
 	 * but checking costs one lookup). */
 	for (int tries = 0;; tries++) {
 		uint8_t probe[RECORD_ENCODED_MAX];
+		char err[256];
 		size_t len;
 		if (tries == 8 ||
 		    token_generate(t->cfg.prefix, &parts, token, sizeof(token))) {
 			warnx_("cannot generate a token");
 			goto out;
 		}
-		if (store_txn_fetch(txn, parts.id, TOKEN_ID_LEN, probe,
-				    sizeof(probe), &len) == STORE_NOTFOUND)
+		if (store_get(store_txn_view(txn), parts.id, TOKEN_ID_LEN,
+			      probe, sizeof(probe), &len, err,
+			      sizeof(err)) == STORE_NOTFOUND)
 			break;
 	}
 	memcpy(rec.id, parts.id, sizeof(rec.id));

@@ -223,7 +223,7 @@ int main(int argc, char **argv)
 		if (rc == EXIT_OK)
 			rc = EXIT_REFUSED;
 	}
-	store_reader_close(t.reader);
+	store_close(t.reader);
 	lastused_table_free(&t.lastused);
 	site_key_free(t.key);
 	config_free(&t.cfg);

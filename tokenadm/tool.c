@@ -110,7 +110,7 @@ int tool_open_for_reading(tool *t, const char *only_id)
 	if (tool_key(t) != 0)
 		return -1;
 	if (!t->reader) {
-		t->reader = store_reader_open(t->cfg.db_path, err, sizeof(err));
+		t->reader = store_open(t->cfg.db_path, err, sizeof(err));
 		if (!t->reader) {
 			warnx_("%s", err);
 			return -1;
@@ -198,6 +198,20 @@ void tool_flush_messages(void)
 	defer_messages(false);
 }
 
+/* What to read: the transaction's copy, the store opened before dropping
+ * privilege, or else the live store opened for this one call (*own, for
+ * the caller to close). */
+static store_view *view_for(tool *t, store_txn *txn, store_view **own,
+			    char *err, size_t errlen)
+{
+	*own = NULL;
+	if (txn)
+		return store_txn_view(txn);
+	if (t->reader)
+		return t->reader;
+	return *own = store_open(t->cfg.db_path, err, errlen);
+}
+
 int tool_get_record(tool *t, store_txn *txn, const char *id,
 		    token_record *rec)
 {
@@ -212,14 +226,11 @@ int tool_get_record(tool *t, store_txn *txn, const char *id,
 	}
 	if (tool_key(t) != 0)
 		return EXIT_REFUSED;
-	if (txn)
-		st = store_txn_fetch(txn, id, TOKEN_ID_LEN, buf, sizeof(buf), &len);
-	else if (t->reader)
-		st = store_reader_fetch(t->reader, id, TOKEN_ID_LEN, buf,
-					sizeof(buf), &len, err, sizeof(err));
-	else
-		st = store_fetch(t->cfg.db_path, id, TOKEN_ID_LEN, buf,
-				 sizeof(buf), &len, err, sizeof(err));
+	store_view *own, *v = view_for(t, txn, &own, err, sizeof(err));
+	st = v ? store_get(v, id, TOKEN_ID_LEN, buf, sizeof(buf), &len, err,
+			   sizeof(err)) :
+		 STORE_ERROR;
+	store_close(own);
 	if (st == STORE_NOTFOUND) {
 		warnx_("no token %s", id);
 		return EXIT_NO_TOKEN;
@@ -305,11 +316,9 @@ int tool_foreach_record_of(tool *t, store_txn *txn, const char *user,
 
 	if (tool_key(t) != 0)
 		return -1;
-	int rc = txn	     ? store_txn_foreach(txn, walk_one, &w) :
-		 t->reader ? store_reader_foreach(t->reader, walk_one, &w, err,
-						  sizeof(err)) :
-			     store_foreach(t->cfg.db_path, walk_one, &w, err,
-					   sizeof(err));
+	store_view *own, *v = view_for(t, txn, &own, err, sizeof(err));
+	int rc = v ? store_each(v, walk_one, &w, err, sizeof(err)) : -1;
+	store_close(own);
 	if (rc < 0)
 		warnx_("%s", err[0] ? err : "cannot read the store");
 	return rc;
