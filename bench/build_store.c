@@ -154,8 +154,9 @@ int main(int argc, char **argv)
 				fprintf(stderr, "build_store: cannot generate a token\n");
 				goto fail;
 			}
-			if (store_txn_fetch(txn, parts.id, TOKEN_ID_LEN, buf,
-					    sizeof(buf), &len) == STORE_NOTFOUND)
+			if (store_get(store_txn_view(txn), parts.id,
+				      TOKEN_ID_LEN, buf, sizeof(buf), &len, err,
+				      sizeof(err)) == STORE_NOTFOUND)
 				break;
 		}
 		memcpy(rec.id, parts.id, sizeof(rec.id));
@@ -200,8 +201,9 @@ int main(int argc, char **argv)
 			if (token_generate(cfg.prefix, &parts, token,
 					   sizeof(token)) != 0)
 				goto fail;
-			if (store_txn_fetch(txn, parts.id, TOKEN_ID_LEN, buf,
-					    sizeof(buf), &len) != STORE_NOTFOUND)
+			if (store_get(store_txn_view(txn), parts.id,
+				      TOKEN_ID_LEN, buf, sizeof(buf), &len, err,
+				      sizeof(err)) != STORE_NOTFOUND)
 				continue;
 			fprintf(tf, "unknown %s\n", token);
 			k++;

@@ -32,17 +32,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "build_config.h"
 #include "duration.h"
-#include "fileperm.h"
+#include "readfile.h"
 
 #define CONFIG_MAX_FILE ((size_t)1024 * 1024)
 #define CONFIG_MAX_LINE 4096
@@ -713,67 +712,6 @@ static int parse_buffer(struct parser *ps, char *buf, size_t len)
 
 /* ---- the file ---- */
 
-/* Read all of fd, at most CONFIG_MAX_FILE bytes. The buffer gets one spare
- * byte so the last line can be terminated in place. Returns 0, or -1 with
- * errno (EFBIG: too big, ENOMEM, or the read error). */
-static int read_all(int fd, char **out, size_t *outlen)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) != 0)
-		return -1;
-	if (st.st_size < 0 || (uintmax_t)st.st_size > CONFIG_MAX_FILE) {
-		errno = EFBIG;
-		return -1;
-	}
-
-	/* The size may change under us: read until EOF, but never more
-	 * than the limit plus one byte (to notice a file that grew). */
-	size_t cap = (size_t)st.st_size + 2;
-	size_t len = 0;
-	char *buf = malloc(cap);
-	if (!buf)
-		return -1;
-
-	for (;;) {
-		if (len + 1 >= cap) {
-			if (cap > CONFIG_MAX_FILE + 1)
-				break;
-			size_t ncap = cap * 2 < CONFIG_MAX_FILE + 2
-					      ? cap * 2 : CONFIG_MAX_FILE + 2;
-			char *nbuf = realloc(buf, ncap);
-			if (!nbuf) {
-				free(buf);
-				errno = ENOMEM;
-				return -1;
-			}
-			buf = nbuf;
-			cap = ncap;
-		}
-		ssize_t got = read(fd, buf + len, cap - 1 - len);
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			free(buf);
-			errno = e;
-			return -1;
-		}
-		if (got == 0)
-			break;
-		len += (size_t)got;
-	}
-	if (len > CONFIG_MAX_FILE) {
-		free(buf);
-		errno = EFBIG;
-		return -1;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	return 0;
-}
-
 /* ---- public interface ---- */
 
 int config_defaults(apitoken_config *cfg)
@@ -815,8 +753,6 @@ int config_load(const char *path, bool missing_ok, apitoken_config *cfg,
 		.log = log, .ctx = ctx,
 	};
 	char err[ERR_MAX];
-	char *buf = NULL;
-	size_t len = 0;
 
 	if (!cfg)
 		return -1;
@@ -831,36 +767,26 @@ int config_load(const char *path, bool missing_ok, apitoken_config *cfg,
 		goto fail;
 	}
 
-	int fd = trusted_open(path, TRUST_WRITABLE_BY_OWNER_ONLY, err,
-			      sizeof(err));
-	if (fd < 0) {
+	/* read_file leaves a NUL after the text, so the last line can be
+	 * terminated in place. */
+	file_data text;
+	if (read_file(AT_FDCWD, path, CONFIG_MAX_FILE, READ_TRUSTED, &text,
+		      err, sizeof(err)) != 0) {
 		/* Only a file that is plainly absent falls back to the
 		 * defaults; any other failure (a symlink, bad mode, EACCES)
 		 * may hide a policy the administrator meant to apply. */
 		if (errno == ENOENT && missing_ok)
 			return 0;
-		log_file(&ps, err);
-		goto fail;
-	}
-
-	int rc = read_all(fd, &buf, &len);
-	int e = errno;
-	close(fd);
-	if (rc != 0) {
-		if (e == EFBIG) {
+		if (errno == EFBIG)
 			snprintf(err, sizeof(err),
 				 "file is larger than %zu bytes (1 MiB)",
 				 CONFIG_MAX_FILE);
-		} else {
-			errno = e; /* %m: strerror without a shared buffer */
-			snprintf(err, sizeof(err), "cannot read: %m");
-		}
 		log_file(&ps, err);
 		goto fail;
 	}
 
-	rc = parse_buffer(&ps, buf, len);
-	free(buf);
+	int rc = parse_buffer(&ps, text.data, text.len);
+	file_data_free(&text);
 	if (rc != 0)
 		goto fail;
 	return 0;

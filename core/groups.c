@@ -1,53 +1,85 @@
 #include "groups.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* getpwnam_r into a heap buffer, growing it on ERANGE. */
-static int lookup_user(const char *user, struct passwd *pw, char **buf)
-{
-	size_t size = 1024;
-	struct passwd *res = NULL;
+/* One NSS query into a caller-sized buffer: returns getpwnam_r's (or its
+ * kin's) error number and sets *found. */
+typedef int (*nss_query)(void *ctx, char *buf, size_t size, bool *found);
 
+/* The reentrant NSS calls want a buffer of a size nobody can know in
+ * advance (a group with thousands of members, an LDAP entry): run query
+ * with a heap buffer in *buf, doubling it on ERANGE up to max bytes.
+ * Returns 1 (found), 0 (no such entry) or -1 (NSS failed, no memory). */
+static int nss_lookup(nss_query query, void *ctx, size_t size, size_t max,
+		      char **buf)
+{
 	for (;;) {
 		char *b = realloc(*buf, size);
 		if (!b)
 			return -1;
 		*buf = b;
-		int e = getpwnam_r(user, pw, b, size, &res);
-		if (e == ERANGE && size < (1u << 20)) {
+		bool found = false;
+		int e = query(ctx, b, size, &found);
+		if (e == ERANGE && size < max) {
 			size *= 2;
 			continue;
 		}
 		if (e != 0)
 			return -1;
-		return res ? 1 : 0;
+		return found ? 1 : 0;
 	}
+}
+
+typedef struct user_query {
+	const char *name; /* NULL: by uid */
+	uid_t uid;
+	struct passwd *pw;
+} user_query;
+
+static int query_user(void *ctx, char *buf, size_t size, bool *found)
+{
+	user_query *q = ctx;
+	struct passwd *res = NULL;
+	int e = q->name ? getpwnam_r(q->name, q->pw, buf, size, &res) :
+			  getpwuid_r(q->uid, q->pw, buf, size, &res);
+
+	*found = res != NULL;
+	return e;
+}
+
+int lookup_user(const char *name, uid_t uid, struct passwd *pw, char **buf)
+{
+	user_query q = { name, uid, pw };
+
+	return nss_lookup(query_user, &q, 1024, 1u << 20, buf);
+}
+
+typedef struct group_query {
+	const char *name;
+	struct group *gr;
+} group_query;
+
+static int query_group(void *ctx, char *buf, size_t size, bool *found)
+{
+	group_query *q = ctx;
+	struct group *res = NULL;
+	int e = getgrnam_r(q->name, q->gr, buf, size, &res);
+
+	*found = res != NULL;
+	return e;
 }
 
 static int lookup_group(const char *group, struct group *gr, char **buf)
 {
-	size_t size = 4096;
-	struct group *res = NULL;
+	group_query q = { group, gr };
 
-	for (;;) {
-		char *b = realloc(*buf, size);
-		if (!b)
-			return -1;
-		*buf = b;
-		int e = getgrnam_r(group, gr, b, size, &res);
-		if (e == ERANGE && size < (1u << 24)) {
-			size *= 2;
-			continue;
-		}
-		if (e != 0)
-			return -1;
-		return res ? 1 : 0;
-	}
+	return nss_lookup(query_group, &q, 4096, 1u << 24, buf);
 }
 
 int user_in_group(const char *user, const char *group)
@@ -58,7 +90,7 @@ int user_in_group(const char *user, const char *group)
 	gid_t *list = NULL;
 	int rc = -1;
 
-	int found = lookup_user(user, &pw, &pwbuf);
+	int found = lookup_user(user, 0, &pw, &pwbuf);
 	if (found <= 0) {
 		rc = found;
 		goto out;

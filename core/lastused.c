@@ -11,12 +11,16 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "atomicfile.h"
 #include "logsafe.h"
-#include "secure.h"
+#include "readfile.h"
 #include "token.h"
 
 #define LASTUSED_SUFFIX ".lastused"
 #define FILE_MAGIC "ptklu1"
+/* A record is one short line (magic, time, an address): anything longer
+ * is not one. */
+#define RECORD_FILE_MAX 127
 
 char *lastused_dir(const apitoken_config *cfg)
 {
@@ -46,7 +50,7 @@ void lastused_record(const apitoken_config *cfg, const char *id,
 		     const char *rhost, int64_t now)
 {
 	struct stat st;
-	char line[128], safe[LASTUSED_RHOST_MAX + 1], tmp[TOKEN_ID_LEN + 32];
+	char line[128], safe[LASTUSED_RHOST_MAX + 1];
 
 	if (!token_id_valid(id))
 		return;
@@ -68,31 +72,21 @@ void lastused_record(const apitoken_config *cfg, const char *id,
 			 now, safe);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		goto out;
-	/* Write a fresh file under a random name, then rename it over the
-	 * old one: a reader sees the old line or the new one, never half of
-	 * either. Random and O_EXCL because the directory is shared with
-	 * every service in the store's group: a name planted in advance (a
-	 * hard link to a file root can write, say) must make us give up,
-	 * never write through it; and threads of one process must not
-	 * share a temp file. */
-	uint8_t rnd[8];
-	if (secure_random(rnd, sizeof(rnd)) != 0)
+	/* A fresh file renamed over the old one: a reader sees the old line
+	 * or the new one, never half of either. The directory is shared with
+	 * every service in the store's group, which is why atomic_create
+	 * gives up on a name planted in advance rather than write through it.
+	 * Best effort, so no fsync: a login must not wait for the disk. */
+	atomic_file af;
+	char err[160];
+	if (atomic_create(&af, dfd, id, 0640, (gid_t)-1,
+			  ATOMIC_NO_SYNC | ATOMIC_UMASK, err, sizeof(err)) != 0)
 		goto out;
-	snprintf(tmp, sizeof(tmp), ".%s.%02x%02x%02x%02x%02x%02x%02x%02x", id,
-		 rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-	int fd = openat(dfd, tmp,
-			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
-				O_NONBLOCK,
-			0640);
-	if (fd < 0)
+	if (write(af.fd, line, (size_t)n) != n) {
+		atomic_abort(&af);
 		goto out;
-	struct stat mine;
-	bool ok = fstat(fd, &mine) == 0 && S_ISREG(mine.st_mode) &&
-		  mine.st_nlink == 1 && mine.st_uid == geteuid();
-	ok = ok && write(fd, line, (size_t)n) == n;
-	ok = close(fd) == 0 && ok;
-	if (!ok || renameat(dfd, tmp, dfd, id) != 0)
-		unlinkat(dfd, tmp, 0);
+	}
+	(void)atomic_commit(&af, err, sizeof(err));
 out:
 	close(dfd);
 }
@@ -189,47 +183,42 @@ void lastused_table_free(lastused_table *table)
 
 static void get_at(int dfd, const char *id, lastused *lu)
 {
-	char buf[128];
-	int64_t when = 0;
+	char err[160];
+	file_data f;
 	int used = 0;
 
 	memset(lu, 0, sizeof(*lu));
 	if (dfd < 0 || !token_id_valid(id))
 		return;
-	int fd = openat(dfd, id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return;
-	struct stat st;
-	ssize_t n = -1;
 	/* One link only: a hard link to some other file is not a record. */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1)
-		n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
+	if (read_file(dfd, id, RECORD_FILE_MAX, READ_ONE_LINK, &f, err,
+		      sizeof(err)) != 0)
 		return;
-	buf[n] = '\0';
 	/* Written by services, so parsed as hostile: magic, a number, one
 	 * log-safe word, a newline, nothing else. */
+	const char *buf = f.data;
 	char rhost[LASTUSED_RHOST_MAX + 1];
 	if (strncmp(buf, FILE_MAGIC " ", sizeof(FILE_MAGIC)) != 0)
-		return;
-	char *p = buf + sizeof(FILE_MAGIC), *end;
+		goto out;
+	const char *p = buf + sizeof(FILE_MAGIC);
+	char *end;
 	if (*p < '1' || *p > '9')
-		return;
+		goto out;
 	errno = 0;
 	long long t = strtoll(p, &end, 10);
 	/* Up to the end of year 9999: what RFC 3339 output can show. */
 	if (errno || *end != ' ' || t <= 0 || t > 253402300799LL)
-		return;
-	when = t;
+		goto out;
 	if (sscanf(end, " %64s%n", rhost, &used) != 1 || end[used] != '\n' ||
 	    end[used + 1] != '\0')
-		return;
+		goto out;
 	char safe[LASTUSED_RHOST_MAX + 1];
 	if (strcmp(log_safe(rhost, safe, sizeof(safe)), rhost) != 0)
-		return;
-	lu->when = when;
+		goto out;
+	lu->when = t;
 	memcpy(lu->rhost, rhost, sizeof(lu->rhost));
+out:
+	file_data_free(&f);
 }
 
 void lastused_forget(const apitoken_config *cfg, const char *id)

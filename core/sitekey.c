@@ -1,7 +1,6 @@
 #include "sitekey.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +12,8 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include "fileperm.h"
+#include "atomicfile.h"
+#include "readfile.h"
 #include "secure.h"
 
 /* On disk: one line, "ptkkey1:" and 64 lowercase hex digits. Text so that
@@ -79,30 +79,25 @@ fail:
 
 int site_key_load(const char *path, site_key **out, char *err, size_t errlen)
 {
-	char text[KEY_FILE_LEN + 1];
 	uint8_t raw[SITE_KEY_LEN];
 	char why[160];
-	ssize_t n;
+	file_data text;
 	int rc = -1;
 
 	*out = NULL;
-	int fd = trusted_open(path, TRUST_SECRET, why, sizeof(why));
-	if (fd < 0) {
-		snprintf(err, errlen, "site key %s %s", path, why);
+	if (read_file(AT_FDCWD, path, KEY_FILE_LEN, READ_SECRET, &text, why,
+		      sizeof(why)) != 0) {
+		if (errno == EFBIG) {
+			snprintf(err, errlen, "site key %s is malformed", path);
+			errno = EINVAL;
+		} else {
+			int e = errno;
+			snprintf(err, errlen, "site key %s %s", path, why);
+			errno = e;
+		}
 		return -1;
 	}
-	/* Read one byte more than a valid file has, to notice a longer one. */
-	size_t got = 0;
-	while (got < sizeof(text)) {
-		n = read(fd, text + got, sizeof(text) - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	if (parse_key_file(text, got, raw) != 0) {
+	if (parse_key_file(text.data, text.len, raw) != 0) {
 		snprintf(err, errlen, "site key %s is malformed", path);
 		errno = EINVAL;
 		goto out;
@@ -115,7 +110,7 @@ int site_key_load(const char *path, site_key **out, char *err, size_t errlen)
 	}
 	rc = 0;
 out:
-	secure_wipe(text, sizeof(text));
+	file_data_free(&text);
 	secure_wipe(raw, sizeof(raw));
 	return rc;
 }
@@ -127,6 +122,7 @@ int site_key_create(const char *path, mode_t mode, gid_t gid, char *err,
 	uint8_t raw[SITE_KEY_LEN];
 	char text[KEY_FILE_LEN];
 	size_t tag = sizeof(KEY_TAG) - 1;
+	atomic_file af;
 	int rc = -1;
 
 	if (secure_random(raw, sizeof(raw)) != 0) {
@@ -140,47 +136,21 @@ int site_key_create(const char *path, mode_t mode, gid_t gid, char *err,
 	}
 	text[KEY_FILE_LEN - 1] = '\n';
 
-	/* Written whole under a temporary name, then linked into place only
-	 * if nothing is there: a crash or a full disk never leaves a short
-	 * key that every later run would refuse, and an existing key is
-	 * never replaced. */
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + sizeof(".tmp.XXXXXX"));
-	if (!tmp) {
-		snprintf(err, errlen, "out of memory");
+	/* Written whole, then linked into place only if nothing is there: a
+	 * crash or a full disk never leaves a short key that every later run
+	 * would refuse, and an existing key is never replaced. Mode and group
+	 * are set before any secret byte is written. */
+	if (atomic_create(&af, AT_FDCWD, path, mode, gid, ATOMIC_NOREPLACE, err,
+			  errlen) != 0)
 		goto out;
-	}
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".tmp.XXXXXX", sizeof(".tmp.XXXXXX"));
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", tmp,
+	if (write(af.fd, text, sizeof(text)) != (ssize_t)sizeof(text)) {
+		snprintf(err, errlen, "cannot write %s: %s", af.tmppath,
 			 strerror(errno));
-		free(tmp);
+		atomic_abort(&af);
 		goto out;
 	}
-	/* Mode and group are set on the open fd, before any secret byte is
-	 * written, and never through the path (which could be swapped). */
-	bool ok = (gid == (gid_t)-1 || fchown(fd, (uid_t)-1, gid) == 0) &&
-		  fchmod(fd, mode) == 0 &&
-		  write(fd, text, sizeof(text)) == (ssize_t)sizeof(text) &&
-		  fsync(fd) == 0;
-	ok = close(fd) == 0 && ok;
-	if (!ok) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp,
-			 strerror(errno));
-		unlink(tmp);
-		free(tmp);
+	if (atomic_commit(&af, err, errlen) != 0)
 		goto out;
-	}
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
-		snprintf(err, errlen, "cannot create %s: %s", path,
-			 strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		goto out;
-	}
-	free(tmp);
 	rc = 0;
 out:
 	secure_wipe(raw, sizeof(raw));

@@ -16,17 +16,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "fileperm.h"
 
-#define TMP_SUFFIX ".tmp."
 #define LOCK_SUFFIX ".lock"
 #define STORE_BLOCK_SIZE 4096
 
-struct store_txn {
+/* A view of one store file. A transaction embeds one over its copy. */
+struct store_view {
 	GDBM_FILE db;
+	struct stat st; /* the file as opened (store_current) */
+	char *path;     /* for messages */
+};
+
+struct store_txn {
+	store_view view; /* db on a dup of tmp.fd; path: the live store */
 	int lockfd;
-	char *path;
-	char *tmppath;
+	atomic_file tmp;
 };
 
 static char *concat(const char *a, const char *b)
@@ -49,13 +55,19 @@ static const char *gdbm_reason(GDBM_FILE db)
 /* Open the live store for reading: our own trust checks on the fd first,
  * then GDBM on that fd without locks (writers never touch this file) and
  * without mmap (a truncated file must give an error, not SIGBUS). */
-static GDBM_FILE open_reader(const char *path, char *err, size_t errlen)
+static GDBM_FILE open_reader(const char *path, struct stat *st, char *err,
+			     size_t errlen)
 {
 	char why[160];
 	int fd = trusted_open(path, TRUST_WRITABLE_BY_OWNER_ONLY, why,
 			      sizeof(why));
 	if (fd < 0) {
 		snprintf(err, errlen, "store %s %s", path, why);
+		return NULL;
+	}
+	if (fstat(fd, st) != 0) {
+		snprintf(err, errlen, "store %s: %s", path, strerror(errno));
+		close(fd);
 		return NULL;
 	}
 	GDBM_FILE db = gdbm_fd_open(fd, path, 0,
@@ -67,23 +79,41 @@ static GDBM_FILE open_reader(const char *path, char *err, size_t errlen)
 	return db;
 }
 
-static store_status fetch(GDBM_FILE db, const char *path, const char *id,
-			  size_t idlen, uint8_t *buf, size_t bufsz,
-			  size_t *len, char *err, size_t errlen)
+store_view *store_open(const char *path, char *err, size_t errlen)
+{
+	store_view *v = calloc(1, sizeof(*v));
+	if (!v || !(v->path = strdup(path))) {
+		free(v);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	v->db = open_reader(path, &v->st, err, errlen);
+	if (!v->db) {
+		free(v->path);
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+store_status store_get(store_view *v, const char *id, size_t idlen,
+		       uint8_t *buf, size_t bufsz, size_t *len, char *err,
+		       size_t errlen)
 {
 	datum key = { (char *)id, (int)idlen };
-	datum val = gdbm_fetch(db, key);
+	datum val = gdbm_fetch(v->db, key);
 
 	if (!val.dptr) {
-		if (gdbm_last_errno(db) == GDBM_ITEM_NOT_FOUND)
+		if (gdbm_last_errno(v->db) == GDBM_ITEM_NOT_FOUND)
 			return STORE_NOTFOUND;
-		snprintf(err, errlen, "store %s: read: %s", path,
-			 gdbm_reason(db));
+		snprintf(err, errlen, "store %s: read: %s", v->path,
+			 gdbm_reason(v->db));
 		return STORE_ERROR;
 	}
 	store_status st = STORE_OK;
 	if (val.dsize < 0 || (size_t)val.dsize > bufsz) {
-		snprintf(err, errlen, "store %s: an entry has a bad size", path);
+		snprintf(err, errlen, "store %s: an entry has a bad size",
+			 v->path);
 		st = STORE_ERROR;
 	} else {
 		memcpy(buf, val.dptr, (size_t)val.dsize);
@@ -96,81 +126,37 @@ static store_status fetch(GDBM_FILE db, const char *path, const char *id,
 	return st;
 }
 
-store_status store_fetch(const char *path, const char *id, size_t idlen,
-			 uint8_t *buf, size_t bufsz, size_t *len, char *err,
-			 size_t errlen)
-{
-	GDBM_FILE db = open_reader(path, err, errlen);
-	if (!db)
-		return STORE_ERROR;
-	store_status st = fetch(db, path, id, idlen, buf, bufsz, len, err,
-				errlen);
-	gdbm_close(db);
-	return st;
-}
-
-struct store_reader {
-	GDBM_FILE db;
-	struct stat st;
-	char *path;
-};
-
-store_reader *store_reader_open(const char *path, char *err, size_t errlen)
-{
-	store_reader *r = calloc(1, sizeof(*r));
-	if (!r) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	r->db = open_reader(path, err, errlen);
-	r->path = strdup(path);
-	if (!r->db || !r->path || fstat(gdbm_fdesc(r->db), &r->st) != 0) {
-		if (r->db)
-			gdbm_close(r->db);
-		free(r->path);
-		free(r);
-		return NULL;
-	}
-	return r;
-}
-
-store_status store_reader_fetch(store_reader *r, const char *id, size_t idlen,
-				uint8_t *buf, size_t bufsz, size_t *len,
-				char *err, size_t errlen)
-{
-	return fetch(r->db, r->path, id, idlen, buf, bufsz, len, err, errlen);
-}
-
-bool store_reader_current(const store_reader *r, const char *path)
+bool store_current(const store_view *v, const char *path)
 {
 	struct stat now;
 
 	/* A writer's rename gives the path a new inode; a chmod or chown
 	 * changes ctime. Either way, reopen and check trust again. */
-	return lstat(path, &now) == 0 && now.st_dev == r->st.st_dev &&
-	       now.st_ino == r->st.st_ino &&
-	       now.st_ctim.tv_sec == r->st.st_ctim.tv_sec &&
-	       now.st_ctim.tv_nsec == r->st.st_ctim.tv_nsec;
+	return lstat(path, &now) == 0 && now.st_dev == v->st.st_dev &&
+	       now.st_ino == v->st.st_ino &&
+	       now.st_ctim.tv_sec == v->st.st_ctim.tv_sec &&
+	       now.st_ctim.tv_nsec == v->st.st_ctim.tv_nsec;
 }
 
-void store_reader_close(store_reader *r)
+void store_close(store_view *v)
 {
-	if (!r)
+	if (!v)
 		return;
-	gdbm_close(r->db);
-	free(r->path);
-	free(r);
+	gdbm_close(v->db);
+	free(v->path);
+	free(v);
 }
 
-static int walk(GDBM_FILE db, store_visit_fn visit, void *ctx, char *err,
-		size_t errlen)
+int store_each(store_view *v, store_visit_fn visit, void *ctx, char *err,
+	       size_t errlen)
 {
+	GDBM_FILE db = v->db;
 	datum key = gdbm_firstkey(db);
 	int rc = 0;
 
 	while (key.dptr) {
 		if (key.dsize > 0 && key.dptr[0] == STORE_META_MARK) {
-			/* The decoy or metadata, not a token: skip it. */
+			/* Not an entry anyone asked for: skip it. */
 			datum next = gdbm_nextkey(db, key);
 			free(key.dptr);
 			key = next;
@@ -201,36 +187,9 @@ static int walk(GDBM_FILE db, store_visit_fn visit, void *ctx, char *err,
 	return 0;
 }
 
-int store_reader_foreach(store_reader *r, store_visit_fn visit, void *ctx,
-			 char *err, size_t errlen)
+store_view *store_txn_view(store_txn *txn)
 {
-	return walk(r->db, visit, ctx, err, errlen);
-}
-
-int store_foreach(const char *path, store_visit_fn visit, void *ctx,
-		  char *err, size_t errlen)
-{
-	GDBM_FILE db = open_reader(path, err, errlen);
-	if (!db)
-		return -1;
-	int rc = walk(db, visit, ctx, err, errlen);
-	gdbm_close(db);
-	return rc;
-}
-
-/* fsync the directory holding path, so a rename in it survives a crash. */
-static int sync_dir(const char *path)
-{
-	char *copy = strdup(path);
-	if (!copy)
-		return -1;
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(copy);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
+	return &txn->view;
 }
 
 /* Writers serialise on path.lock. flock is released by the kernel when a
@@ -287,7 +246,7 @@ static void remove_leftovers(const char *path)
 	if (!dcopy || !bcopy)
 		goto out;
 	const char *dir = dirname(dcopy);
-	char *stem = concat(basename(bcopy), TMP_SUFFIX);
+	char *stem = concat(basename(bcopy), ATOMIC_TMP_INFIX);
 	if (!stem)
 		goto out;
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -350,48 +309,28 @@ static int copy_fd(int from, int to)
 	}
 }
 
-/* A fresh temporary file beside path with the given mode and group. */
-static int make_tmp(const char *path, mode_t mode, gid_t gid, char **tmppath,
-		    char *err, size_t errlen)
+static void txn_free(store_txn *txn)
 {
-	char *tmpl = concat(path, TMP_SUFFIX "XXXXXX");
-	if (!tmpl) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	int fd = mkostemp(tmpl, O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", tmpl,
-			 strerror(errno));
-		free(tmpl);
-		return -1;
-	}
-	/* Never group- or world-writable, whatever the live file had. */
-	mode &= 0755 & ~(mode_t)(S_IWGRP | S_IWOTH);
-	if ((gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) != 0) ||
-	    fchmod(fd, mode) != 0) {
-		snprintf(err, errlen, "cannot set mode of %s: %s", tmpl,
-			 strerror(errno));
-		close(fd);
-		unlink(tmpl);
-		free(tmpl);
-		return -1;
-	}
-	*tmppath = tmpl;
-	return fd;
-}
-
-static void txn_free(store_txn *txn, bool remove_tmp)
-{
-	if (txn->db)
-		gdbm_close(txn->db);
-	if (remove_tmp && txn->tmppath)
-		unlink(txn->tmppath);
+	if (txn->view.db)
+		gdbm_close(txn->view.db);
+	atomic_abort(&txn->tmp); /* nothing once committed */
 	if (txn->lockfd >= 0)
 		close(txn->lockfd); /* releases the flock */
-	free(txn->tmppath);
-	free(txn->path);
+	free(txn->view.path);
 	free(txn);
+}
+
+/* GDBM on a duplicate of the temporary file's fd: gdbm_close closes its
+ * own, and atomic_commit still has the file to sync and rename. */
+static GDBM_FILE open_tmp(atomic_file *tmp, int block, int flags)
+{
+	int fd = fcntl(tmp->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	return gdbm_fd_open(fd, tmp->tmppath, block,
+			    flags | GDBM_NOLOCK | GDBM_NOMMAP | GDBM_CLOEXEC |
+				    GDBM_CLOERROR,
+			    NULL);
 }
 
 static int put_decoy(GDBM_FILE db)
@@ -408,15 +347,16 @@ static int txn_begin(const char *path, int timeout_ms, bool empty,
 {
 	char why[160];
 	struct stat st;
-	int src = -1, tmp = -1;
+	int src = -1;
 
 	*out = NULL;
 	store_txn *txn = calloc(1, sizeof(*txn));
-	if (!txn || !(txn->path = strdup(path))) {
+	if (!txn || !(txn->view.path = strdup(path))) {
 		free(txn);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	txn->tmp.fd = txn->tmp.dirfd = -1;
 	txn->lockfd = take_lock(path, timeout_ms, err, errlen);
 	if (txn->lockfd < 0)
 		goto fail;
@@ -431,31 +371,26 @@ static int txn_begin(const char *path, int timeout_ms, bool empty,
 		snprintf(err, errlen, "store %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	tmp = make_tmp(path, st.st_mode & 07777, st.st_gid, &txn->tmppath, err,
-		       errlen);
-	if (tmp < 0)
+	if (atomic_create(&txn->tmp, AT_FDCWD, path, st.st_mode & 07777,
+			  st.st_gid, 0, err, errlen) != 0)
 		goto fail;
-	if (!empty &&
-	    (copy_fd(src, tmp) != 0 || lseek(tmp, 0, SEEK_SET) != 0)) {
+	if (!empty && (copy_fd(src, txn->tmp.fd) != 0 ||
+		       lseek(txn->tmp.fd, 0, SEEK_SET) != 0)) {
 		snprintf(err, errlen, "cannot copy %s: %s", path,
 			 strerror(errno));
 		goto fail;
 	}
 	close(src);
 	src = -1;
-	txn->db = gdbm_fd_open(tmp, txn->tmppath, empty ? STORE_BLOCK_SIZE : 0,
-			       (empty ? GDBM_NEWDB : GDBM_WRITER) | GDBM_NOLOCK |
-				       GDBM_NOMMAP | GDBM_CLOEXEC |
-				       GDBM_CLOERROR,
-			       NULL);
-	tmp = -1; /* gdbm owns it now, or closed it */
-	if (!txn->db) {
+	txn->view.db = empty ? open_tmp(&txn->tmp, STORE_BLOCK_SIZE, GDBM_NEWDB) :
+			       open_tmp(&txn->tmp, 0, GDBM_WRITER);
+	if (!txn->view.db) {
 		snprintf(err, errlen, "store %s: %s", path, gdbm_reason(NULL));
 		goto fail;
 	}
-	if (empty && put_decoy(txn->db) != 0) {
-		snprintf(err, errlen, "store %s: %s", txn->tmppath,
-			 gdbm_reason(txn->db));
+	if (empty && put_decoy(txn->view.db) != 0) {
+		snprintf(err, errlen, "store %s: %s", txn->tmp.tmppath,
+			 gdbm_reason(txn->view.db));
 		goto fail;
 	}
 	*out = txn;
@@ -463,9 +398,7 @@ static int txn_begin(const char *path, int timeout_ms, bool empty,
 fail:
 	if (src >= 0)
 		close(src);
-	if (tmp >= 0)
-		close(tmp);
-	txn_free(txn, true);
+	txn_free(txn);
 	return -1;
 }
 
@@ -481,115 +414,80 @@ int store_txn_begin_empty(const char *path, int timeout_ms, store_txn **out,
 	return txn_begin(path, timeout_ms, true, out, err, errlen);
 }
 
-store_status store_txn_fetch(store_txn *txn, const char *id, size_t idlen,
-			     uint8_t *buf, size_t bufsz, size_t *len)
-{
-	char err[256];
-	return fetch(txn->db, txn->tmppath, id, idlen, buf, bufsz, len, err,
-		     sizeof(err));
-}
-
 int store_txn_put(store_txn *txn, const char *id, size_t idlen,
 		  const uint8_t *val, size_t len)
 {
 	datum key = { (char *)id, (int)idlen };
 	datum v = { (char *)val, (int)len };
-	return gdbm_store(txn->db, key, v, GDBM_REPLACE) == 0 ? 0 : -1;
+	return gdbm_store(txn->view.db, key, v, GDBM_REPLACE) == 0 ? 0 : -1;
 }
 
 int store_txn_delete(store_txn *txn, const char *id, size_t idlen)
 {
 	datum key = { (char *)id, (int)idlen };
-	return gdbm_delete(txn->db, key) == 0 ? 0 : -1;
-}
-
-int store_txn_foreach(store_txn *txn, store_visit_fn visit, void *ctx)
-{
-	char err[256];
-	return walk(txn->db, visit, ctx, err, sizeof(err));
+	return gdbm_delete(txn->view.db, key) == 0 ? 0 : -1;
 }
 
 int store_txn_commit(store_txn *txn, char *err, size_t errlen)
 {
-	/* Durable first, visible second: the rename is the commit point. */
-	if (gdbm_sync(txn->db) != 0 || fsync(gdbm_fdesc(txn->db)) != 0) {
-		snprintf(err, errlen, "cannot sync %s: %s", txn->tmppath,
-			 gdbm_reason(txn->db));
+	/* Everything GDBM holds goes to the file before atomic_commit makes
+	 * it durable and renames it: the rename is the commit point. */
+	if (gdbm_sync(txn->view.db) != 0) {
+		snprintf(err, errlen, "cannot sync %s: %s", txn->tmp.tmppath,
+			 gdbm_reason(txn->view.db));
 		goto fail;
 	}
-	if (gdbm_close(txn->db) != 0) {
-		txn->db = NULL;
-		snprintf(err, errlen, "cannot close %s", txn->tmppath);
+	int closed = gdbm_close(txn->view.db);
+	txn->view.db = NULL;
+	if (closed != 0) {
+		snprintf(err, errlen, "cannot close %s", txn->tmp.tmppath);
 		goto fail;
 	}
-	txn->db = NULL;
-	if (rename(txn->tmppath, txn->path) != 0) {
-		snprintf(err, errlen, "cannot replace %s: %s", txn->path,
-			 strerror(errno));
-		goto fail;
-	}
-	free(txn->tmppath);
-	txn->tmppath = NULL;
-	/* The rename was the commit: readers already see the new store. A
-	 * failed directory fsync only weakens durability across a power
-	 * cut, and reporting "nothing changed" now would be a lie. */
-	(void)sync_dir(txn->path);
-	txn_free(txn, false);
-	return 0;
+	int rc = atomic_commit(&txn->tmp, err, errlen);
+	txn_free(txn);
+	return rc;
 fail:
-	txn_free(txn, true);
+	txn_free(txn);
 	return -1;
 }
 
 void store_txn_abort(store_txn *txn)
 {
 	if (txn)
-		txn_free(txn, true);
+		txn_free(txn);
 }
 
 int store_create(const char *path, mode_t mode, gid_t gid, char *err,
 		 size_t errlen)
 {
-	char *tmppath = NULL;
+	atomic_file tmp;
 	int rc = -1;
 
 	int lockfd = take_lock(path, 5000, err, errlen);
 	if (lockfd < 0)
 		return -1;
 	remove_leftovers(path);
-	int fd = make_tmp(path, mode, gid, &tmppath, err, errlen);
-	if (fd < 0)
-		goto out;
-	GDBM_FILE db = gdbm_fd_open(fd, tmppath, STORE_BLOCK_SIZE,
-				    GDBM_NEWDB | GDBM_NOLOCK | GDBM_NOMMAP |
-					    GDBM_CLOEXEC | GDBM_CLOERROR,
-				    NULL);
-	if (!db) {
-		snprintf(err, errlen, "cannot create %s: %s", tmppath,
-			 gdbm_reason(NULL));
-		unlink(tmppath);
-		goto out;
-	}
-	int ok = put_decoy(db) == 0 && gdbm_sync(db) == 0 &&
-		 fsync(gdbm_fdesc(db)) == 0;
-	ok = (gdbm_close(db) == 0) && ok;
-	if (!ok) {
-		snprintf(err, errlen, "cannot write %s", tmppath);
-		unlink(tmppath);
-		goto out;
-	}
 	/* Never replace an existing store: init on a live system must not
 	 * wipe every token. */
-	if (renameat2(AT_FDCWD, tmppath, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
-		snprintf(err, errlen, "cannot create %s: %s", path,
-			 strerror(errno));
-		unlink(tmppath);
+	if (atomic_create(&tmp, AT_FDCWD, path, mode, gid, ATOMIC_NOREPLACE,
+			  err, errlen) != 0)
+		goto out;
+	GDBM_FILE db = open_tmp(&tmp, STORE_BLOCK_SIZE, GDBM_NEWDB);
+	if (!db) {
+		snprintf(err, errlen, "cannot create %s: %s", tmp.tmppath,
+			 gdbm_reason(NULL));
+		atomic_abort(&tmp);
 		goto out;
 	}
-	sync_dir(path);
-	rc = 0;
+	int ok = put_decoy(db) == 0 && gdbm_sync(db) == 0;
+	ok = (gdbm_close(db) == 0) && ok;
+	if (!ok) {
+		snprintf(err, errlen, "cannot write %s", tmp.tmppath);
+		atomic_abort(&tmp);
+		goto out;
+	}
+	rc = atomic_commit(&tmp, err, errlen);
 out:
-	free(tmppath);
 	close(lockfd);
 	return rc;
 }

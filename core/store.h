@@ -5,8 +5,9 @@
  * (pam_userdb's flaw), and its in-place writes are not crash-safe (see
  * NOTES.md). So a writer takes a separate lock file, copies the live store to
  * a temporary file beside it, changes the copy, syncs it and rename()s it over
- * the live path. A reader opens the live path per lookup without a lock and
- * sees either the old file or the new one, whole. */
+ * the live path. A reader opens the live path without a lock (again, once
+ * store_current says it was replaced) and sees the old file or the new
+ * one, whole. */
 #ifndef APITOKEN_STORE_H
 #define APITOKEN_STORE_H
 
@@ -21,23 +22,29 @@ typedef enum {
 	STORE_ERROR = -1, /* missing, unreadable, untrusted or corrupt */
 } store_status;
 
-/* Look up the value stored under id (len bytes, not NUL-terminated). */
-store_status store_fetch(const char *path, const char *id, size_t idlen,
-			 uint8_t *buf, size_t bufsz, size_t *len, char *err,
-			 size_t errlen);
+/* The one way to read a store: a view, either of the live file
+ * (store_open: kept open across lookups by the module's cache and by
+ * tokenadm) or of a write transaction's private copy (store_txn_view).
+ * Not thread-safe: the owner serialises use. */
+typedef struct store_view store_view;
 
-/* A read handle kept open across lookups (the module's cache). Not
- * thread-safe: the owner serialises use. */
-typedef struct store_reader store_reader;
+/* Open the live store at path, after fileperm.h's trust checks. Returns
+ * NULL (err) if it is missing, unreadable, untrusted or corrupt. */
+store_view *store_open(const char *path, char *err, size_t errlen);
 
-store_reader *store_reader_open(const char *path, char *err, size_t errlen);
-store_status store_reader_fetch(store_reader *r, const char *id, size_t idlen,
-				uint8_t *buf, size_t bufsz, size_t *len,
-				char *err, size_t errlen);
-/* Is path still the file this reader has open (not replaced by a writer's
- * rename, not chmod'ed or chown'ed since)? */
-bool store_reader_current(const store_reader *r, const char *path);
-void store_reader_close(store_reader *r);
+/* Close a view store_open gave; NULL is fine. A transaction's view goes
+ * with its transaction. */
+void store_close(store_view *v);
+
+/* Is path still the file this view has open (not replaced by a writer's
+ * rename, not chmod'ed or chown'ed since)? For store_open's views. */
+bool store_current(const store_view *v, const char *path);
+
+/* Look up the value stored under id (idlen bytes, not NUL-terminated)
+ * into buf; a value larger than bufsz is an error. */
+store_status store_get(store_view *v, const char *id, size_t idlen,
+		       uint8_t *buf, size_t bufsz, size_t *len, char *err,
+		       size_t errlen);
 
 /* Keys that start with this are the store's own (the decoy, and the
  * fleet's metadata that tokenadm keeps): '~' is not base62, so no token
@@ -45,18 +52,13 @@ void store_reader_close(store_reader *r);
 #define STORE_META_MARK '~'
 
 /* Called for each token entry (not the decoy or metadata); returning
- * non-zero stops the walk (and store_foreach returns that value). */
+ * non-zero stops the walk (and store_each returns that value). */
 typedef int (*store_visit_fn)(void *ctx, const char *key, size_t keylen,
 			      const uint8_t *val, size_t vallen);
 
-/* Walk every entry through an open reader (see store_foreach). */
-int store_reader_foreach(store_reader *r, store_visit_fn visit, void *ctx,
-			 char *err, size_t errlen);
-
-/* Walk every entry of the live store (read-only, no lock). Returns 0, the
- * visitor's non-zero value, or -1 (err). */
-int store_foreach(const char *path, store_visit_fn visit, void *ctx,
-		  char *err, size_t errlen);
+/* Walk every entry. Returns 0, the visitor's non-zero value, or -1 (err). */
+int store_each(store_view *v, store_visit_fn visit, void *ctx, char *err,
+	       size_t errlen);
 
 /* A filler entry under a key no token id can have ('~' is not base62),
  * the size of a typical record. A lookup of an unknown id also reads it,
@@ -86,12 +88,12 @@ int store_txn_begin(const char *path, int timeout_ms, store_txn **out,
 int store_txn_begin_empty(const char *path, int timeout_ms, store_txn **out,
 			  char *err, size_t errlen);
 
-store_status store_txn_fetch(store_txn *txn, const char *id, size_t idlen,
-			     uint8_t *buf, size_t bufsz, size_t *len);
+/* The copy as it stands, changes included, for store_get and store_each. */
+store_view *store_txn_view(store_txn *txn);
+
 int store_txn_put(store_txn *txn, const char *id, size_t idlen,
 		  const uint8_t *val, size_t len);
 int store_txn_delete(store_txn *txn, const char *id, size_t idlen);
-int store_txn_foreach(store_txn *txn, store_visit_fn visit, void *ctx);
 
 /* Make the copy durable and put it in place atomically, then release the
  * lock. The txn is freed whatever the result. Returns 0 or -1 (err); on -1

@@ -42,7 +42,7 @@ struct cache_entry {
 	site_key *key;
 	char key_error[256]; /* why key is NULL */
 	/* The open store; guarded by the cache mutex, replaced when stale. */
-	store_reader *reader;
+	store_view *reader;
 	pid_t reader_pid;
 	uint64_t serial;     /* unique per entry, never reused */
 	uint64_t reader_gen; /* bumped whenever reader is (re)opened */
@@ -114,7 +114,7 @@ static void entry_free(cache_entry *e)
 {
 	if (!e)
 		return;
-	store_reader_close(e->reader);
+	store_close(e->reader);
 	site_key_free(e->key);
 	config_free(&e->cfg);
 	free(e->conf_path);
@@ -214,24 +214,24 @@ static store_status cached_fetch(void *ctx, const char *id, uint8_t *buf,
 
 	pthread_mutex_lock(&cache.lock);
 	if (e->reader && (e->reader_pid != getpid() ||
-			  !store_reader_current(e->reader, e->cfg.db_path))) {
-		store_reader_close(e->reader);
+			  !store_current(e->reader, e->cfg.db_path))) {
+		store_close(e->reader);
 		e->reader = NULL;
 	}
 	if (!e->reader) {
-		e->reader = store_reader_open(e->cfg.db_path, err, errlen);
+		e->reader = store_open(e->cfg.db_path, err, errlen);
 		e->reader_pid = getpid();
 		e->reader_gen++;
 	}
-	st = e->reader ? store_reader_fetch(e->reader, id, TOKEN_ID_LEN, buf,
-					    bufsz, len, err, errlen) :
+	st = e->reader ? store_get(e->reader, id, TOKEN_ID_LEN, buf, bufsz,
+				   len, err, errlen) :
 			 STORE_ERROR;
 	/* Noted in the caller's own lease: nothing shared is written. */
 	lease->fetched.serial = e->serial;
 	lease->fetched.gen = st == STORE_OK ? e->reader_gen : 0;
 	if (st == STORE_ERROR && e->reader) {
 		/* Do not keep a handle that just failed. */
-		store_reader_close(e->reader);
+		store_close(e->reader);
 		e->reader = NULL;
 	}
 	pthread_mutex_unlock(&cache.lock);
@@ -250,7 +250,7 @@ bool cache_store_current(cache_lease *lease, const cache_store_id *id)
 	pthread_mutex_lock(&cache.lock);
 	same = e->reader && e->reader_gen == id->gen &&
 	       e->reader_pid == getpid() &&
-	       store_reader_current(e->reader, e->cfg.db_path);
+	       store_current(e->reader, e->cfg.db_path);
 	pthread_mutex_unlock(&cache.lock);
 	return same;
 }

@@ -295,7 +295,7 @@ static void check_all(const char *when, bool with_tool)
 		check_token(&toks[i], when);
 	if (!with_tool)
 		return;
-	/* The tool's own path (store_fetch per call) for a sample. */
+	/* The tool's own read path (tokenadm verify) for a sample. */
 	for (int k = 0; k < 8 && n_toks > 0; k++) {
 		token *t = &toks[hc_rand() % (uint64_t)n_toks];
 		const char *s = t->old[0] ? t->old : t->text;
@@ -655,7 +655,7 @@ int main(void)
 		static const char *points[] = {
 			"flock:1", "copy_file_range:1", "lseek:3", "write:1",
 			"write:2", "write:3", "fsync:1", "fsync:2", "fsync:3",
-			"rename:1", "fsync:4", "write:4", "write:6",
+			"renameat:1", "fsync:4", "write:4", "write:6",
 		};
 		int reps = HC_ASAN ? 1 : 3;
 		for (size_t i = 0; i < sizeof(points) / sizeof(*points); i++)

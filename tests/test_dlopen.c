@@ -1,7 +1,7 @@
 /* pam_apitoken.so loads the way libpam loads it (dlopen RTLD_NOW), has the
  * three entry points, and exports nothing else: the core's functions
- * (config_load, store_fetch, ...) must not clash with a host's symbols or
- * with another module's.
+ * (config_load, store_get, read_file, ...) must not clash with a host's
+ * symbols or with another module's.
  *
  * Environment: PAM_APITOKEN_SO, the module's absolute path. */
 #include <dlfcn.h>
@@ -106,9 +106,9 @@ int main(void)
 
 	/* A few of the core's functions, which must stay hidden. */
 	static const char *const hidden[] = { "config_load", "config_defaults",
-		"auth_check_token", "store_fetch", "token_parse", "secure_wipe",
+		"auth_check_token", "store_get", "token_parse", "secure_wipe",
 		"site_key_load", "record_decode", "addr_check", "lastused_record",
-		NULL };
+		"read_file", "atomic_create", "lookup_user", NULL };
 	for (int i = 0; hidden[i]; i++)
 		check(dlsym(h, hidden[i]) == NULL, "%s not exported", hidden[i]);
 

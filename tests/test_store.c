@@ -47,14 +47,48 @@ static void new_store(char *path, size_t len, const char *name)
 	}
 }
 
+/* One lookup and one walk on a freshly opened view: every call opens the
+ * live file again, so trust checks and replacements are seen at once. */
+static store_status fetch_once(const char *path, const char *id, size_t idlen,
+			       uint8_t *buf, size_t bufsz, size_t *len,
+			       char *err, size_t errlen)
+{
+	store_view *v = store_open(path, err, errlen);
+	if (!v)
+		return STORE_ERROR;
+	store_status st = store_get(v, id, idlen, buf, bufsz, len, err, errlen);
+	store_close(v);
+	return st;
+}
+
+static int each_once(const char *path, store_visit_fn visit, void *ctx,
+		     char *err, size_t errlen)
+{
+	store_view *v = store_open(path, err, errlen);
+	if (!v)
+		return -1;
+	int rc = store_each(v, visit, ctx, err, errlen);
+	store_close(v);
+	return rc;
+}
+
+/* A lookup in a transaction's copy (whose errors the tests do not read). */
+static store_status txn_get(store_txn *txn, const char *id, size_t idlen,
+			    uint8_t *buf, size_t bufsz, size_t *len)
+{
+	char err[256];
+	return store_get(store_txn_view(txn), id, idlen, buf, bufsz, len, err,
+			 sizeof(err));
+}
+
 static store_status get(const char *path, const char *key, char *out,
 			size_t outlen)
 {
 	uint8_t buf[4096];
 	size_t len = 0;
 	char err[256] = "";
-	store_status st = store_fetch(path, key, strlen(key), buf, sizeof(buf),
-				      &len, err, sizeof(err));
+	store_status st = fetch_once(path, key, strlen(key), buf, sizeof(buf),
+				     &len, err, sizeof(err));
 	if (st == STORE_OK) {
 		if (len >= outlen)
 			len = outlen - 1;
@@ -150,23 +184,23 @@ static void test_txn_basic(void)
 	CHECK(put(txn, "alpha", "one") == 0, "put alpha");
 	CHECK(put(txn, "beta", "two") == 0, "put beta");
 	CHECK(put(txn, "gamma", "three") == 0, "put gamma");
-	CHECK(store_txn_fetch(txn, "alpha", 5, buf, sizeof(buf), &len) == STORE_OK &&
+	CHECK(txn_get(txn, "alpha", 5, buf, sizeof(buf), &len) == STORE_OK &&
 		      len == 3 && memcmp(buf, "one", 3) == 0,
 	      "txn sees its own put");
-	CHECK(store_txn_fetch(txn, "zeta", 4, buf, sizeof(buf), &len) ==
+	CHECK(txn_get(txn, "zeta", 4, buf, sizeof(buf), &len) ==
 		      STORE_NOTFOUND,
 	      "txn fetch of a missing key");
 	CHECK(put(txn, "alpha", "uno") == 0, "replace alpha");
-	CHECK(store_txn_fetch(txn, "alpha", 5, buf, sizeof(buf), &len) == STORE_OK &&
+	CHECK(txn_get(txn, "alpha", 5, buf, sizeof(buf), &len) == STORE_OK &&
 		      len == 3 && memcmp(buf, "uno", 3) == 0,
 	      "txn sees its replacement");
 	CHECK(store_txn_delete(txn, "gamma", 5) == 0, "delete gamma");
-	CHECK(store_txn_fetch(txn, "gamma", 5, buf, sizeof(buf), &len) ==
+	CHECK(txn_get(txn, "gamma", 5, buf, sizeof(buf), &len) ==
 		      STORE_NOTFOUND,
 	      "deleted key still in the txn");
 	CHECK(store_txn_delete(txn, "nosuch", 6) != 0, "delete of a missing key");
 	/* a buffer too small for the value is an error, not a truncation */
-	CHECK(store_txn_fetch(txn, "alpha", 5, buf, 2, &len) == STORE_ERROR,
+	CHECK(txn_get(txn, "alpha", 5, buf, 2, &len) == STORE_ERROR,
 	      "txn fetch into a too-small buffer");
 	/* not visible before the commit */
 	char v[64];
@@ -180,12 +214,12 @@ static void test_txn_basic(void)
 	CHECK(get(path, "gamma", v, sizeof(v)) == STORE_NOTFOUND,
 	      "deleted gamma after commit");
 	CHECK(count_tmp(path) == 0, "commit left %zu temp files", count_tmp(path));
-	/* store_fetch with a buffer too small: error */
+	/* a lookup into a buffer too small: error */
 	{
 		size_t l = 0;
-		CHECK(store_fetch(path, "alpha", 5, buf, 2, &l, err, sizeof(err)) ==
+		CHECK(fetch_once(path, "alpha", 5, buf, 2, &l, err, sizeof(err)) ==
 			      STORE_ERROR,
-		      "store_fetch into a too-small buffer");
+		      "store_get into a too-small buffer");
 	}
 	/* binary keys and values (NUL inside) */
 	txn = NULL;
@@ -195,12 +229,12 @@ static void test_txn_basic(void)
 		CHECK(store_txn_put(txn, "a\0b", 3, bval, sizeof(bval)) == 0,
 		      "binary put");
 		CHECK(store_txn_commit(txn, err, sizeof(err)) == 0, "commit 2");
-		CHECK(store_fetch(path, "a\0b", 3, buf, sizeof(buf), &len, err,
+		CHECK(fetch_once(path, "a\0b", 3, buf, sizeof(buf), &len, err,
 				  sizeof(err)) == STORE_OK &&
 			      len == sizeof(bval) &&
 			      memcmp(buf, bval, len) == 0,
 		      "binary round trip");
-		CHECK(store_fetch(path, "a", 1, buf, sizeof(buf), &len, err,
+		CHECK(fetch_once(path, "a", 1, buf, sizeof(buf), &len, err,
 				  sizeof(err)) == STORE_NOTFOUND,
 		      "key prefix matched");
 	}
@@ -456,10 +490,10 @@ static void test_readers_during_write(void)
 	waitpid(pid, &status, 0);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	      "reader in another process failed during a write");
-	/* store_foreach works while the writer is open */
+	/* store_each works while the writer is open */
 	{
 		int n = 0;
-		CHECK(store_foreach(path, count_visit, &n, err, sizeof(err)) == 0 &&
+		CHECK(each_once(path, count_visit, &n, err, sizeof(err)) == 0 &&
 			      n == 1,
 		      "walk during a write: %d entries (want the 1 committed)", n);
 	}
@@ -541,15 +575,14 @@ static void test_bad_files(void)
 #define BAD(p, what)                                                           \
 	do {                                                                   \
 		err[0] = '\0';                                                 \
-		store_status st_ = store_fetch(p, "k", 1, buf, sizeof(buf),    \
-					       &len, err, sizeof(err));        \
-		CHECK(st_ == STORE_ERROR, "%s: store_fetch gave %d", what,     \
+		store_status st_ = fetch_once(p, "k", 1, buf, sizeof(buf),     \
+					      &len, err, sizeof(err));         \
+		CHECK(st_ == STORE_ERROR, "%s: store_get gave %d", what,       \
 		      (int)st_);                                               \
 		CHECK(err[0] != '\0', "%s: no error text", what);              \
 		int n_ = 0;                                                    \
-		CHECK(store_foreach(p, count_visit, &n_, err, sizeof(err)) ==  \
-			      -1,                                              \
-		      "%s: store_foreach did not fail", what);                 \
+		CHECK(each_once(p, count_visit, &n_, err, sizeof(err)) == -1,  \
+		      "%s: store_each did not fail", what);                    \
 	} while (0)
 
 	path_in_dir(path, sizeof(path), "missing.db");
@@ -626,7 +659,7 @@ static void test_bad_files(void)
 		alarm(3);
 		BAD(path, "FIFO");
 		alarm(0);
-		CHECK(!alarmed, "store_fetch blocked on a FIFO");
+		CHECK(!alarmed, "store_open blocked on a FIFO");
 	}
 
 	/* a truncated store: no crash; never a wrong value */
@@ -720,7 +753,7 @@ static void test_foreach(void)
 	new_store(path, sizeof(path), "walk.db");
 	{
 		int n = 0;
-		CHECK(store_foreach(path, count_visit, &n, err, sizeof(err)) == 0 &&
+		CHECK(each_once(path, count_visit, &n, err, sizeof(err)) == 0 &&
 			      n == 0,
 		      "empty store walk: %d entries", n);
 	}
@@ -736,20 +769,22 @@ static void test_foreach(void)
 	/* walking inside the txn sees the uncommitted entries */
 	walk_ctx w;
 	memset(&w, 0, sizeof(w));
-	CHECK(store_txn_foreach(txn, visit, &w) == 0 && w.n == 100 && w.bad == 0,
+	CHECK(store_each(store_txn_view(txn), visit, &w, err, sizeof(err)) ==
+			      0 &&
+		      w.n == 100 && w.bad == 0,
 	      "txn walk: %d entries, %d bad", w.n, w.bad);
 	store_txn_delete(txn, "key50", 5);
 	CHECK(store_txn_commit(txn, err, sizeof(err)) == 0, "commit");
 
 	memset(&w, 0, sizeof(w));
-	CHECK(store_foreach(path, visit, &w, err, sizeof(err)) == 0, "walk: %s",
+	CHECK(each_once(path, visit, &w, err, sizeof(err)) == 0, "walk: %s",
 	      err);
 	CHECK(w.n == 99 && w.bad == 0, "walk: %d entries, %d bad", w.n, w.bad);
 	for (int i = 0; i < 100; i++)
 		CHECK(w.seen[i] == (i == 50 ? 0 : 1), "key%d seen %d times", i,
 		      w.seen[i]);
 	int n = 0;
-	CHECK(store_foreach(path, stop_at_5, &n, err, sizeof(err)) == 42 && n == 5,
+	CHECK(each_once(path, stop_at_5, &n, err, sizeof(err)) == 42 && n == 5,
 	      "visitor's non-zero return does not stop the walk (n=%d)", n);
 }
 
@@ -839,7 +874,7 @@ static void test_many(void)
 	}
 	CHECK(missing == 0, "%d of 2000 entries did not come back", missing);
 	int n = 0;
-	store_foreach(path, count_visit, &n, err, sizeof(err));
+	each_once(path, count_visit, &n, err, sizeof(err));
 	CHECK(n == 2000, "walk found %d of 2000", n);
 	/* and a second transaction copies all of them */
 	txn = NULL;
@@ -848,7 +883,7 @@ static void test_many(void)
 		store_txn_commit(txn, err, sizeof(err));
 	}
 	n = 0;
-	store_foreach(path, count_visit, &n, err, sizeof(err));
+	each_once(path, count_visit, &n, err, sizeof(err));
 	CHECK(n == 2001, "after a second txn: %d of 2001", n);
 	CHECK(now_ms() - t0 < 20000, "2000 entries took %lld ms",
 	      (long long)(now_ms() - t0));

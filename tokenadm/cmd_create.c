@@ -1,6 +1,5 @@
 /* tokenadm create: mint a token and print it, once. */
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,7 +175,9 @@ static int check_limits(tool *t, store_txn *txn, const char *owner)
 	 * not held back, they are who prunes. */
 	if (!t->admin && t->cfg.max_store_tokens) {
 		unsigned long n = 0;
-		if (store_txn_foreach(txn, count_entry, &n) < 0) {
+		char err[256];
+		if (store_each(store_txn_view(txn), count_entry, &n, err,
+			       sizeof(err)) < 0) {
 			warnx_("cannot read the store");
 			return EXIT_REFUSED;
 		}
@@ -242,10 +243,12 @@ static int64_t default_lifetime(tool *t, const char *owner)
 
 static int owner_exists(const char *user)
 {
-	struct passwd pw, *res = NULL;
-	char buf[4096];
+	struct passwd pw;
+	char *buf = NULL;
+	int found = lookup_user(user, 0, &pw, &buf);
 
-	return getpwnam_r(user, &pw, buf, sizeof(buf), &res) == 0 && res;
+	free(buf);
+	return found == 1;
 }
 
 static int create_transact(tool *t, void *opts)

@@ -119,7 +119,7 @@ static int write_bundle(tool *t, export_opts *o, int fd)
 		warnx_("cannot write the bundle: %s", err);
 		return -1;
 	}
-	int rc = store_reader_foreach(t->reader, export_one, &x, err,
+	int rc = store_each(t->reader, export_one, &x, err,
 				      sizeof(err));
 	if (rc != 0) {
 		if (x.bad[0])

@@ -266,7 +266,7 @@ static int import_transact(tool *t, void *opts)
 	 * one replaces. */
 	if (tool_begin_empty(t, &c.txn) != 0)
 		goto out;
-	t->reader = store_reader_open(t->cfg.db_path, err, sizeof(err));
+	t->reader = store_open(t->cfg.db_path, err, sizeof(err));
 	if (!t->reader) {
 		warnx_("%s", err);
 		goto out;

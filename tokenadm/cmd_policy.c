@@ -1,8 +1,8 @@
 /* tokenadm policy: the effective policy, for everyone or one user. Loading
  * the config already validated it (errors name file and line, exit 2). */
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "groups.h"
@@ -101,8 +101,11 @@ static int policy_report(tool *t, void *opts, int rc)
 	}
 	int64_t lifetime = 0;
 	int member = user_allowed_lifetime(&t->cfg, user, &lifetime);
-	struct passwd *pw = getpwnam(user);
-	int admin = (pw && pw->pw_uid == 0) ||
+	struct passwd pw;
+	char *pwbuf = NULL;
+	int root = lookup_user(user, 0, &pw, &pwbuf) == 1 && pw.pw_uid == 0;
+	free(pwbuf);
+	int admin = root ||
 		    (t->cfg.admin_group &&
 		     user_in_group(user, t->cfg.admin_group) == 1);
 	if (member < 0) {

@@ -41,8 +41,7 @@ static store_status fetch_from_reader(void *ctx, const char *id, uint8_t *buf,
 				      size_t bufsz, size_t *len, char *err,
 				      size_t errlen)
 {
-	return store_reader_fetch(ctx, id, TOKEN_ID_LEN, buf, bufsz, len, err,
-				  errlen);
+	return store_get(ctx, id, TOKEN_ID_LEN, buf, bufsz, len, err, errlen);
 }
 
 typedef struct verify_opts {

@@ -16,12 +16,11 @@ static store_status meta_fetch(tool *t, store_txn *txn, const char *key,
 {
 	char err[256];
 
-	if (txn)
-		return store_txn_fetch(txn, key, keylen, buf, bufsz, len);
-	if (!t->reader)
+	store_view *v = txn ? store_txn_view(txn) : t->reader;
+
+	if (!v)
 		return STORE_ERROR;
-	return store_reader_fetch(t->reader, key, keylen, buf, bufsz, len, err,
-				  sizeof(err));
+	return store_get(v, key, keylen, buf, bufsz, len, err, sizeof(err));
 }
 
 /* Strict: "generation=N created=N imported=N signer=HEX|-", nothing else.

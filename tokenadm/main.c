@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,15 +114,17 @@ static void log_to_stderr(void *ctx, const char *fmt, ...)
 
 static int identify_caller(tool *t)
 {
-	struct passwd pw, *res = NULL;
-	char buf[4096];
+	struct passwd pw;
+	char *buf = NULL;
 
 	t->uid = t->caller.uid;
-	if (getpwuid_r(t->uid, &pw, buf, sizeof(buf), &res) != 0 || !res) {
+	if (lookup_user(NULL, t->uid, &pw, &buf) != 1) {
+		free(buf);
 		warnx_("cannot find the name of uid %u", (unsigned)t->uid);
 		return EXIT_REFUSED;
 	}
 	t->user = strdup(pw.pw_name);
+	free(buf);
 	if (!t->user)
 		return EXIT_REFUSED;
 	t->admin = t->uid == 0;
@@ -260,7 +261,7 @@ int main(int argc, char **argv)
 		if (rc == EXIT_OK)
 			rc = EXIT_REFUSED;
 	}
-	store_reader_close(t.reader);
+	store_close(t.reader);
 	lastused_table_free(&t.lastused);
 	lastused_table_free(&t.fleet_lastused);
 	site_key_free(t.key);

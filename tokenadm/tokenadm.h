@@ -36,7 +36,7 @@ typedef struct tool {
 	char *user;         /* the caller's login name */
 	bool admin;         /* root or a member of admin_group */
 	bool privileged;    /* setuid/setgid: more power than the caller */
-	store_reader *reader; /* opened before dropping privilege */
+	store_view *reader; /* opened before dropping privilege */
 	lastused_table lastused; /* read before dropping privilege */
 	lastused_table fleet_lastused; /* merged from the hosts (authority) */
 	int64_t now;

@@ -111,7 +111,7 @@ int tool_open_for_reading(tool *t, const char *only_id)
 	if (tool_key(t) != 0)
 		return -1;
 	if (!t->reader) {
-		t->reader = store_reader_open(t->cfg.db_path, err, sizeof(err));
+		t->reader = store_open(t->cfg.db_path, err, sizeof(err));
 		if (!t->reader) {
 			warnx_("%s", err);
 			return -1;
@@ -233,6 +233,7 @@ int tool_mint(tool *t, store_txn *txn, token_record *rec, bool fresh_id,
 	 * but checking costs one lookup). */
 	for (int tries = 0;; tries++) {
 		uint8_t probe[RECORD_ENCODED_MAX];
+		char err[256];
 		size_t len;
 		int r = fresh_id ? token_generate(t->cfg.prefix, &out->parts,
 						  out->text, sizeof(out->text)) :
@@ -244,8 +245,9 @@ int tool_mint(tool *t, store_txn *txn, token_record *rec, bool fresh_id,
 			goto fail;
 		}
 		if (!fresh_id ||
-		    store_txn_fetch(txn, out->parts.id, TOKEN_ID_LEN, probe,
-				    sizeof(probe), &len) == STORE_NOTFOUND)
+		    store_get(store_txn_view(txn), out->parts.id, TOKEN_ID_LEN,
+			      probe, sizeof(probe), &len, err,
+			      sizeof(err)) == STORE_NOTFOUND)
 			break;
 	}
 	memcpy(rec->id, out->parts.id, sizeof(rec->id));
@@ -259,6 +261,20 @@ int tool_mint(tool *t, store_txn *txn, token_record *rec, bool fresh_id,
 fail:
 	tool_abort(t, txn);
 	return -1;
+}
+
+/* What to read: the transaction's copy, the store opened before dropping
+ * privilege, or else the live store opened for this one call (*own, for
+ * the caller to close). */
+static store_view *view_for(tool *t, store_txn *txn, store_view **own,
+			    char *err, size_t errlen)
+{
+	*own = NULL;
+	if (txn)
+		return store_txn_view(txn);
+	if (t->reader)
+		return t->reader;
+	return *own = store_open(t->cfg.db_path, err, errlen);
 }
 
 int tool_get_record(tool *t, store_txn *txn, const char *id,
@@ -275,14 +291,11 @@ int tool_get_record(tool *t, store_txn *txn, const char *id,
 	}
 	if (tool_key(t) != 0)
 		return EXIT_REFUSED;
-	if (txn)
-		st = store_txn_fetch(txn, id, TOKEN_ID_LEN, buf, sizeof(buf), &len);
-	else if (t->reader)
-		st = store_reader_fetch(t->reader, id, TOKEN_ID_LEN, buf,
-					sizeof(buf), &len, err, sizeof(err));
-	else
-		st = store_fetch(t->cfg.db_path, id, TOKEN_ID_LEN, buf,
-				 sizeof(buf), &len, err, sizeof(err));
+	store_view *own, *v = view_for(t, txn, &own, err, sizeof(err));
+	st = v ? store_get(v, id, TOKEN_ID_LEN, buf, sizeof(buf), &len, err,
+			   sizeof(err)) :
+		 STORE_ERROR;
+	store_close(own);
 	if (st == STORE_NOTFOUND) {
 		warnx_("no token %s", id);
 		return EXIT_NO_TOKEN;
@@ -371,11 +384,9 @@ int tool_foreach_record_of(tool *t, store_txn *txn, const char *user,
 
 	if (tool_key(t) != 0)
 		return -1;
-	int rc = txn	     ? store_txn_foreach(txn, walk_one, &w) :
-		 t->reader ? store_reader_foreach(t->reader, walk_one, &w, err,
-						  sizeof(err)) :
-			     store_foreach(t->cfg.db_path, walk_one, &w, err,
-					   sizeof(err));
+	store_view *own, *v = view_for(t, txn, &own, err, sizeof(err));
+	int rc = v ? store_each(v, walk_one, &w, err, sizeof(err)) : -1;
+	store_close(own);
 	if (rc < 0)
 		warnx_("%s", err[0] ? err : "cannot read the store");
 	return rc;
