@@ -462,6 +462,7 @@ static set_result set_role(struct parser *ps, const char *value, char *err,
 		snprintf(err, errlen, "must be authority or import-only");
 		return SET_BAD;
 	}
+	ps->cfg->role_set = true;
 	return SET_OK;
 }
 

@@ -56,6 +56,7 @@ typedef struct apitoken_config {
 	size_t n_groups;
 	/* Fleet (see pam_apitoken-bundle(5)). */
 	apitoken_role role;
+	bool role_set;          /* role written in the file */
 	char *signing_key;      /* "signing_key"; its public half at .pub */
 	char *trusted_keys[CONFIG_TRUSTED_KEYS_MAX]; /* "trusted_key", repeated */
 	size_t n_trusted_keys;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "fleet.h"
 #include "secure.h"
 #include "signkey.h"
@@ -156,30 +157,22 @@ static int export_report(tool *t, void *opts, int rc)
 		if (write_bundle(t, o, STDOUT_FILENO) != 0)
 			return EXIT_REFUSED;
 	} else {
-		size_t n = strlen(o->out) + sizeof(".tmp.XXXXXX");
-		char *tmp = malloc(n);
-		if (!tmp)
-			return EXIT_REFUSED;
-		snprintf(tmp, n, "%s.tmp.XXXXXX", o->out);
-		int fd = mkostemp(tmp, O_CLOEXEC);
-		if (fd < 0) {
-			warnx_("cannot create %s: %s", tmp, strerror(errno));
-			free(tmp);
-			return EXIT_REFUSED;
-		}
+		atomic_file af;
+		char err[256];
 		/* Secret-free and signed: readable like the config. */
-		int ok = fchmod(fd, 0644) == 0 && write_bundle(t, o, fd) == 0 &&
-			 fsync(fd) == 0;
-		ok = close(fd) == 0 && ok;
-		if (ok && rename(tmp, o->out) != 0) {
-			warnx_("cannot write %s: %s", o->out, strerror(errno));
-			ok = 0;
-		}
-		if (!ok)
-			unlink(tmp);
-		free(tmp);
-		if (!ok)
+		if (atomic_create(&af, AT_FDCWD, o->out, 0644, (gid_t)-1, 0,
+				  err, sizeof(err)) != 0) {
+			warnx_("%s", err);
 			return EXIT_REFUSED;
+		}
+		if (write_bundle(t, o, af.fd) != 0) {
+			atomic_abort(&af);
+			return EXIT_REFUSED;
+		}
+		if (atomic_commit(&af, err, sizeof(err)) != 0) {
+			warnx_("%s", err);
+			return EXIT_REFUSED;
+		}
 	}
 	say("exported generation %llu: %lu token(s)",
 	    (unsigned long long)o->meta.generation, o->n);

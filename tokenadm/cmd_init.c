@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "init_fleet.h"
 #include "lastused.h"
 #include "tokenadm.h"
 
@@ -75,12 +76,19 @@ static int make_lastused_dir(tool *t, gid_t gid)
 
 typedef struct init_opts {
 	const char *group; /* NULL: root only (mode 0600) */
+	bool signing;      /* --signing: the authority's signing key too */
+	bool import_only;  /* --import-only: a host of the fleet */
+	const char *site_key, *trusted_key; /* with --import-only */
 } init_opts;
 
 static int init_parse(int argc, char **argv, void *opts, int64_t now)
 {
 	static const struct option longopts[] = {
 		{ "group", required_argument, NULL, 'g' },
+		{ "signing", no_argument, NULL, 's' },
+		{ "import-only", no_argument, NULL, 'i' },
+		{ "site-key", required_argument, NULL, 'k' },
+		{ "trusted-key", required_argument, NULL, 't' },
 		{ 0 },
 	};
 	init_opts *o = opts;
@@ -88,11 +96,24 @@ static int init_parse(int argc, char **argv, void *opts, int64_t now)
 
 	(void)now;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c != 'g')
-			return EXIT_USAGE;
-		o->group = optarg;
+		switch (c) {
+		case 'g': o->group = optarg; break;
+		case 's': o->signing = true; break;
+		case 'i': o->import_only = true; break;
+		case 'k': o->site_key = optarg; break;
+		case 't': o->trusted_key = optarg; break;
+		default: goto usage;
+		}
 	}
-	return optind == argc ? EXIT_OK : EXIT_USAGE;
+	if (optind != argc || (o->signing && o->import_only) ||
+	    (o->import_only && (!o->site_key || !o->trusted_key)) ||
+	    (!o->import_only && (o->site_key || o->trusted_key)))
+		goto usage;
+	return EXIT_OK;
+usage:
+	warnx_("usage: init [--group GROUP] [--signing | --import-only "
+	       "--site-key FILE --trusted-key FILE]");
+	return EXIT_USAGE;
 }
 
 static int init_transact(tool *t, void *opts)
@@ -120,9 +141,32 @@ static int init_transact(tool *t, void *opts)
 		gid = gr->gr_gid;
 		mode = 0640;
 	}
+	if (o->signing && t->cfg.role != ROLE_AUTHORITY) {
+		warnx_("--signing is for the authority; this host is "
+		       "import-only");
+		return EXIT_DENIED;
+	}
+	if (o->import_only && t->cfg.role_set &&
+	    t->cfg.role != ROLE_IMPORT_ONLY) {
+		warnx_("%s says role = authority; --import-only would make a "
+		       "second authority's store a host's", t->conf_path);
+		return EXIT_DENIED;
+	}
 	if (ensure_dir(t->cfg.key_path) != 0 || ensure_dir(t->cfg.db_path) != 0)
 		return EXIT_REFUSED;
-	if (lstat(t->cfg.key_path, &st) == 0) {
+	char *trusted = NULL;
+	if (o->import_only) {
+		int rc = init_install_site_key(t, o->site_key, mode, gid);
+		if (rc == EXIT_OK)
+			rc = init_install_trusted_key(t, o->trusted_key, &trusted);
+		if (rc == EXIT_OK)
+			rc = init_mark_import_only(t, trusted);
+		free(trusted);
+		if (rc != EXIT_OK)
+			return rc;
+		/* From here on this host is import-only. */
+		t->cfg.role = ROLE_IMPORT_ONLY;
+	} else if (lstat(t->cfg.key_path, &st) == 0) {
 		say("site key %s already exists; kept", t->cfg.key_path);
 	} else if (site_key_create(t->cfg.key_path, mode, gid, err,
 				   sizeof(err)) != 0) {
@@ -141,8 +185,18 @@ static int init_transact(tool *t, void *opts)
 		return EXIT_REFUSED;
 	} else {
 		say("created store %s", t->cfg.db_path);
+		/* An authority's store starts at generation 1, so that it can
+		 * be exported (and a host's first import is newer than
+		 * nothing) before anyone mints. */
+		store_txn *txn = NULL;
+		if (t->cfg.role == ROLE_AUTHORITY &&
+		    (tool_begin(t, &txn) != 0 || tool_commit(t, txn) != 0))
+			return EXIT_REFUSED;
 	}
-	return make_lastused_dir(t, gid);
+	int rc = make_lastused_dir(t, gid);
+	if (rc == EXIT_OK && o->signing)
+		rc = init_signing_key(t);
+	return rc;
 }
 
 const command cmd_init = {

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "fleet.h"
 #include "tokenadm.h"
 
@@ -230,34 +231,37 @@ static int write_lines(FILE *f, const char *host, const lastused_entry *v,
 	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
 }
 
-/* Write path whole: a temporary beside it, fsync'd, renamed. */
+/* Write path whole (atomic_create: a temporary beside it, renamed). */
 static int write_atomically(const char *path, const char *host,
 			    const lastused_entry *v, size_t n, mode_t mode)
 {
-	size_t len = strlen(path) + sizeof(".tmp.XXXXXX");
-	char *tmp = malloc(len);
-	int ok = 0;
+	atomic_file af;
+	char err[256];
 
-	if (!tmp)
+	if (atomic_create(&af, AT_FDCWD, path, mode, (gid_t)-1, 0, err,
+			  sizeof(err)) != 0) {
+		warnx_("%s", err);
 		return -1;
-	snprintf(tmp, len, "%s.tmp.XXXXXX", path);
-	int fd = mkostemp(tmp, O_CLOEXEC);
+	}
+	/* stdio on a duplicate: fclose must not close what atomic_commit
+	 * still syncs and renames. */
+	int fd = fcntl(af.fd, F_DUPFD_CLOEXEC, 0);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (f) {
-		ok = fchmod(fd, mode) == 0 && write_lines(f, host, v, n) == 0 &&
-		     fsync(fd) == 0;
+	int ok = f && write_lines(f, host, v, n) == 0;
+	if (f)
 		ok = fclose(f) == 0 && ok;
-		ok = ok && rename(tmp, path) == 0;
-	} else if (fd >= 0) {
+	else if (fd >= 0)
 		close(fd);
-	}
 	if (!ok) {
-		warnx_("cannot write %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			unlink(tmp);
+		warnx_("cannot write %s", path);
+		atomic_abort(&af);
+		return -1;
 	}
-	free(tmp);
-	return ok ? 0 : -1;
+	if (atomic_commit(&af, err, sizeof(err)) != 0) {
+		warnx_("%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 static int merge(tool *t, lu_opts *o)

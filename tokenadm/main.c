@@ -151,9 +151,10 @@ static int transact(tool *t, const command *cmd, void *opts,
 	 * other writers' waits are bounded regardless. */
 	if (t->privileged && t->caller.uid != 0)
 		(void)leave_caller_cgroup();
+	t->conf_path = config ? config : TOKENADM_CONF;
 	if (config_defaults(&t->cfg) != 0 ||
-	    config_load(config ? config : TOKENADM_CONF, config == NULL,
-			&t->cfg, log_to_stderr, NULL) != 0)
+	    config_load(t->conf_path, config == NULL, &t->cfg, log_to_stderr,
+			NULL) != 0)
 		return EXIT_USAGE;
 	if (db) {
 		free(t->cfg.db_path);

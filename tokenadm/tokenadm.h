@@ -30,6 +30,7 @@ enum {
 
 typedef struct tool {
 	apitoken_config cfg;
+	const char *conf_path; /* the file cfg was (or would be) loaded from */
 	site_key *key;      /* loaded on first use */
 	uid_t uid;          /* the real caller */
 	caller_ids caller;  /* uid and gid to drop to */

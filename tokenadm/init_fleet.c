@@ -1,0 +1,262 @@
+/* tokenadm init --signing and --import-only: the keys and the config lines
+ * that make a host the fleet's authority or one of its import-only hosts
+ * (pam_apitoken-bundle(5)). Runs as root, in init's transact step. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomicfile.h"
+#include "init_fleet.h"
+#include "readfile.h"
+#include "secure.h"
+#include "signkey.h"
+
+#define KEY_FILE_MAX 4096
+#define CONF_FILE_MAX (1024 * 1024)
+
+/* Do a and b hold the same key? Compared by what they compute, since the
+ * key itself never leaves sitekey.c. */
+static bool same_site_key(const site_key *a, const site_key *b)
+{
+	uint8_t x[MAC_LEN], y[MAC_LEN];
+	static const char probe[] = "pam_apitoken site key comparison";
+
+	bool same = site_key_mac(a, "compare", probe, sizeof(probe), "", 0, x) == 0 &&
+		    site_key_mac(b, "compare", probe, sizeof(probe), "", 0, y) == 0 &&
+		    secure_equal(x, y, MAC_LEN);
+	secure_wipe(x, sizeof(x));
+	secure_wipe(y, sizeof(y));
+	return same;
+}
+
+int init_install_site_key(tool *t, const char *src, mode_t mode, gid_t gid)
+{
+	site_key *given = NULL, *have = NULL;
+	file_data data = { 0 };
+	atomic_file af;
+	char err[256];
+	int rc = EXIT_REFUSED;
+
+	/* The authority's key, held to the rules of any site key. */
+	if (site_key_load(src, &given, err, sizeof(err)) != 0) {
+		warnx_("--site-key: %s", err);
+		return EXIT_REFUSED;
+	}
+	struct stat st;
+	if (lstat(t->cfg.key_path, &st) == 0) {
+		if (site_key_load(t->cfg.key_path, &have, err, sizeof(err)) != 0) {
+			warnx_("%s", err);
+			goto out;
+		}
+		/* Replacing a site key would make every record here fail its
+		 * integrity check: never silently. */
+		if (!same_site_key(given, have)) {
+			warnx_("a different site key is already installed at %s; "
+			       "refusing to replace it", t->cfg.key_path);
+			goto out;
+		}
+		say("site key %s already installed; kept", t->cfg.key_path);
+		rc = EXIT_OK;
+		goto out;
+	}
+	if (read_file(AT_FDCWD, src, KEY_FILE_MAX, READ_SECRET, &data, err,
+		      sizeof(err)) != 0) {
+		warnx_("%s %s", src, err);
+		goto out;
+	}
+	if (atomic_create(&af, AT_FDCWD, t->cfg.key_path, mode, gid,
+			  ATOMIC_NOREPLACE, err, sizeof(err)) != 0) {
+		warnx_("%s", err);
+		goto out;
+	}
+	if (write(af.fd, data.data, data.len) != (ssize_t)data.len) {
+		warnx_("cannot write %s: %s", t->cfg.key_path, strerror(errno));
+		atomic_abort(&af);
+		goto out;
+	}
+	if (atomic_commit(&af, err, sizeof(err)) != 0) {
+		warnx_("%s", err);
+		goto out;
+	}
+	say("installed the site key as %s", t->cfg.key_path);
+	rc = EXIT_OK;
+out:
+	file_data_free(&data);
+	site_key_free(given);
+	site_key_free(have);
+	return rc;
+}
+
+int init_install_trusted_key(tool *t, const char *src, char **dest)
+{
+	char err[256], fpr[BUNDLE_FPR_LEN + 1];
+	file_data data = { 0 };
+	atomic_file af;
+	int rc = EXIT_REFUSED;
+
+	*dest = NULL;
+	EVP_PKEY *k = signkey_load_public(src, err, sizeof(err));
+	if (!k) {
+		warnx_("--trusted-key: %s", err);
+		return EXIT_REFUSED;
+	}
+	if (signkey_fingerprint(k, fpr) != 0) {
+		warnx_("--trusted-key %s: not an Ed25519 key", src);
+		goto out;
+	}
+	/* Named by its fingerprint beside the site key, so that a second
+	 * key (a rollover) lands beside the first instead of over it. */
+	char *copy = strdup(t->cfg.key_path);
+	if (!copy)
+		goto out;
+	size_t n = strlen(copy) + 64;
+	*dest = malloc(n);
+	if (*dest)
+		snprintf(*dest, n, "%s/pam_apitoken.trusted-%.16s.pub",
+			 dirname(copy), fpr);
+	free(copy);
+	if (!*dest)
+		goto out;
+	for (size_t i = 0; i < t->cfg.n_trusted_keys; i++) {
+		char other[BUNDLE_FPR_LEN + 1];
+		EVP_PKEY *o = signkey_load_public(t->cfg.trusted_keys[i], err,
+						  sizeof(err));
+		bool same = o && signkey_fingerprint(o, other) == 0 &&
+			    strcmp(other, fpr) == 0;
+		EVP_PKEY_free(o);
+		if (same) {
+			say("trusted key %s already trusted as %s; kept", fpr,
+			    t->cfg.trusted_keys[i]);
+			free(*dest);
+			*dest = NULL;
+			rc = EXIT_OK;
+			goto out;
+		}
+	}
+	if (read_file(AT_FDCWD, src, KEY_FILE_MAX, READ_TRUSTED, &data, err,
+		      sizeof(err)) != 0) {
+		warnx_("%s %s", src, err);
+		goto out;
+	}
+	if (atomic_create(&af, AT_FDCWD, *dest, 0644, (gid_t)-1, 0, err,
+			  sizeof(err)) != 0) {
+		warnx_("%s", err);
+		goto out;
+	}
+	if (write(af.fd, data.data, data.len) != (ssize_t)data.len ||
+	    atomic_commit(&af, err, sizeof(err)) != 0) {
+		warnx_("cannot write %s", *dest);
+		atomic_abort(&af);
+		goto out;
+	}
+	say("installed trusted key %s as %s", fpr, *dest);
+	rc = EXIT_OK;
+out:
+	if (rc != EXIT_OK) {
+		free(*dest);
+		*dest = NULL;
+	}
+	file_data_free(&data);
+	EVP_PKEY_free(k);
+	return rc;
+}
+
+int init_mark_import_only(tool *t, const char *trusted_dest)
+{
+	file_data data = { 0 };
+	atomic_file af;
+	char err[256], add[PATH_MAX + 64] = "";
+	int rc = EXIT_REFUSED;
+
+	if (!t->cfg.role_set)
+		strcat(add, "role = import-only\n");
+	if (trusted_dest) {
+		strcat(add, "trusted_key = ");
+		strncat(add, trusted_dest, PATH_MAX);
+		strcat(add, "\n");
+	}
+	if (!add[0])
+		return EXIT_OK;
+	struct stat st;
+	bool exists = lstat(t->conf_path, &st) == 0;
+	if (exists && read_file(AT_FDCWD, t->conf_path, CONF_FILE_MAX,
+				READ_TRUSTED, &data, err, sizeof(err)) != 0) {
+		warnx_("%s %s", t->conf_path, err);
+		return EXIT_REFUSED;
+	}
+	/* Global keys go before the first [group] section. */
+	size_t at = 0;
+	const char *text = exists ? data.data : "";
+	size_t len = exists ? data.len : 0;
+	while (at < len) {
+		size_t i = at;
+		while (i < len && (text[i] == ' ' || text[i] == '\t'))
+			i++;
+		if (i < len && text[i] == '[')
+			break;
+		const char *nl = memchr(text + at, '\n', len - at);
+		at = nl ? (size_t)(nl - text) + 1 : len;
+	}
+	if (atomic_create(&af, AT_FDCWD, t->conf_path, 0644, (gid_t)-1, 0, err,
+			  sizeof(err)) != 0) {
+		warnx_("%s", err);
+		goto out;
+	}
+	/* A file without a final newline gets one before our lines. */
+	bool need_nl = at > 0 && text[at - 1] != '\n';
+	size_t n = strlen(add);
+	if (write(af.fd, text, at) != (ssize_t)at ||
+	    (need_nl && write(af.fd, "\n", 1) != 1) ||
+	    write(af.fd, add, n) != (ssize_t)n ||
+	    write(af.fd, text + at, len - at) != (ssize_t)(len - at)) {
+		warnx_("cannot write %s: %s", t->conf_path, strerror(errno));
+		atomic_abort(&af);
+		goto out;
+	}
+	if (atomic_commit(&af, err, sizeof(err)) != 0) {
+		warnx_("%s", err);
+		goto out;
+	}
+	say("%s: added %s", t->conf_path,
+	    t->cfg.role_set ? "the trusted key" : "role = import-only");
+	rc = EXIT_OK;
+out:
+	file_data_free(&data);
+	return rc;
+}
+
+int init_signing_key(tool *t)
+{
+	char err[256], fpr[BUNDLE_FPR_LEN + 1];
+	size_t n = strlen(t->cfg.signing_key) + sizeof(".pub");
+	char *pub = malloc(n);
+	struct stat st;
+	int rc = EXIT_REFUSED;
+
+	if (!pub)
+		return EXIT_REFUSED;
+	snprintf(pub, n, "%s.pub", t->cfg.signing_key);
+	if (lstat(t->cfg.signing_key, &st) == 0) {
+		say("signing key %s already exists; kept", t->cfg.signing_key);
+		rc = EXIT_OK;
+		goto out;
+	}
+	if (signkey_generate(t->cfg.signing_key, pub, err, sizeof(err)) != 0) {
+		warnx_("%s", err);
+		goto out;
+	}
+	EVP_PKEY *k = signkey_load_public(pub, err, sizeof(err));
+	if (k && signkey_fingerprint(k, fpr) == 0)
+		say("created signing key %s (public half %s, fingerprint %s)",
+		    t->cfg.signing_key, pub, fpr);
+	EVP_PKEY_free(k);
+	rc = EXIT_OK;
+out:
+	free(pub);
+	return rc;
+}
