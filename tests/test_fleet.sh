@@ -1,0 +1,206 @@
+#!/bin/bash
+# The fleet through tokenadm as a real process: an authority that mints and
+# exports signed bundles, import-only hosts that install them, and every
+# way a bundle is refused (each leaving the host's store byte for byte as
+# it was). Each "host" is a private directory with its own config.
+#
+# env: TOKENADM, FAKETIME (optional: the too-old case)
+set -u
+export LC_ALL=C
+
+T=${TOKENADM:?set TOKENADM to the tokenadm binary}
+W=$(mktemp -d "${TMPDIR:-/tmp}/test_fleet.XXXXXX") || exit 1
+trap 'rm -rf "$W"' EXIT
+chmod 755 "$W"
+
+n=0 fails=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() {
+	n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"
+	[[ -s $W/err ]] && sed 's/^/#   stderr: /' "$W/err" | head -5
+	return 0
+}
+check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+
+RC=0
+# on HOST ARGS...: tokenadm with HOST's config; stdout in $W/out.
+on() { local h=$1; shift; "$T" --config "$W/$h/conf" "$@" >"$W/out" 2>"$W/err"; RC=$?; }
+rc_is() { [[ $RC == "$1" ]]; }
+err_has() { grep -q -- "$1" "$W/err"; }
+id_of() { sed -n 's/^[a-z0-9]*_\([0-9A-Za-z]\{12\}\)_.*/\1/p' <<<"$1"; }
+admin_line() { [[ $(id -u) == 0 ]] || echo "admin_group = $(id -gn)"; }
+
+mkhost() { # mkhost NAME [EXTRA-CONFIG-LINES]
+	mkdir -m 755 "$W/$1"
+	printf 'db = %s\nkey = %s\nsigning_key = %s\n%s\n%s\n' \
+		"$W/$1/store/tokens.db" "$W/$1/keys/site.key" \
+		"$W/$1/keys/signing.key" "$(admin_line)" "${2:-}" >"$W/$1/conf"
+}
+store_sum() { sha256sum <"$W/$1/store/tokens.db"; }
+verify_on() { # verify_on HOST TOKEN: sets RC (0 accepted, 1 refused)
+	"$T" --config "$W/$1/conf" verify --user "$(id -un)" <<<"$2" >"$W/out" 2>"$W/err"
+	RC=$?
+}
+
+# --- the authority
+mkhost auth
+on auth init --signing
+check "authority: init --signing" rc_is 0
+check "the signing key is 0600, its public half 0644" \
+	eval '[[ $(stat -c %a "$W/auth/keys/signing.key") == 600 && $(stat -c %a "$W/auth/keys/signing.key.pub") == 644 ]]'
+on auth create --name laptop --user "$(id -un)"
+tok1=$(<"$W/out")
+on auth create --name ci --user "$(id -un)"
+tok2=$(<"$W/out")
+on auth export --out "$W/b1"
+check "export --out FILE" rc_is 0
+check "the bundle holds no token secret and no site key" \
+	eval '! grep -qF "${tok1##*_}" "$W/b1" && ! grep -qF "${tok2##*_}" "$W/b1" && ! grep -qf <(sed "s/^ptkkey1://" "$W/auth/keys/site.key") "$W/b1"'
+check "the bundle is ASCII text, versioned, with a generation and a signature" \
+	eval 'LC_ALL=C grep -qv "[^ -~]" "$W/b1" && head -1 "$W/b1" | grep -q "^pam_apitoken-bundle 1$" && grep -q "^generation [0-9]" "$W/b1" && tail -1 "$W/b1" | grep -q "^signature ed25519 "'
+on auth export --out -
+check "export --out - writes the same kind of bundle to stdout" \
+	eval '[[ $RC == 0 ]] && head -1 "$W/out" | grep -q "^pam_apitoken-bundle 1$"'
+
+# --- an import-only host
+mkhost h1
+on h1 init --import-only --site-key "$W/auth/keys/site.key" --trusted-key "$W/auth/keys/signing.key.pub"
+check "host: init --import-only --site-key --trusted-key" rc_is 0
+check "host: the config now says role = import-only and names the trusted key" \
+	eval 'grep -q "^role = import-only$" "$W/h1/conf" && grep -q "^trusted_key = " "$W/h1/conf"'
+mkhost other
+on other init
+on h1 init --import-only --site-key "$W/other/keys/site.key" --trusted-key "$W/auth/keys/signing.key.pub"
+check "host: a different site key is never installed over the one there" \
+	eval '[[ $RC == 1 ]] && err_has "different site key"'
+on h1 import "$W/b1"
+check "host: import of the authority's bundle (exit 0)" rc_is 0
+verify_on h1 "$tok1"
+check "host: a token minted on the authority logs in here" rc_is 0
+on h1 status --json
+check "status --json: role, generation, last import, trusted key fingerprint" \
+	eval 'python3 -c "import json,sys; s=json.load(open(sys.argv[1])); assert s[\"role\"]==\"import-only\" and s[\"generation\"]>=1 and s[\"last_import\"] and len(s[\"trusted_keys\"][0][\"fingerprint\"])==64" "$W/out"'
+on auth status
+check "status on the authority names its role and signing key" \
+	eval '[[ $RC == 0 ]] && grep -q "^role: *authority" "$W/out" && grep -q "^signing key:" "$W/out"'
+
+# --- what an import-only host refuses to do itself
+on h1 create --name local --user "$(id -un)"
+check "host: create exit 3, naming the role" eval '[[ $RC == 3 ]] && err_has "import-only"'
+on h1 rotate "$(id_of "$tok1")"
+check "host: rotate exit 3" rc_is 3
+on h1 disable "$(id_of "$tok2")"
+check "host: disable works as an emergency measure" rc_is 0
+on h1 enable "$(id_of "$tok2")"
+check "host: enable exit 3" rc_is 3
+on auth import "$W/b1"
+check "authority: import exit 3 (it exports)" rc_is 3
+
+# --- revocation travels; local measures stick
+on auth revoke "$(id_of "$tok1")"
+on auth export --out "$W/b2"
+on h1 import "$W/b2"
+check "host: import of the newer bundle" rc_is 0
+verify_on h1 "$tok1"
+check "host: the token revoked on the authority is refused here" rc_is 1
+verify_on h1 "$tok2"
+check "host: the local disable survived the import" rc_is 1
+on h1 revoke "$(id_of "$tok2")"
+on auth create --name later --user "$(id -un)"
+tok3=$(<"$W/out")
+on auth export --out "$W/b3"
+on h1 import "$W/b3"
+verify_on h1 "$tok2"
+check "host: a local revoke survives a later import" rc_is 1
+verify_on h1 "$tok3"
+check "host: ... which brought the newest token" rc_is 0
+
+# --- refusals: each with its reason, the store unchanged byte for byte
+refused() { # refused DESC REASON-REGEX FILE [ARGS]
+	local d=$1 why=$2 f=$3; shift 3
+	local before; before=$(store_sum h1)
+	on h1 import "$f" "$@"
+	if [[ $RC == 1 ]] && grep -Eq "refused: .*($why)" "$W/err" &&
+		[[ $(store_sum h1) == "$before" ]]; then ok "$d"
+	else nok "$d (rc $RC)"; fi
+}
+refused "a replayed older bundle: stale generation" "stale generation" "$W/b1"
+refused "the same bundle again: stale generation" "stale generation" "$W/b3"
+on h1 import --allow-same "$W/b3"
+check "the same bundle with --allow-same is re-installed" rc_is 0
+size=$(stat -c %s "$W/b3")
+for pos in 0 5 30 $((size / 3)) $((size / 2)) $((size - 100)) $((size - 2)); do
+	cp "$W/b3" "$W/t"
+	python3 -c 'import sys; p=int(sys.argv[2]); b=bytearray(open(sys.argv[1],"rb").read()); b[p]^=0x01 if b[p]!=0x0a else 0x20; open(sys.argv[1],"wb").write(b)' "$W/t" $pos
+	refused "a byte changed at offset $pos" "signature|malformed|truncated|unknown key" "$W/t"
+done
+head -c $((size / 2)) "$W/b3" >"$W/t"
+refused "a truncated bundle" "truncated|malformed" "$W/t"
+head -n 5 "$W/b3" >"$W/t"
+refused "a bundle cut at a line boundary" "truncated|malformed" "$W/t"
+# A rogue authority: the same site key, its own signing key.
+mkdir -m 755 "$W/rogue"
+printf 'db = %s\nkey = %s\nsigning_key = %s\n%s\n' "$W/rogue/store/tokens.db" \
+	"$W/auth/keys/site.key" "$W/rogue/signing.key" "$(admin_line)" >"$W/rogue/conf"
+on rogue init --signing
+on rogue create --name rogue --user "$(id -un)"
+on rogue export --out "$W/rb"
+refused "a bundle signed by a key no one trusts: unknown key" "unknown key" "$W/rb"
+# the rogue's bundle with the trusted key's fingerprint written in
+fpr=$(sed -n 's/^signature ed25519 \([0-9a-f]*\) .*/\1/p' "$W/b3")
+sed "s/^signature ed25519 [0-9a-f]* /signature ed25519 $fpr /" "$W/rb" >"$W/t"
+refused "a signature by the wrong key under the trusted name: bad signature" "bad signature" "$W/t"
+# An authority of another prefix that signs with the trusted key.
+mkdir -m 755 "$W/xyz"
+printf 'db = %s\nkey = %s\nsigning_key = %s\nprefix = xyz\n%s\n' \
+	"$W/xyz/store/tokens.db" "$W/xyz/keys/site.key" \
+	"$W/auth/keys/signing.key" "$(admin_line)" >"$W/xyz/conf"
+on xyz init
+on xyz export --out "$W/xb"
+refused "a bundle for another prefix" "prefix" "$W/xb"
+python3 -c 'import sys; d=open(sys.argv[1],"rb").read().split(b"\n"); d.insert(3, b"x"*(10*1024*1024)); open(sys.argv[2],"wb").write(b"\n".join(d))' "$W/b3" "$W/t"
+refused "a 10 MB line" "malformed|signature" "$W/t"
+python3 -c 'import sys; d=bytearray(open(sys.argv[1],"rb").read()); d[40:40]=b"\0"; open(sys.argv[2],"wb").write(d)' "$W/b3" "$W/t"
+refused "a NUL byte" "malformed|signature" "$W/t"
+python3 -c 'import sys; d=bytearray(open(sys.argv[1],"rb").read()); d[40:40]="é".encode(); open(sys.argv[2],"wb").write(d)' "$W/b3" "$W/t"
+refused "a non-ASCII byte" "malformed|signature" "$W/t"
+: >"$W/t"
+refused "an empty file" "truncated|malformed" "$W/t"
+on h1 import - <"$W/b3"
+check "import - reads the bundle from stdin (same generation: refused)" \
+	eval '[[ $RC == 1 ]] && err_has "stale generation"'
+if [[ -n ${FAKETIME:-} && -x ${FAKETIME:-} ]]; then
+	on auth create --name aging --user "$(id -un)"
+	"$FAKETIME" -f -2d "$T" --config "$W/auth/conf" export --out "$W/old" 2>"$W/err"
+	echo "max_bundle_age = 1d" >>"$W/h1/conf"
+	refused "a bundle older than max_bundle_age: too old" "too old" "$W/old"
+	sed -i '/^max_bundle_age/d' "$W/h1/conf"
+else
+	echo "# SKIP max_bundle_age case: no faketime"
+fi
+
+# --- last use, fleet-wide
+echo "$tok3" | "$T" --config "$W/h1/conf" verify --user "$(id -un)" >/dev/null 2>&1
+id3=$(id_of "$tok3")
+lu="$W/h1/store/tokens.db.lastused"
+# What the module writes after a login (its format is pam_apitoken(8)'s);
+# tested through the real module in the fleet test.
+if [[ -d $lu ]]; then
+	printf 'ptklu1 %s 192.0.2.7\n' "$(date +%s)" >"$lu/$id3"
+	on h1 lastused export --out "$W/lu1"
+	check "host: lastused export" eval '[[ $RC == 0 ]] && grep -q "^$id3 [0-9]* 192.0.2.7$" "$W/lu1" && head -1 "$W/lu1" | grep -q "^pam_apitoken-lastused 1$"'
+	on auth lastused merge "$W/lu1"
+	check "authority: lastused merge" rc_is 0
+	on auth list --json
+	check "authority: list shows the host's use, with host and client" \
+		eval 'python3 -c "import json,sys; t=[x for x in json.load(open(sys.argv[1])) if x[\"id\"]==sys.argv[2]][0]; assert t[\"last_used\"] and t[\"last_rhost\"].startswith(\"192.0.2.7@\"), t" "$W/out" "$id3"'
+	printf 'pam_apitoken-lastused 1\nhost h\n%s notatime 1.2.3.4\n' "$id3" >"$W/lu2"
+	on auth lastused merge "$W/lu2"
+	check "authority: a malformed last-use file is refused with its line" \
+		eval '[[ $RC == 1 ]] && err_has "lu2:3"'
+	on h1 lastused merge "$W/lu1"
+	check "host: lastused merge is the authority's (exit 3)" rc_is 3
+fi
+
+echo "$((n - fails)) passed, $fails failed"
+[[ $fails == 0 ]]
