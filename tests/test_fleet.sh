@@ -179,6 +179,22 @@ else
 	echo "# SKIP max_bundle_age case: no faketime"
 fi
 
+# --- key rollover: trust the new key first, then switch the authority
+sed -i "s|^signing_key = .*|signing_key = $W/auth/keys/signing2.key|" "$W/auth/conf"
+on auth init --signing
+check "rollover: a second signing key on the authority" \
+	eval '[[ $RC == 0 && -s $W/auth/keys/signing2.key.pub ]]'
+on h1 init --import-only --site-key "$W/auth/keys/site.key" --trusted-key "$W/auth/keys/signing2.key.pub"
+check "rollover: the host trusts the old and the new key" \
+	eval '[[ $RC == 0 && $(grep -c "^trusted_key = " "$W/h1/conf") == 2 ]]'
+on auth create --name rolled --user "$(id -un)"
+tok4=$(<"$W/out")
+on auth export --out "$W/b4"
+on h1 import "$W/b4"
+verify_on h1 "$tok4"
+check "rollover: a bundle the new key signed is installed" rc_is 0
+refused "rollover: an older bundle the old key signed is still stale" "stale generation" "$W/b3"
+
 # --- last use, fleet-wide
 echo "$tok3" | "$T" --config "$W/h1/conf" verify --user "$(id -un)" >/dev/null 2>&1
 id3=$(id_of "$tok3")
