@@ -13,7 +13,7 @@
 #include "privilege.h"
 #include "store.h"
 
-/* Exit codes, SPEC §5. */
+/* Exit codes: see tokenadm(8), EXIT STATUS. */
 enum {
 	EXIT_OK = 0,
 	EXIT_REFUSED = 1,   /* refused or failed */
