@@ -728,8 +728,8 @@ def report(args, m, configs, scale, stores, user, started, elapsed):
           f'| {verdict(c, 1.5, "max")} |')
         if scale['create_limit']:
             cl = statistics.median(scale['create_limit'])
-            A(f'| the same with `max_tokens_per_user` set (as in SPEC §4a\'s '
-              f'example config) | median {cl:.2f} s (CPU '
+            A(f'| the same with `max_tokens_per_user` set (as in '
+              f'pam_apitoken.conf(5), EXAMPLES) | median {cl:.2f} s (CPU '
               f'{statistics.median(scale["cpu"]["create_limit"]):.2f} s) '
               f'| {verdict(cl, 1.5, "max")} |')
         lj = statistics.median(scale['list_json'])

@@ -1,5 +1,6 @@
-/* Host rules (SPEC §4). Everything here is numeric: inet_pton only, never a
- * resolver, so a login can neither trigger nor be steered by DNS. */
+/* Host rules (pam_apitoken(8), HOST RULES). Everything here is numeric:
+ * inet_pton only, never a resolver, so a login can neither trigger nor be
+ * steered by DNS. */
 #include "addr.h"
 
 #include <arpa/inet.h>

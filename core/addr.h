@@ -68,11 +68,11 @@ int addr_client_format(const addr_client *client, char *buf, size_t buflen);
 
 bool addr_list_match(const addr_list *list, const addr_client *client);
 
-/* The rule of SPEC §4 for one pair of lists: no rules at all allows anyone;
- * otherwise an invalid client is refused, a client matching any deny rule is
- * refused, a client with no PAM_RHOST is admitted only by an allow rule
- * "local" (ADDR_BAD_RHOST otherwise), and if any allow rule exists the
- * client must match one. */
+/* The rule of pam_apitoken(8), HOST RULES, for one pair of lists: no rules
+ * at all allows anyone; otherwise an invalid client is refused, a client
+ * matching any deny rule is refused, a client with no PAM_RHOST is admitted
+ * only by an allow rule "local" (ADDR_BAD_RHOST otherwise), and if any
+ * allow rule exists the client must match one. */
 addr_verdict addr_check(const addr_list *allow, const addr_list *deny,
 			const addr_client *client);
 

@@ -39,8 +39,9 @@ token_state record_state(const apitoken_config *cfg, const token_record *rec,
 		*reason = "expired";
 		return TOKEN_EXPIRED;
 	}
-	/* SPEC §4: only while group sections exist, and only for tokens the
-	 * owner minted for themselves under that policy. */
+	/* Only while group sections exist, and only for tokens the owner
+	 * minted for themselves under that policy (pam_apitoken.conf(5),
+	 * GROUP SECTIONS). */
 	if ((rec->flags & RECORD_GROUP_BOUND) && cfg->n_groups > 0) {
 		int64_t lifetime;
 		int r = user_allowed_lifetime(cfg, rec->user, &lifetime);

@@ -1,4 +1,4 @@
-/* pam_apitoken.conf parser (SPEC §4a).
+/* pam_apitoken.conf parser (the format of pam_apitoken.conf(5)).
  *
  * The config widens or narrows who may log in with a token, so the parser is
  * deliberately unforgiving: the first thing it does not understand stops the

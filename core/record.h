@@ -25,8 +25,8 @@ enum record_flags {
 	RECORD_DISABLED = 1u << 1,
 	/* Minted by its owner for themselves (not by root): stops working
 	 * when the owner is in neither an allowed group nor admin_group
-	 * (SPEC §4). Tokens an administrator issues for another account do
-	 * not carry it. */
+	 * (tokenadm(8), PERMISSIONS). Tokens an administrator issues for
+	 * another account do not carry it. */
 	RECORD_GROUP_BOUND = 1u << 2,
 	/* Disabled by an administrator: only an administrator may enable it
 	 * again, not the owner. */

@@ -2,12 +2,12 @@
  * change in place.
  *
  * GDBM's own locking makes a login fail while an administrator writes
- * (pam_userdb's flaw), and its in-place writes are not crash-safe (see
- * NOTES.md). So a writer takes a separate lock file, copies the live store to
- * a temporary file beside it, changes the copy, syncs it and rename()s it over
- * the live path. A reader opens the live path without a lock (again, once
- * store_current says it was replaced) and sees the old file or the new
- * one, whole. */
+ * (pam_userdb's flaw), and its in-place writes are not crash-safe (a
+ * writer killed mid-write can leave a torn file). So a writer takes a
+ * separate lock file, copies the live store to a temporary file beside it,
+ * changes the copy, syncs it and rename()s it over the live path. A reader
+ * opens the live path without a lock (again, once store_current says it
+ * was replaced) and sees the old file or the new one, whole. */
 #ifndef APITOKEN_STORE_H
 #define APITOKEN_STORE_H
 

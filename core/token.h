@@ -1,4 +1,4 @@
-/* The token text of SPEC §2: <prefix>_<id>_<secret><check>.
+/* The token text of tokenadm(8), TOKEN FORMAT: <prefix>_<id>_<secret><check>.
  *
  * Parsing is pure and cheap (no store, no key) so that an ordinary password
  * is recognised and handed on to the next module without any I/O. */

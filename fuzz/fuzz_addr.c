@@ -1,5 +1,5 @@
-/* Host rules (SPEC §4): addr_list_parse, addr_list_format, addr_client_parse,
- * addr_check, addr_list_append.
+/* Host rules (pam_apitoken(8), HOST RULES): addr_list_parse,
+ * addr_list_format, addr_client_parse, addr_check, addr_list_append.
  *
  * Input: "ALLOW\nDENY\nRHOST" (missing parts are empty; an RHOST of exactly
  * "-" means PAM_RHOST unset). Every part is a C string: bytes after a NUL
@@ -12,7 +12,8 @@
  *    the same rules; a buffer one byte short fails and leaves "";
  *  - an address that addr_client_parse accepts also parses as a rule, and
  *    that rule matches it; a hostname/garbage client is INVALID;
- *  - addr_check equals an independent evaluation of the rule of SPEC §4
+ *  - addr_check equals an independent evaluation of the rule of
+ *    pam_apitoken(8), HOST RULES
  *    (as addr.h states it: a client without PAM_RHOST needs an explicit
  *    "local" allow rule once any rule exists) with a bit-by-bit prefix
  *    match;

@@ -66,7 +66,8 @@ bool fuzz_printable(const char *s);
  * fuzz_test_key() verifies at start-up that it still matches. */
 #define FUZZ_RECORD_MAC_DOMAIN "pam_apitoken record v1"
 
-/* The token CRC of SPEC §2, written independently of core/token.c:
+/* The token's check digits (tokenadm(8), TOKEN FORMAT), written
+ * independently of core/token.c:
  * CRC-32 (zlib) of text as 6 base62 digits, most significant first. */
 void fuzz_token_check(const char *text, size_t len, char out[6]);
 

@@ -1,4 +1,4 @@
-/* config_load (SPEC §4a) on hostile files.
+/* config_load (pam_apitoken.conf(5)) on hostile files.
  *
  * Input: the whole config file. It is written to a private 0600 file in a
  * 0700 temporary directory (config_load insists on a regular file owned by

@@ -1,4 +1,6 @@
-/* record_decode (the store is untrusted beyond its file mode, SPEC §6).
+/* record_decode (a record is believed only once its integrity code
+ * checks out, whatever the store's file mode; pam_apitoken(8), PAM RETURN
+ * VALUES).
  *
  * Input: mode byte, 12 bytes of id, then the stored value.
  *   mode & 1: the value is a record body without its MAC; the harness

@@ -1,4 +1,5 @@
-/* token_parse (SPEC §2) against an independent reading of the format.
+/* token_parse against an independent reading of the format (tokenadm(8),
+ * TOKEN FORMAT).
  *
  * Input: one selector byte, then the password bytes.
  *   selector < 0xf0: prefix = fixed[selector % N] ("ptk", one letter, the
@@ -29,7 +30,7 @@ static bool b62(unsigned char c)
 	       (c >= 'a' && c <= 'z');
 }
 
-/* SPEC §2, read directly. */
+/* tokenadm(8), TOKEN FORMAT, read directly. */
 static bool reference_parse(const char *prefix, const char *pw, size_t len,
 			    token_parts *out)
 {

@@ -3,8 +3,8 @@
  * open store handle, reused across logins.
  *
  * Every pam_start/pam_end pair would otherwise parse the config, read the
- * key, fetch the HMAC algorithm and open the store again (NOTES.md: that is
- * most of a login's cost). The module is linked -z nodelete so this outlives
+ * key, fetch the HMAC algorithm and open the store again: that would be
+ * most of a login's cost. The module is linked -z nodelete so this outlives
  * pam_end. Freshness is checked on every use: a config or key whose inode,
  * size, mtime or ctime changed is reloaded (and its ownership and mode
  * checked again), a store replaced by tokenadm's rename is reopened, and a

@@ -1,7 +1,8 @@
 /* hard_crash: kill -9 tokenadm in the middle of its writes.
  *
- * SPEC §6: "A crash of tokenadm at any point loses no committed token and
- * leaves a store the module can read." At least 200 times, `tokenadm
+ * A crash of tokenadm at any point loses no committed token and leaves a
+ * store the module can read (tokenadm(8), FILES: "a crash leaves the old
+ * store or the new one, whole"). At least 200 times, `tokenadm
  * create` (and sometimes `tokenadm rotate --grace`) is started and sent
  * SIGKILL after a random delay, calibrated to how long a create takes
  * here so the kills land throughout the write (copy, GDBM changes, fsync,

@@ -25,7 +25,7 @@
  * the token's record may still serve that (intact, MAC-checked) record:
  * GDBM notices a short file only when a read reaches the cut; counted.
  * Config texts (cuts, flips, garbage) are judged by an oracle written
- * from SPEC §4a, independent of the product's parser.
+ * from pam_apitoken.conf(5), independent of the product's parser.
  *
  * In-place cases: a child keeps the module loaded (its process-wide cache
  * holds config, key and an open store handle), authenticates, has the
@@ -456,9 +456,9 @@ static void run_fresh(const kase *k)
 			  hc_pam_name(o.rc[1]), hc_pam_name(o.rc[2]),
 			  hc_pam_name(o.rc[3]));
 	plain_count(k->file, o.rc[3]);
-	/* SPEC §3: a password that is not token-shaped is PAM_IGNORE (seen
-	 * as PAM_PERM_DENIED on the module-only stack) whatever the state of
-	 * the store or key; only an invalid config fails everything. */
+	/* A password that is not token-shaped is PAM_IGNORE (pam_apitoken(8),
+	 * DESCRIPTION; seen as PAM_PERM_DENIED on the module-only stack) in
+	 * every case here but an invalid config, which fails everything. */
 	int plain_want = (k->file == F_CONF && k->expect == SVCERR) ?
 				 SVCERR : PAM_PERM_DENIED;
 	if (o.rc[3] != plain_want)
@@ -490,7 +490,7 @@ static bool blank(char c)
  * error fails closed with PAM_SERVICE_ERR; a valid file naming other paths
  * (which do not exist) gives PAM_AUTHINFO_UNAVAIL; a file equal in meaning
  * to the original gives PAM_SUCCESS. Independent of the product's parser;
- * follows SPEC §4a and the conventions of pam_apitoken.conf(5). */
+ * follows pam_apitoken.conf(5). */
 static int conf_oracle(const char *text, size_t len, bool *syntax)
 {
 	char db[1024] = "", key[1024] = "";

@@ -7,7 +7,8 @@
  * confirmed on the "probe" stack ([ignore=ignore] module, then pam_permit),
  * which succeeds exactly when the module said PAM_IGNORE.
  *
- * Asserted for every case: the exact result SPEC §3/§4 gives (PAM_IGNORE for
+ * Asserted for every case: the exact result pam_apitoken(8) gives in PAM
+ * RETURN VALUES and HOST RULES (PAM_IGNORE for
  * what is not token-shaped, PAM_AUTH_ERR for refusals, PAM_SUCCESS only for
  * a valid token of that user from an allowed host and service); exactly one
  * conversation message (the password prompt), never an info or error
@@ -49,7 +50,8 @@ typedef struct tok {
 static tok t0, t_rules, t_deny, t_local, t_svc, t_sudo, t_daemon, t_revoked,
 	t_disabled, g0;
 
-/* ---- token text per SPEC §2 (independent of the product's code) ---- */
+/* ---- token text per tokenadm(8), TOKEN FORMAT (independent of the
+ * product's code) ---- */
 
 static const char b62[] =
 	"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -464,8 +466,8 @@ static void rhosts(void)
 	 * allow 10.0.0.0/8 ::1 local, deny 10.66.0.0/16. */
 	const rh table[] = {
 		/* No PAM_RHOST: a deny-only list refuses it (pam_apitoken(8):
-		 * only an explicit "local" admits a client without an address;
-		 * SPEC §4: absent when rules need an address is refused). */
+		 * only an explicit "local" admits a client without an address,
+		 * so deny rules alone refuse it). */
 		{ NULL, "(unset)", OK, REF, REF, OK, OK },
 		{ "", "(empty)", OK, REF, REF, OK, OK },
 		{ "10.1.2.3", NULL, OK, OK, OK, REF, OK },

@@ -1,7 +1,8 @@
 /* hard_lastused: the last-used record under a threaded host.
  *
- * SPEC §3: the module records when and from where each token was last
- * used, best effort, and §6: safe for threaded hosts. Here 8 threads of
+ * pam_apitoken(8), LAST-USED RECORDING: the module records when and from
+ * where each token was last used, best effort; and it must be safe for
+ * threaded hosts. Here 8 threads of
  * one process (Apache's event MPM, a JVM) log in with the same token at
  * the same instant, each from its own address, many times over; before
  * each burst the token's record file (<db>.lastused/<id>) is removed so

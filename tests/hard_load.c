@@ -1,7 +1,8 @@
 /* hard_load: logins under load while tokenadm writes.
  *
- * SPEC §6: "A login never fails or waits long because tokenadm is writing
- * at that moment" and "Safe for threaded hosts ... and for forking ones".
+ * pam_apitoken(8), DESCRIPTION: "a login never fails or waits because
+ * tokenadm(8) is writing at that moment"; and the module must be safe for
+ * threaded hosts and for forking ones.
  *
  * For a bounded time (15 s; HARD_LOAD_SECONDS overrides) these run at once
  * against one store:

@@ -221,7 +221,7 @@ def check(body):
 t = sys.stdin.read().strip()
 body = t[:-6]
 if check(body) != t[-6:]:
-    sys.exit("check digits are not CRC-32/base62 as SPEC.md says")
+    sys.exit("check digits are not CRC-32/base62 as tokenadm(8) says")
 i = len(body) - 1
 body = body[:i] + ("B" if body[i] == "A" else "A")
 print(body + check(body))

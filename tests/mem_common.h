@@ -48,7 +48,8 @@ int mt_run(char *const argv[], const char *in, char *out, size_t outlen,
 int mt_create_token(const mt_env *e, const char *user, const char *name,
 		    char *out, size_t outlen);
 
-/* The token text for prefix/id/secret with correct check digits (SPEC §2).
+/* The token text for prefix/id/secret with correct check digits
+ * (tokenadm(8), TOKEN FORMAT).
  * out must hold 80 bytes. */
 void mt_token_text(const char *prefix, const char *id, const char *secret,
 		   char *out);

@@ -1,5 +1,6 @@
-/* No token or secret left in memory (SPEC §6: "no token or secret in argv,
- * logs, core dumps or freed memory left unwiped").
+/* No token or secret left in memory: none in argv, logs or core dumps, and
+ * none left unwiped in freed memory (tokenadm(8), PRIVILEGE: "wiped from
+ * memory"; pam_apitoken(8), LOGGING: "never logged").
  *
  * A. In this process, through the real libpam and the module: log in with
  *    a valid token (authenticate + account check), pam_end, then read every

@@ -1,5 +1,6 @@
 /* Table-driven tests of core/addr.c: host-rule parsing, formatting, client
- * classification and the allow/deny verdict of SPEC §4. */
+ * classification and the allow/deny verdict of pam_apitoken(8), HOST
+ * RULES. */
 #include "addr.h"
 
 #include <arpa/inet.h>

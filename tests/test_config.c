@@ -103,7 +103,7 @@ static bool all_zero(const apitoken_config *cfg)
 }
 
 static const char full_example[] =
-	"# SPEC 4a example\n"
+	"# the example of pam_apitoken.conf(5), EXAMPLES\n"
 	"db = /var/lib/pam_apitoken/tokens.db      # the store\n"
 	"key = /etc/security/pam_apitoken.key      # the site key\n"
 	"prefix = ptk\n"

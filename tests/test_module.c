@@ -452,7 +452,8 @@ static void random_b62(char *out, size_t n)
 	out[n] = '\0';
 }
 
-/* body + its CRC-32 as 6 base62 digits, most significant first (SPEC §2). */
+/* body + its CRC-32 as 6 base62 digits, most significant first
+ * (tokenadm(8), TOKEN FORMAT). */
 static void with_check(const char *body, char *out, size_t outlen)
 {
 	uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)body,
@@ -559,8 +560,9 @@ static void sess_open(sess *s, const char *confdir, const char *service,
 		die("pam_set_item(PAM_RHOST)");
 }
 
-/* pam_authenticate; SPEC §3 (and mod_authnz_pam) allow no info or error
- * message during it, and at most the one password prompt. */
+/* pam_authenticate; pam_apitoken(8), DESCRIPTION (and mod_authnz_pam)
+ * allow no info or error message during it, and at most the one password
+ * prompt. */
 static int sess_auth(sess *s, int flags)
 {
 	int before = s->cs.messages, prompts = s->cs.prompts;
@@ -683,8 +685,8 @@ static void profile_args(profile *p, const site *s, const char *name,
 			 MOD, args, MOD, args);
 		write_service(p->probe, SERVICES[i], text);
 	}
-	/* The two documented stacks (SPEC §3), pam_permit/pam_deny standing
-	 * in for the password module. */
+	/* The two documented stacks (pam_apitoken(8), EXAMPLES), pam_permit
+	 * and pam_deny standing in for the password module. */
 	snprintf(text, sizeof(text),
 		 "auth sufficient %s %s\nauth required pam_permit.so\n"
 		 "account required pam_permit.so\n", MOD, args);
@@ -1026,7 +1028,8 @@ static void test_refusals(const profile *p)
 }
 
 /* ------------------------------------------------------------------ */
-/* 3 (group). Owner no longer allowed to hold tokens (SPEC §4)          */
+/* 3 (group). Owner no longer allowed to hold tokens                   */
+/* (pam_apitoken.conf(5), GROUP SECTIONS)                              */
 
 static void test_groups(const site *s)
 {
@@ -2113,7 +2116,8 @@ static void test_lastused(const site *s, const profile *p)
 }
 
 /* ------------------------------------------------------------------ */
-/* 15. Threads and forks (SPEC §6), with tokenadm writing meanwhile      */
+/* 15. Threads and forks (the module serves threaded and forking       */
+/* hosts), with tokenadm writing meanwhile                             */
 
 typedef struct load {
 	const profile *p;

@@ -604,7 +604,8 @@ static void test_site_key(void)
 	}
 
 	/* A known key: the digest is HMAC-SHA-256 keyed with the file's 32
-	 * bytes (SPEC §2), over the domain label, id and secret. */
+	 * bytes (tokenadm(8), TOKEN FORMAT and FILES), over the domain label,
+	 * id and secret. */
 	{
 		const char *p = write_file("known.key", GOOD_KEY,
 					   strlen(GOOD_KEY), 0600);

@@ -1,4 +1,5 @@
-/* Unit tests for core/token.c: the token text of SPEC §2.
+/* Unit tests for core/token.c: the token text of tokenadm(8), TOKEN
+ * FORMAT.
  *
  * The check digits are verified against an independent bitwise CRC-32
  * (IEEE, reflected 0xEDB88320) written here, not against zlib, so a wrong

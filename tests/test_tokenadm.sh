@@ -1,5 +1,5 @@
 #!/bin/bash
-# tokenadm as a real process (SPEC §5): commands, outputs and exit codes.
+# tokenadm as a real process (tokenadm(8)): commands, outputs and exit codes.
 #
 # Run by meson with TOKENADM=<path to the built tokenadm>. Everything lives
 # in a private mktemp -d directory with its own config (db= and key= inside
@@ -309,7 +309,7 @@ for r in rows[1:]:
     assert f[5].split()[0]==(o["expires"] or "never")
 assert seen==set(data)
 ' "$W/table" "$W/list.json"
-check "list --json: array of objects with all SPEC keys" py '
+check "list --json: array of objects with all documented keys" py '
 import json,sys,re
 d=json.load(open(sys.argv[1]))
 assert isinstance(d,list) and len(d)>5

@@ -5,8 +5,8 @@
  * order so drift and caches hit all three alike:
  *   unknown   a well-formed token whose id is not in the store;
  *   wrong     the id of a real token with a wrong secret;
- *   foreign   another user's real token, correct secret (SPEC §3: refused,
- *             and its owner must not show).
+ *   foreign   another user's real token, correct secret (refused, and its
+ *             owner must not show: pam_apitoken(8), PAM RETURN VALUES).
  * Each kind draws from a pool (random ids, random secrets for 10 real ids,
  * 10 real tokens of the other account), so none hits one record only.
  * Prints median, p10, p90 and spread per kind, then for each pair a

@@ -203,9 +203,10 @@ static int check_policy(tool *t, const char *owner, int64_t expires,
 		warnx_("cannot look up the groups of %s", owner);
 		return EXIT_REFUSED;
 	}
-	/* SPEC §4: a token its owner mints for themselves is bound to their
-	 * membership of an allowed group (or of admin_group, for an
-	 * administrator's own). Root's are not: root is always an admin. */
+	/* tokenadm(8), PERMISSIONS: a token its owner mints for themselves is
+	 * bound to their membership of an allowed group (or of admin_group,
+	 * for an administrator's own). Root's are not: root is always an
+	 * admin. */
 	*group_bound = strcmp(owner, t->user) == 0 && t->uid != 0;
 	if (t->admin)
 		return EXIT_OK;

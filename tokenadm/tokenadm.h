@@ -14,7 +14,7 @@
 #include "store.h"
 #include "token.h"
 
-/* Exit codes, SPEC §5. */
+/* Exit codes: see tokenadm(8), EXIT STATUS. */
 enum {
 	EXIT_OK = 0,
 	EXIT_REFUSED = 1,   /* refused or failed */
