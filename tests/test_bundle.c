@@ -1065,6 +1065,56 @@ static void test_keyfiles(void)
 	unlink(pub);
 }
 
+/* The man page's recipe for checking a bundle by hand with openssl(1):
+ * a second, outside reading of the signature format. */
+static void test_openssl_cli(void)
+{
+	char priv[128], pub[128], path[128], cmd[2048], err[256], fpr[65];
+
+	if (system("command -v openssl >/dev/null 2>&1 && "
+		   "command -v base64 >/dev/null 2>&1") != 0) {
+		printf("SKIP: no openssl or base64 command\n");
+		return;
+	}
+	path_in_dir(priv, sizeof(priv), "cli.key");
+	path_in_dir(pub, sizeof(pub), "signing.pub");
+	path_in_dir(path, sizeof(path), "bundle");
+	CHECK(signkey_generate(priv, pub, err, sizeof(err)) == 0, "generate: %s", err);
+	EVP_PKEY *k = signkey_load_private(priv, err, sizeof(err));
+	CHECK(k != NULL && signkey_fingerprint(k, fpr) == 0, "load: %s", err);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	CHECK(fd >= 0 && k && write_bundle(fd, 5, 3, 0, k) == 0, "write");
+	static const char recipe[] =
+		"sed '$d' bundle | openssl dgst -sha512 -binary > digest && "
+		"{ printf 'pam_apitoken bundle v1 signature\\0'; cat digest; } "
+		"> message && "
+		"tail -n 1 bundle | cut -d ' ' -f 4 | base64 -d > signature && "
+		"openssl pkeyutl -verify -pubin -inkey signing.pub -rawin "
+		"-in message -sigfile signature >/dev/null";
+	snprintf(cmd, sizeof(cmd), "cd '%s' && %s", dir, recipe);
+	CHECK(system(cmd) == 0, "openssl does not verify the bundle");
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && test \"$(openssl pkey -pubin -in signing.pub "
+		 "-outform DER | tail -c 32 | sha256sum | cut -c 1-64)\" = %s",
+		 dir, fpr);
+	CHECK(system(cmd) == 0, "openssl's fingerprint is not %s", fpr);
+	/* And it is the signature that passed: one changed byte fails. */
+	if (fd >= 0 && pwrite(fd, "3", 1, 38) == 1) {
+		snprintf(cmd, sizeof(cmd), "cd '%s' && ! { %s; } 2>/dev/null",
+			 dir, recipe);
+		CHECK(system(cmd) == 0, "openssl verifies a changed bundle");
+	}
+	if (fd >= 0)
+		close(fd);
+	EVP_PKEY_free(k);
+	static const char *const made[] = { "cli.key", "signing.pub", "bundle",
+					    "digest", "message", "signature" };
+	for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
+		path_in_dir(path, sizeof(path), made[i]);
+		unlink(path);
+	}
+}
+
 static void setup_keys(void)
 {
 	char a[128], b[128], c[128], d[128], err[256];
@@ -1109,6 +1159,7 @@ int main(void)
 	test_signed_content();
 	test_writer_refuses();
 	test_keyfiles();
+	test_openssl_cli();
 	test_million();
 
 	EVP_PKEY_free(priv1);
