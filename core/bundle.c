@@ -1061,8 +1061,11 @@ int bundle_read_checked(int fd, const bundle_proof *proof,
 		    dlen != BUNDLE_DIGEST_LEN)
 			FAIL("SHA-512 failed");
 		if (memcmp(digest, proof->digest, sizeof(digest)) != 0 ||
-		    strcmp(fpr, proof->signer) != 0)
-			FAIL("changed since it was verified");
+		    strcmp(fpr, proof->signer) != 0) {
+			/* The whole file, not one line of it. */
+			snprintf(err, errlen, "changed since it was verified");
+			goto out;
+		}
 	}
 #undef FAIL
 	rc = 0;

@@ -121,7 +121,8 @@ int bundle_read(int fd, bundle_header *h_out,
 /* bundle_read that also hashes what it reads and, before returning 0,
  * checks it is exactly what pass 1 verified (the same digest and signer):
  * a file replaced or rewritten between the two passes is refused with
- * "changed since it was verified". proof NULL: same as bundle_read. */
+ * "changed since it was verified" (no line number). proof NULL: same as
+ * bundle_read. */
 int bundle_read_checked(int fd, const bundle_proof *proof,
 			bundle_header *h_out,
 			int (*on_header)(void *ctx, const bundle_header *h),

@@ -9,8 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "bundle.h"
+#include "fuzz_bundle_key.h"
 #include "fuzz_common.h"
 #include "record.h"
 #include "token.h"
@@ -219,6 +223,113 @@ static void durations(void)
 	put("fuzz_duration", "now-2038", y2038, sizeof(y2038));
 }
 
+/* A bundle written by the real writer and signed with the fixed test key
+ * of fuzz_bundle_key.h; mode byte 0 (used as it is). n records of len
+ * bytes each (len 0: mixed lengths up to RECORD_ENCODED_MAX). */
+static void bundle_seed(const char *name, uint64_t generation, size_t n,
+			size_t len)
+{
+	bundle_header h;
+	char err[256], id[TOKEN_ID_LEN + 1];
+	static uint8_t val[RECORD_ENCODED_MAX];
+	static uint8_t buf[1 << 16];
+	int fd = memfd_create("seed", MFD_CLOEXEC);
+
+	memset(&h, 0, sizeof(h));
+	strcpy(h.prefix, "ptk");
+	h.generation = generation;
+	h.created = INT64_C(1796583600);
+	bundle_writer *w = fd < 0 ? NULL
+				  : bundle_writer_open(fd, &h, err, sizeof(err));
+	if (!w) {
+		fprintf(stderr, "bundle seed %s: %s\n", name, err);
+		exit(1);
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t l = len ? len : i == 0 ? RECORD_ENCODED_MAX : 1 + i * 37;
+		snprintf(id, sizeof(id), "Ab3De6Gh%04u", (unsigned)(i % 10000));
+		for (size_t k = 0; k < l; k++)
+			val[k] = (uint8_t)(i * 31 + k * 7);
+		if (bundle_writer_record(w, id, val, l) != 0) {
+			fprintf(stderr, "bundle seed %s: %s\n", name,
+				bundle_writer_error(w));
+			exit(1);
+		}
+	}
+	if (bundle_writer_finish(w, fuzz_bundle_key(), err, sizeof(err)) != 0) {
+		fprintf(stderr, "bundle seed %s: %s\n", name, err);
+		exit(1);
+	}
+	off_t size = lseek(fd, 0, SEEK_END);
+	if (size < 0 || (size_t)size >= sizeof(buf) ||
+	    pread(fd, buf + 1, (size_t)size, 0) != size) {
+		fprintf(stderr, "bundle seed %s: cannot read it back\n", name);
+		exit(1);
+	}
+	close(fd);
+	buf[0] = 0;
+	put("fuzz_bundle", name, buf, 1 + (size_t)size);
+}
+
+/* Mode byte 1: the harness appends a signature with the test key, so these
+ * reach the content checks of pass 2. */
+static void bundle_body(const char *name, const char *body)
+{
+	char buf[1024];
+	size_t n = strlen(body);
+
+	if (n + 1 > sizeof(buf))
+		exit(1);
+	buf[0] = 1;
+	memcpy(buf + 1, body, n);
+	put("fuzz_bundle", name, buf, n + 1);
+}
+
+#define BUNDLE_HEAD \
+	"pam_apitoken-bundle 1\nprefix ptk\ngeneration 42\ncreated 1796583600\n"
+
+static void bundles(void)
+{
+	bundle_seed("signed-empty", 1, 0, 0);
+	bundle_seed("signed-two", 42, 2, 5);
+	bundle_seed("signed-mixed", 7, 4, 0); /* a 4096-byte record */
+	bundle_body("body-two", BUNDLE_HEAD "record Ab3De6Gh9Jk0 aGVsbG8=\n"
+					    "record Ab3De6Gh9Jk1 eA==\ncount 2\n");
+	bundle_body("body-dup-id", BUNDLE_HEAD "record Ab3De6Gh9Jk0 AQID\n"
+					       "record Ab3De6Gh9Jk0 AQID\ncount 2\n");
+	bundle_body("body-count", BUNDLE_HEAD "record Ab3De6Gh9Jk0 AQID\ncount 3\n");
+	bundle_body("body-bad-b64", BUNDLE_HEAD "record Ab3De6Gh9Jk0 AQJ=\ncount 1\n");
+	bundle_body("body-gen0", "pam_apitoken-bundle 1\nprefix ptk\ngeneration 0\n"
+				 "created 0\ncount 0\n");
+	bundle_body("body-gen-max", "pam_apitoken-bundle 1\nprefix ptk\n"
+				    "generation 9223372036854775807\ncreated 0\n"
+				    "count 0\n");
+	bundle_body("body-header-order", "pam_apitoken-bundle 1\ngeneration 1\n"
+					 "prefix ptk\ncreated 0\ncount 0\n");
+	bundle_body("body-version2", "pam_apitoken-bundle 2\nprefix ptk\n"
+				     "generation 1\ncreated 0\ncount 0\n");
+	bundle_body("body-crlf", "pam_apitoken-bundle 1\r\nprefix ptk\r\n");
+	bundle_body("body-no-count", BUNDLE_HEAD "record Ab3De6Gh9Jk0 AQID\n");
+	/* Mode 6 (stop at the header, stop at a record) on a good body. */
+	{
+		char buf[256];
+		const char *b = BUNDLE_HEAD "record Ab3De6Gh9Jk0 AQID\ncount 1\n";
+		buf[0] = 7;
+		memcpy(buf + 1, b, strlen(b));
+		put("fuzz_bundle", "body-stop-header", buf, 1 + strlen(b));
+		buf[0] = 5;
+		put("fuzz_bundle", "body-stop-record", buf, 1 + strlen(b));
+	}
+	/* Used as they are: unsigned, trailing data, a NUL. */
+	PUT_LIT("fuzz_bundle", "raw-unsigned", "\x00" BUNDLE_HEAD "count 0\n");
+	PUT_LIT("fuzz_bundle", "raw-nul", "\x00pam_apitoken-bundle 1\n\x00\n");
+	PUT_LIT("fuzz_bundle", "raw-bad-sig",
+		"\x00" BUNDLE_HEAD "count 0\nsignature ed25519 "
+		"0000000000000000000000000000000000000000000000000000000000000000 "
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		"AAAAAAAAAAAAAAAAAAAAAA==\ntrailing");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -235,5 +346,6 @@ int main(int argc, char **argv)
 	addrs();
 	configs();
 	durations();
+	bundles();
 	return 0;
 }

@@ -27,6 +27,7 @@ SECONDS_PER=${FUZZ_SECONDS:-20}
 BUILD=${FUZZ_BUILD:-build-fuzz}
 JOBS=${FUZZ_JOBS:-1}
 ALL_TARGETS=(fuzz_token fuzz_record fuzz_addr fuzz_config fuzz_duration)
+ALL_TARGETS+=(fuzz_bundle)
 if [ $# -gt 0 ]; then
 	TARGETS=("$@")
 else
@@ -50,6 +51,9 @@ max_len() {
 	fuzz_addr) echo 4096 ;;
 	fuzz_config) echo 12288 ;;
 	fuzz_duration) echo 96 ;;
+	# A bundle line may be 8 KiB: room for a few of them and a record
+	# line of RECORD_ENCODED_MAX bytes.
+	fuzz_bundle) echo 24576 ;;
 	*) return 1 ;;
 	esac
 }
