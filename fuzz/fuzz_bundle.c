@@ -1,5 +1,5 @@
 /* bundle_verify and bundle_read (a bundle comes from another host and
- * through other hands: SPEC §6, man pam_apitoken-bundle(5)).
+ * through other hands: see pam_apitoken-bundle(5)).
  *
  * Input: a mode byte, then the file.
  *   mode & 1: the file is the signed part only; the harness appends a valid
