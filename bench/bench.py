@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -412,6 +413,109 @@ def tokenadm_at_scale(args, store, rundir):
     return res
 
 
+def run_measured(cmd, stdin=None):
+    """Wall seconds and peak RSS (MB) of one process; exits on failure."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    err = p.stderr.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    dt = time.monotonic() - t0
+    p.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f'bench: {" ".join(cmd)} failed: {err}')
+    return dt, ru.ru_maxrss / 1024
+
+
+def fleet_at_scale(args, store, rundir):
+    """export of the largest store, import of that bundle on a host, and
+    logins/s on the host with and without an import running."""
+    d = os.path.join(rundir, 'fleet')
+    os.mkdir(d, 0o700)
+    tok = os.path.join(args.build, 'tokenadm', 'tokenadm')
+    so = os.path.join(args.build, 'pam_apitoken', 'pam_apitoken.so')
+    # The authority: a copy of the store (init may start its generation).
+    adb = os.path.join(d, 'auth.db')
+    shutil.copyfile(store.db, adb)
+    os.chmod(adb, 0o600)
+    akey = os.path.join(d, 'auth.key')
+    shutil.copyfile(os.path.join(store.dir, 'site.key'), akey)
+    os.chmod(akey, 0o600)
+    aconf = os.path.join(d, 'auth.conf')
+    write_private(aconf, f'db = {adb}\nkey = {akey}\n'
+                  f'signing_key = {d}/signing.key\n')
+    sh([tok, '--config', aconf, 'init', '--signing'],
+       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    st = json.loads(out([tok, '--config', aconf, 'status', '--json']))
+    if st['generation'] == 0:  # a store built before generations
+        ident = store.tokens('valid')[-1].split('_')[1]
+        for verb in ('disable', 'enable'):
+            sh([tok, '--config', aconf, verb, ident],
+               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    bundle = os.path.join(d, 'bundle')
+    log(f'fleet: export of the {store.n:,}-token store')
+    res = {'n': store.n}
+    res['export_s'], res['export_mb'] = run_measured(
+        [tok, '--config', aconf, 'export', '--out', bundle])
+    res['bundle_bytes'] = os.path.getsize(bundle)
+    # A host of the fleet.
+    hconf = os.path.join(d, 'host.conf')
+    write_private(hconf, f'db = {d}/host/tokens.db\nkey = {d}/host/site.key\n')
+    sh([tok, '--config', hconf, 'init', '--import-only', '--site-key', akey,
+        '--trusted-key', f'{d}/signing.key.pub'],
+       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log('fleet: import of that bundle on a host')
+    res['import_s'], res['import_mb'] = run_measured(
+        [tok, '--config', hconf, 'import', bundle])
+    res['import_again_s'] = run_measured(
+        [tok, '--config', hconf, 'import', '--allow-same', bundle])[0]
+    # Logins on the host, then the same while imports run back to back.
+    pamd = os.path.join(d, 'pam.d')
+    os.mkdir(pamd, 0o700)
+    write_private(os.path.join(pamd, 'bench-fleet'),
+                  f'auth required {so} conf={hconf}\n'
+                  f'account required {so} conf={hconf}\n')
+    pw = os.path.join(d, 'pw')
+    write_private(pw, store.tokens('valid')[0] + '\n')
+    cmd = [os.path.join(args.build, 'bench', 'bench_pam'),
+           '--service-dir', pamd, '--service', 'bench-fleet',
+           '--user', store.user, '--password-file', pw, '--rhost', RHOST,
+           '--expect', 'success', '--label', 'fleet', '--mode', 'threads',
+           '--workers', str(args.workers), '--seconds',
+           str(max(3.0, res['import_s'] * 2))]
+
+    def logins():
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode not in (0, 3) or not r.stdout.strip():
+            sys.exit(f'bench: {" ".join(cmd)} failed:\n{r.stderr}')
+        j = json.loads(r.stdout.strip().splitlines()[-1])
+        if j['mismatch']:
+            sys.exit(f'bench: {j["mismatch"]} logins failed on the host')
+        return j['auth_per_s']
+    log('fleet: logins/s on the host without and during imports')
+    res['logins_idle'] = logins()
+    stop = [False]
+    imports = [0]
+
+    def importer():
+        while not stop[0]:
+            subprocess.run([tok, '--config', hconf, 'import',
+                            '--allow-same', bundle],
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, check=True)
+            imports[0] += 1
+    th = threading.Thread(target=importer)
+    th.start()
+    try:
+        res['logins_importing'] = logins()
+    finally:
+        stop[0] = True
+        th.join()
+    res['imports_during'] = imports[0]
+    shutil.rmtree(d)
+    return res
+
+
 # ---------------------------------------------------------------- report
 
 def pkg_version(pkg):
@@ -486,7 +590,8 @@ def verdict(value, limit, kind):
     return f'**missed** by {(1 - value / limit) * 100:.0f}%'
 
 
-def report(args, m, configs, scale, stores, user, started, elapsed):
+def report(args, m, configs, scale, stores, user, started, elapsed,
+           fl=None):
     by = {c.key: c for c in configs}
     floor = by['permit']
     udb = by.get('userdb-plain')
@@ -637,6 +742,32 @@ def report(args, m, configs, scale, stores, user, started, elapsed):
           f'| {fnum(s.build_seconds, 1)} s |')
     A('')
 
+    # ---- fleet
+    if fl:
+        A(f'## Fleet: a {fl["n"]:,}-token store as a bundle')
+        A('')
+        A('`tokenadm export` on the authority and `tokenadm import` of that '
+          'bundle on an import-only host (signature check, every record\'s '
+          'integrity code, a new store built aside and renamed in); wall '
+          'time and peak resident memory of the process. Then `bench_pam` '
+          f'logins on the host ({args.workers} threads) with no '
+          'import, and with imports of the same bundle running back to back '
+          '(`--allow-same`) for the whole measurement.')
+        A('')
+        A('| | wall s | peak memory MB |')
+        A('|---|--:|--:|')
+        A(f'| export --out FILE | {fl["export_s"]:.1f} | {fl["export_mb"]:.0f} |')
+        A(f'| import FILE | {fl["import_s"]:.1f} | {fl["import_mb"]:.0f} |')
+        A(f'| import --allow-same (again) | {fl["import_again_s"]:.1f} | |')
+        A('')
+        A(f'Bundle: {fl["bundle_bytes"] / 1e6:.0f} MB, '
+          f'{fl["bundle_bytes"] / fl["n"]:.0f} bytes per token. Logins/s on '
+          f'the host: {fnum(fl["logins_idle"])} without an import, '
+          f'{fnum(fl["logins_importing"])} during imports '
+          f'({ratio(fl["logins_importing"], fl["logins_idle"])}; '
+          f'{fl["imports_during"]} imports ran), none refused.')
+        A('')
+
     # ---- targets
     A('## Targets')
     A('')
@@ -757,7 +888,7 @@ def write_report(results, output):
     stores = [argparse.Namespace(**s) for s in results['stores']]
     text = report(a, results['machine'], configs, results['tokenadm'],
                   stores, results['user'], results['started'],
-                  results['elapsed'])
+                  results['elapsed'], results.get('fleet'))
     analysis = keep_analysis(output)
     text += '\n' + (analysis or
                     f'{ANALYSIS_BEGIN}\n## Analysis\n\n(none yet)\n'
@@ -948,6 +1079,7 @@ def main():
 
         scale = tokenadm_at_scale(args, stores[-1], rundir) \
             if args.tokenadm_reps > 0 else None
+        fleet = fleet_at_scale(args, stores[-1], rundir)
 
         elapsed = time.monotonic() - t_start
         raw = os.path.join(CACHE, 'last-run.json') \
@@ -961,7 +1093,7 @@ def main():
             'stores': [{'n': s.n, 'db': s.db,
                         'build_seconds': s.build_seconds} for s in stores],
             'configs': [vars(c) for c in configs],
-            'tokenadm': scale}
+            'tokenadm': scale, 'fleet': fleet}
         with open(raw, 'w') as f:
             json.dump(results, f, indent=1)
         write_report(results, args.output)

@@ -12,7 +12,9 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "atomicfile.h"
 #include "fileperm.h"
+#include "readfile.h"
 #include "secure.h"
 
 /* A PEM Ed25519 key is about 120 bytes: anything much larger is not one,
@@ -59,84 +61,45 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-/* Read all of fd (at most cap bytes; more is an error). Returns the length
- * or -1. */
-static ssize_t read_small(int fd, char *buf, size_t cap)
-{
-	size_t got = 0;
-
-	for (;;) {
-		ssize_t n = read(fd, buf + got, cap - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			return (ssize_t)got;
-		got += (size_t)n;
-		if (got == cap) {
-			/* Full: one more byte tells "exactly cap" from
-			 * "longer"; a valid key is far below cap anyway. */
-			errno = EFBIG;
-			return -1;
-		}
-	}
-}
-
-/* Open, check and read a key file into buf. Returns the length or -1. */
-static ssize_t read_key_file(const char *path, const char *what,
-			     bool secret, char *buf, size_t cap, char *err,
-			     size_t errlen)
+/* Read and check a key file. Returns 0 with *data filled, or -1. */
+static int read_key_file(const char *path, const char *what, bool secret,
+			 file_data *data, char *err, size_t errlen)
 {
 	char why[200];
 	struct stat st;
 
-	int fd = trusted_open(path, secret ? TRUST_SECRET
-					   : TRUST_WRITABLE_BY_OWNER_ONLY,
-			      why, sizeof(why));
-	if (fd < 0) {
-		snprintf(err, errlen, "%s %s %s", what, path, why);
+	if (read_file(AT_FDCWD, path, KEY_FILE_MAX,
+		      secret ? READ_SECRET : READ_TRUSTED, data, why,
+		      sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s %s %s", what, path,
+			 errno == EFBIG ? "is too large to be a key" : why);
 		return -1;
 	}
-	/* trusted_open lets group read a secret (how services share the
-	 * site key); a signing key is for its owner alone. */
-	if (secret && (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0)) {
+	/* read_file lets group read a secret (how services share the site
+	 * key); a signing key is for its owner alone. Its directory is
+	 * trusted, so the name still leads to the file just read. */
+	if (secret && (lstat(path, &st) != 0 || (st.st_mode & 077) != 0)) {
 		snprintf(err, errlen,
 			 "%s %s is open to group or others (mode %04o): "
 			 "it must be 0600 or stricter",
 			 what, path, (unsigned)(st.st_mode & 07777));
-		close(fd);
+		file_data_free(data);
 		errno = EPERM;
 		return -1;
 	}
-	ssize_t n = read_small(fd, buf, cap);
-	int e = errno;
-	close(fd);
-	if (n < 0) {
-		if (e == EFBIG)
-			snprintf(err, errlen, "%s %s is too large to be a key",
-				 what, path);
-		else
-			snprintf(err, errlen, "%s %s: read: %s", what, path,
-				 strerror(e));
-		errno = e;
-		return -1;
-	}
-	return n;
+	return 0;
 }
 
 static EVP_PKEY *load_key(const char *path, bool secret, char *err,
 			  size_t errlen)
 {
 	const char *what = secret ? "signing key" : "public key";
-	char buf[KEY_FILE_MAX];
+	file_data data = { 0 };
 	EVP_PKEY *k = NULL;
 
-	ssize_t n = read_key_file(path, what, secret, buf, sizeof(buf), err,
-				  errlen);
-	if (n < 0)
+	if (read_key_file(path, what, secret, &data, err, errlen) != 0)
 		goto out;
-	BIO *bio = BIO_new_mem_buf(buf, (int)n);
+	BIO *bio = BIO_new_mem_buf(data.data, (int)data.len);
 	if (!bio) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
@@ -156,8 +119,8 @@ static EVP_PKEY *load_key(const char *path, bool secret, char *err,
 		k = NULL;
 	}
 out:
-	/* The PEM text of a private key is the key. */
-	secure_wipe(buf, sizeof(buf));
+	/* The PEM text of a private key is the key: read_file wipes it. */
+	file_data_free(&data);
 	ERR_clear_error();
 	return k;
 }
@@ -172,81 +135,21 @@ EVP_PKEY *signkey_load_public(const char *path, char *err, size_t errlen)
 	return load_key(path, false, err, errlen);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* fsync the directory holding path, so the new name survives a crash. */
-static int sync_parent(const char *path)
-{
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else if ((size_t)(slash - path) < sizeof(dir))
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	else
-		return -1;
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-/* Create path anew with exactly mode (whatever the umask). */
-static int create_new(const char *path, mode_t mode, char *err, size_t errlen)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-				    O_CLOEXEC | O_NOCTTY, mode);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			snprintf(err, errlen, "%s already exists: not replaced",
-				 path);
-		else
-			snprintf(err, errlen, "cannot create %s: %s", path,
-				 strerror(errno));
-		return -1;
-	}
-	if (fchmod(fd, mode) != 0) {
-		snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	return fd;
-}
-
-/* Write the PEM in bio to fd, fsync and close it. */
-static int put_pem(int fd, BIO *bio, const char *path, char *err,
-		   size_t errlen)
+/* Start path anew (never over an existing file) with exactly mode and
+ * the PEM in bio written; atomic_commit makes it appear. */
+static int stage_pem(atomic_file *af, const char *path, mode_t mode,
+		     BIO *bio, char *err, size_t errlen)
 {
 	char *data = NULL;
 	long len = BIO_get_mem_data(bio, &data);
 
-	if (len <= 0 || write_all(fd, data, (size_t)len) != 0 ||
-	    fsync(fd) != 0) {
+	if (atomic_create(af, AT_FDCWD, path, mode, (gid_t)-1,
+			  ATOMIC_NOREPLACE, err, errlen) != 0)
+		return -1;
+	if (len <= 0 || write(af->fd, data, (size_t)len) != (ssize_t)len) {
 		snprintf(err, errlen, "write %s: %s", path,
 			 len <= 0 ? "no key text" : strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (close(fd) != 0) {
-		snprintf(err, errlen, "close %s: %s", path, strerror(errno));
+		atomic_abort(af);
 		return -1;
 	}
 	return 0;
@@ -257,8 +160,7 @@ int signkey_generate(const char *priv_path, const char *pub_path, char *err,
 {
 	EVP_PKEY *k = NULL;
 	BIO *priv = NULL, *pub = NULL;
-	int fd_priv = -1, fd_pub = -1;
-	bool made_priv = false, made_pub = false;
+	atomic_file apriv, apub;
 	int rc = -1;
 
 	if (strcmp(priv_path, pub_path) == 0) {
@@ -277,42 +179,31 @@ int signkey_generate(const char *priv_path, const char *pub_path, char *err,
 		snprintf(err, errlen, "cannot make an Ed25519 key");
 		goto out;
 	}
-	/* Both names claimed before either is written: an existing public
-	 * key refuses the whole job rather than leaving a private key whose
-	 * public half went nowhere. */
-	fd_priv = create_new(priv_path, 0600, err, errlen);
-	if (fd_priv < 0)
+	/* Both staged before either appears, the public half first: an
+	 * existing file at either name refuses the whole job, and no private
+	 * key is ever left whose public half went nowhere. */
+	struct stat st;
+	if (lstat(priv_path, &st) == 0 || lstat(pub_path, &st) == 0) {
+		snprintf(err, errlen, "%s already exists: not replaced",
+			 lstat(priv_path, &st) == 0 ? priv_path : pub_path);
 		goto out;
-	made_priv = true;
-	fd_pub = create_new(pub_path, 0644, err, errlen);
-	if (fd_pub < 0)
+	}
+	if (stage_pem(&apriv, priv_path, 0600, priv, err, errlen) != 0)
 		goto out;
-	made_pub = true;
-	int r1 = put_pem(fd_priv, priv, priv_path, err, errlen);
-	fd_priv = -1;
-	if (r1 != 0)
+	if (stage_pem(&apub, pub_path, 0644, pub, err, errlen) != 0) {
+		atomic_abort(&apriv);
 		goto out;
-	int r2 = put_pem(fd_pub, pub, pub_path, err, errlen);
-	fd_pub = -1;
-	if (r2 != 0)
+	}
+	if (atomic_commit(&apub, err, errlen) != 0) {
+		atomic_abort(&apriv);
 		goto out;
-	if (sync_parent(priv_path) != 0 || sync_parent(pub_path) != 0) {
-		snprintf(err, errlen, "fsync of the key directory: %s",
-			 strerror(errno));
+	}
+	if (atomic_commit(&apriv, err, errlen) != 0) {
+		unlink(pub_path);
 		goto out;
 	}
 	rc = 0;
 out:
-	if (fd_priv >= 0)
-		close(fd_priv);
-	if (fd_pub >= 0)
-		close(fd_pub);
-	if (rc != 0) {
-		if (made_priv)
-			unlink(priv_path);
-		if (made_pub)
-			unlink(pub_path);
-	}
 	BIO_free(priv);
 	BIO_free(pub);
 	EVP_PKEY_free(k);
