@@ -13,7 +13,6 @@
 #include <openssl/pem.h>
 
 #include "atomicfile.h"
-#include "fileperm.h"
 #include "readfile.h"
 #include "secure.h"
 
