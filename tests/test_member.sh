@@ -141,6 +141,14 @@ else
 	wait
 fi
 
+# --- arguments are parsed as the caller, not as root: import opens its
+# input in the parse step, so a file only root may read stays closed.
+as $U_ALICE "$suid" import /etc/shadow >/dev/null 2>"$work/err"
+rc=$?
+[ $rc = 1 ] && grep -q 'cannot open /etc/shadow: Permission denied' "$work/err" &&
+	ok "the parse step runs with the caller's rights (root-only file not opened)" ||
+	bad "import /etc/shadow as a member: exit $rc, $(cat "$work/err")"
+
 # --- the default token limit (max_tokens_per_user unset)
 "$suid" policy | grep -q '^max_tokens_per_user: 20 for members' &&
 	ok "policy shows the default limit of 20 for members" || bad "policy: $("$suid" policy)"
