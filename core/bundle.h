@@ -80,11 +80,11 @@ typedef struct bundle_proof {
 	char signer[BUNDLE_FPR_LEN + 1];    /* fingerprint of the key used */
 } bundle_proof;
 
-/* Pass 1: read fd to its end; check only the framing (line length,
- * printable ASCII, a "\n" at the end of every line, the last line a
- * signature line and nothing after it), then verify the signature with the
- * trusted key whose fingerprint the signature line names. Returns 0, or
- * -1 with one of these in err:
+/* Pass 1: read fd from its current offset to its end (both passes do);
+ * check only the framing (line length, printable ASCII, a "\n" at the end
+ * of every line, the last line a signature line and nothing after it),
+ * then verify the signature with the trusted key whose fingerprint the
+ * signature line names. Returns 0, or -1 with one of these in err:
  *   "truncated"                   no final newline, or no signature line
  *   "malformed at line N: REASON" framing or the signature line's syntax
  *   "unknown key FPR"             no trusted key has that fingerprint
