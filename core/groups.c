@@ -55,6 +55,8 @@ static int query_user(void *ctx, char *buf, size_t size, bool *found)
 
 int lookup_user(const char *name, uid_t uid, struct passwd *pw, char **buf)
 {
+	/* Zeroed first, so *pw is defined whatever NSS leaves in it. */
+	memset(pw, 0, sizeof(*pw));
 	user_query q = { name, uid, pw };
 
 	return nss_lookup(query_user, &q, 1024, 1u << 20, buf);
