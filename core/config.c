@@ -431,6 +431,27 @@ static set_result set_max_tokens(struct parser *ps, const char *value,
 	return SET_OK;
 }
 
+static set_result set_log_success_interval(struct parser *ps,
+					    const char *value, char *err,
+					    size_t errlen)
+{
+	int64_t secs;
+
+	/* duration_parse refuses zero; here "0" is the one way to say
+	 * "log every success". */
+	if (strcmp(value, "0") == 0) {
+		ps->cfg->log_success_interval = 0;
+		return SET_OK;
+	}
+	if (duration_parse(value, &secs) != 0) {
+		snprintf(err, errlen,
+			 "must be 0 or a duration like 30s, 10m, 1h, 1d");
+		return SET_BAD;
+	}
+	ps->cfg->log_success_interval = secs;
+	return SET_OK;
+}
+
 static set_result set_max_lifetime(struct parser *ps, const char *value,
 				   char *err, size_t errlen)
 {
@@ -459,6 +480,7 @@ static const struct key_def key_table[] = {
 	{ "deny_services", false, set_deny_services },
 	{ "admin_group", false, set_admin_group },
 	{ "max_tokens_per_user", false, set_max_tokens },
+	{ "log_success_interval", false, set_log_success_interval },
 	{ "max_lifetime", true, set_max_lifetime },
 };
 
@@ -714,6 +736,7 @@ int config_defaults(apitoken_config *cfg)
 	if (r != SET_OK)
 		goto fail;
 	cfg->max_tokens_per_user = 0;
+	cfg->log_success_interval = CONFIG_DEFAULT_LOG_SUCCESS_INTERVAL;
 	cfg->admin_group = NULL;
 	return 0;
 

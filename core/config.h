@@ -17,6 +17,10 @@
 /* max_lifetime value meaning "tokens may last forever". */
 #define LIFETIME_NEVER INT64_C(-1)
 
+/* log_success_interval when the file does not set it: one line an hour per
+ * token still shows who uses what, without a line per HTTP request. */
+#define CONFIG_DEFAULT_LOG_SUCCESS_INTERVAL INT64_C(3600)
+
 typedef struct group_policy {
 	char *name;
 	int64_t max_lifetime; /* seconds, or LIFETIME_NEVER */
@@ -34,6 +38,10 @@ typedef struct apitoken_config {
 	size_t n_deny_services;
 	char *admin_group;      /* NULL when unset */
 	unsigned max_tokens_per_user; /* 0 = unlimited */
+	/* "log_success_interval": a token's successful logins are logged at
+	 * most once per this many seconds (0: every one); refusals always.
+	 * Web servers run PAM on every HTTP request. */
+	int64_t log_success_interval;
 	group_policy *groups;
 	size_t n_groups;
 } apitoken_config;

@@ -205,8 +205,13 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	req.password = pw;
 	req.pwlen = strnlen(pw, TOKEN_TEXT_MAX + 1);
 	auth_check_token(lease.cfg, &lease.src, &req, &res);
+	/* Refusals are always logged; a success only when the token's
+	 * last-use record says none was logged within log_success_interval
+	 * (web servers run PAM on every request). */
+	bool log_it = true;
 	if (res.outcome == AUTH_ACCEPT)
-		lastused_record(lease.cfg, res.token_id, req.rhost, req.now);
+		log_it = lastused_record(lease.cfg, res.token_id, req.rhost,
+					 req.now);
 	cache_release(&lease);
 
 	if (res.outcome == AUTH_NOT_TOKEN) {
@@ -222,7 +227,8 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 			return PAM_BUF_ERR;
 		}
 	}
-	log_result(pamh, &req, &res, "authentication");
+	if (log_it)
+		log_result(pamh, &req, &res, "authentication");
 	return map_outcome(res.outcome);
 }
 

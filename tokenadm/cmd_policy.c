@@ -40,6 +40,13 @@ static void print_global(const tool *t)
 		printf("max_tokens_per_user: %u\n", c->max_tokens_per_user);
 	else
 		puts("max_tokens_per_user: unlimited");
+	fputs("log_success_interval: ", stdout);
+	if (c->log_success_interval == 0)
+		puts("0 (every successful login is logged)");
+	else if (c->log_success_interval % 3600 == 0)
+		printf("%lldh\n", (long long)(c->log_success_interval / 3600));
+	else
+		printf("%llds\n", (long long)c->log_success_interval);
 	if (!c->n_groups)
 		puts("groups:              (none: only administrators create tokens)");
 	for (size_t i = 0; i < c->n_groups; i++) {
