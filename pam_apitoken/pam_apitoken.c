@@ -33,6 +33,7 @@ typedef struct module_args {
 	const char *conf;     /* conf=, NULL: the built-in default */
 	const char *db;       /* db=, overrides the config's db */
 	bool debug;
+	bool tokens_only;     /* refuse (and log) a password that is no token */
 	int64_t warn;         /* warn=DURATION, 0: off */
 	bool bad;             /* a security-relevant option did not parse */
 } module_args;
@@ -55,6 +56,8 @@ static void parse_args(pam_handle_t *pamh, int argc, const char **argv,
 			args->bad = true;
 		} else if (strcmp(a, "debug") == 0) {
 			args->debug = true;
+		} else if (strcmp(a, "tokens_only") == 0) {
+			args->tokens_only = true;
 		} else if (strncmp(a, "warn=", 5) == 0) {
 			if (duration_parse(a + 5, &args->warn) != 0) {
 				pam_syslog(pamh, LOG_ERR, "option %.64s: bad duration", a);
@@ -162,12 +165,16 @@ static void log_result(pam_handle_t *pamh, const auth_request *in,
 			   what, user, rhost, service, res->token_id);
 		return;
 	}
-	pam_syslog(pamh, res->outcome == AUTH_REFUSED ? LOG_NOTICE : LOG_ERR,
-		   "%s failure; logname=%s uid=%d euid=%d tty=%s ruser=%s "
+	/* "failure" only for a refusal, which the client caused and fail2ban
+	 * counts; store, key or memory trouble is the server's and says
+	 * "error", so an outage does not get every client banned. */
+	bool refused = res->outcome == AUTH_REFUSED;
+	pam_syslog(pamh, refused ? LOG_NOTICE : LOG_ERR,
+		   "%s %s; logname=%s uid=%d euid=%d tty=%s ruser=%s "
 		   "rhost=%s  user=%s service=%s token=%s reason=%s",
-		   what, "", (int)getuid(), (int)geteuid(), tty, ruser, rhost,
-		   user, service, res->token_id[0] ? res->token_id : "-",
-		   res->reason);
+		   what, refused ? "failure" : "error", "", (int)getuid(),
+		   (int)geteuid(), tty, ruser, rhost, user, service,
+		   res->token_id[0] ? res->token_id : "-", res->reason);
 }
 
 static void free_id(pam_handle_t *pamh, void *data, int error_status)
@@ -204,6 +211,7 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	 * one, and need not be walked to the end. */
 	req.password = pw;
 	req.pwlen = strnlen(pw, TOKEN_TEXT_MAX + 1);
+	req.tokens_only = args.tokens_only;
 	auth_check_token(lease.cfg, &lease.src, &req, &res);
 	/* Refusals are always logged; a success only when the token's
 	 * last-use record says none was logged within log_success_interval
