@@ -32,6 +32,9 @@ if [ "$what" = all ]; then
 	# The shipped fail2ban filter, checked with fail2ban-regex
 	# (tests/test_fail2ban.sh; the service is kept stopped, as below).
 	PKGS+=(fail2ban)
+	# The Debian package (tests/test_deb.sh): dpkg-buildpackage (dpkg-dev,
+	# above) with debhelper, lintian, pam-auth-update (libpam-runtime).
+	PKGS+=(debhelper lintian libpam-runtime)
 	# Static analysis and fuzzing (scripts/static-analysis.sh, fuzz.sh)
 	PKGS+=(cppcheck clang-tidy libclang-rt-14-dev)
 	# Live-service tests (tests/live*, skipped when these are absent):
