@@ -233,7 +233,13 @@ void auth_check_token(const apitoken_config *cfg, const record_source *src,
 	memset(rec.digest, 0, MAC_LEN);
 	memset(rec.prev_digest, 0, MAC_LEN);
 	if (!token_parse(cfg->prefix, req->password, req->pwlen, &parts)) {
-		set(res, AUTH_NOT_TOKEN, "not a token");
+		/* Only the shape was looked at: nothing of the password goes
+		 * into the reason, which is logged. */
+		if (req->tokens_only)
+			set(res, AUTH_REFUSED,
+			    "password is not a token (tokens only)");
+		else
+			set(res, AUTH_NOT_TOKEN, "not a token");
 		return;
 	}
 	memcpy(res->token_id, parts.id, sizeof(res->token_id));

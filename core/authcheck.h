@@ -31,6 +31,10 @@ typedef struct auth_request {
 	/* Only for tokenadm verify without --service: skip the service rules
 	 * and say so. The module never sets it. */
 	bool skip_service_rules;
+	/* The module's tokens_only option: the stack takes tokens and nothing
+	 * else, so a password that is not a token is refused (and logged, for
+	 * fail2ban) instead of passed on with AUTH_NOT_TOKEN. */
+	bool tokens_only;
 	const char *password; /* any bytes */
 	size_t pwlen;
 	int64_t now;

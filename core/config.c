@@ -505,6 +505,27 @@ static set_result set_max_bundle_age(struct parser *ps, const char *value,
 	return SET_OK;
 }
 
+static set_result set_log_success_interval(struct parser *ps,
+					    const char *value, char *err,
+					    size_t errlen)
+{
+	int64_t secs;
+
+	/* duration_parse refuses zero; here "0" is the one way to say
+	 * "log every success". */
+	if (strcmp(value, "0") == 0) {
+		ps->cfg->log_success_interval = 0;
+		return SET_OK;
+	}
+	if (duration_parse(value, &secs) != 0) {
+		snprintf(err, errlen,
+			 "must be 0 or a duration like 30s, 10m, 1h, 1d");
+		return SET_BAD;
+	}
+	ps->cfg->log_success_interval = secs;
+	return SET_OK;
+}
+
 static set_result set_max_lifetime(struct parser *ps, const char *value,
 				   char *err, size_t errlen)
 {
@@ -538,6 +559,7 @@ static const struct key_def key_table[] = {
 	{ "signing_key", false, set_signing_key, false },
 	{ "trusted_key", false, set_trusted_key, true },
 	{ "max_bundle_age", false, set_max_bundle_age, false },
+	{ "log_success_interval", false, set_log_success_interval, false },
 	{ "max_lifetime", true, set_max_lifetime, false },
 };
 
@@ -738,6 +760,7 @@ int config_defaults(apitoken_config *cfg)
 	cfg->max_tokens_per_user = CONFIG_DEFAULT_MEMBER_TOKENS;
 	cfg->max_tokens_set = false;
 	cfg->max_store_tokens = CONFIG_DEFAULT_STORE_TOKENS;
+	cfg->log_success_interval = CONFIG_DEFAULT_LOG_SUCCESS_INTERVAL;
 	cfg->admin_group = NULL;
 	return 0;
 

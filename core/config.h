@@ -26,6 +26,10 @@
 /* max_lifetime value meaning "tokens may last forever". */
 #define LIFETIME_NEVER INT64_C(-1)
 
+/* log_success_interval when the file does not set it: one line an hour per
+ * token still shows who uses what, without a line per HTTP request. */
+#define CONFIG_DEFAULT_LOG_SUCCESS_INTERVAL INT64_C(3600)
+
 typedef struct group_policy {
 	char *name;
 	int64_t max_lifetime; /* seconds, or LIFETIME_NEVER */
@@ -52,6 +56,10 @@ typedef struct apitoken_config {
 	unsigned max_tokens_per_user; /* 0 = unlimited */
 	bool max_tokens_set;    /* written in the file (else the default) */
 	unsigned max_store_tokens;    /* 0 = unlimited */
+	/* "log_success_interval": a token's successful logins are logged at
+	 * most once per this many seconds (0: every one); refusals always.
+	 * Web servers run PAM on every HTTP request. */
+	int64_t log_success_interval;
 	group_policy *groups;
 	size_t n_groups;
 	/* Fleet (see pam_apitoken-bundle(5)). */

@@ -17,9 +17,12 @@
 #include "token.h"
 
 #define LASTUSED_SUFFIX ".lastused"
-#define FILE_MAGIC "ptklu1"
-/* A record is one short line (magic, time, an address): anything longer
- * is not one. */
+/* "ptklu2 <time> <client> <logged>\n"; files of the first version,
+ * "ptklu1 <time> <client>\n", are still read (logged: unknown). */
+#define FILE_MAGIC "ptklu2"
+#define FILE_MAGIC_V1 "ptklu1"
+/* A record is one short line (magic, two times, an address): anything
+ * longer is not one. */
 #define RECORD_FILE_MAX 127
 
 char *lastused_dir(const apitoken_config *cfg)
@@ -46,30 +49,50 @@ static int open_dir(const apitoken_config *cfg)
 	return fd;
 }
 
-void lastused_record(const apitoken_config *cfg, const char *id,
+static void get_at(int dfd, const char *id, lastused *lu);
+
+/* Is now in [since, since + span)? The clock may have been set back: a
+ * time in the future proves nothing and counts as "not recent". */
+static bool within(int64_t now, int64_t since, int64_t span)
+{
+	return since > 0 && now >= since && now - since < span;
+}
+
+bool lastused_record(const apitoken_config *cfg, const char *id,
 		     const char *rhost, int64_t now)
 {
-	struct stat st;
+	lastused prev;
 	char line[128], safe[LASTUSED_RHOST_MAX + 1];
+	bool log_it = true;
 
 	if (!token_id_valid(id))
-		return;
+		return true;
 	int dfd = open_dir(cfg);
 	if (dfd < 0)
-		return;
-	/* Rate limit on the file's mtime: one stat per login otherwise. */
-	if (fstatat(dfd, id, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    now - (int64_t)st.st_mtime < LASTUSED_INTERVAL &&
-	    now >= (int64_t)st.st_mtime)
+		return true;
+	/* The record is read whole (it is one short line): its time says
+	 * whether a write is due, its logged time whether a log line is. */
+	get_at(dfd, id, &prev);
+	if (cfg->log_success_interval > 0 &&
+	    within(now, prev.logged, cfg->log_success_interval))
+		log_it = false;
+	/* Rate limit: a busy client rewrites the file once a minute, but a
+	 * success about to be logged under a throttle is always written
+	 * down, or every process would go on logging until the next
+	 * regular write. */
+	bool must_write = cfg->log_success_interval > 0 && log_it;
+	if (within(now, prev.when, LASTUSED_INTERVAL) && !must_write)
 		goto out;
+	int64_t logged = log_it ? now : prev.logged;
 	addr_client client;
 	addr_client_parse(rhost, &client);
 	if (client.kind == ADDR_CLIENT_LOCAL)
 		snprintf(safe, sizeof(safe), "local");
 	else if (addr_client_format(&client, safe, sizeof(safe)) != 0)
 		log_safe(rhost, safe, sizeof(safe));
-	int n = snprintf(line, sizeof(line), FILE_MAGIC " %" PRId64 " %s\n",
-			 now, safe);
+	int n = snprintf(line, sizeof(line),
+			 FILE_MAGIC " %" PRId64 " %s %" PRId64 "\n", now, safe,
+			 logged);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		goto out;
 	/* A fresh file renamed over the old one: a reader sees the old line
@@ -89,10 +112,8 @@ void lastused_record(const apitoken_config *cfg, const char *id,
 	(void)atomic_commit(&af, err, sizeof(err));
 out:
 	close(dfd);
+	return log_it;
 }
-
-static void get_at(int dfd, const char *id, lastused *lu);
-
 
 static int by_id(const void *a, const void *b)
 {
@@ -181,6 +202,20 @@ void lastused_table_free(lastused_table *table)
 	memset(table, 0, sizeof(*table));
 }
 
+/* A time in a record: a positive decimal without a leading zero, up to the
+ * end of year 9999 (what RFC 3339 output can show). */
+static int parse_time(const char *p, int64_t *t, char **end)
+{
+	if (*p < '1' || *p > '9')
+		return -1;
+	errno = 0;
+	long long v = strtoll(p, end, 10);
+	if (errno || v <= 0 || v > 253402300799LL)
+		return -1;
+	*t = v;
+	return 0;
+}
+
 static void get_at(int dfd, const char *id, lastused *lu)
 {
 	char err[160];
@@ -195,27 +230,31 @@ static void get_at(int dfd, const char *id, lastused *lu)
 		      sizeof(err)) != 0)
 		return;
 	/* Written by services, so parsed as hostile: magic, a number, one
-	 * log-safe word, a newline, nothing else. */
+	 * log-safe word, (version 2) a second number, a newline, nothing
+	 * else. */
 	const char *buf = f.data;
 	char rhost[LASTUSED_RHOST_MAX + 1];
-	if (strncmp(buf, FILE_MAGIC " ", sizeof(FILE_MAGIC)) != 0)
+	int64_t when = 0;
+	bool v2 = strncmp(buf, FILE_MAGIC " ", sizeof(FILE_MAGIC)) == 0;
+	if (!v2 && strncmp(buf, FILE_MAGIC_V1 " ", sizeof(FILE_MAGIC_V1)) != 0)
 		goto out;
 	const char *p = buf + sizeof(FILE_MAGIC);
 	char *end;
-	if (*p < '1' || *p > '9')
+	if (parse_time(p, &when, &end) != 0 || *end != ' ')
 		goto out;
-	errno = 0;
-	long long t = strtoll(p, &end, 10);
-	/* Up to the end of year 9999: what RFC 3339 output can show. */
-	if (errno || *end != ' ' || t <= 0 || t > 253402300799LL)
+	if (sscanf(end, " %64s%n", rhost, &used) != 1)
 		goto out;
-	if (sscanf(end, " %64s%n", rhost, &used) != 1 || end[used] != '\n' ||
-	    end[used + 1] != '\0')
+	end += used;
+	int64_t logged = 0;
+	if (v2 && (*end != ' ' || parse_time(end + 1, &logged, &end) != 0))
+		goto out;
+	if (end[0] != '\n' || end[1] != '\0')
 		goto out;
 	char safe[LASTUSED_RHOST_MAX + 1];
 	if (strcmp(log_safe(rhost, safe, sizeof(safe)), rhost) != 0)
 		goto out;
-	lu->when = t;
+	lu->when = when;
+	lu->logged = logged;
 	memcpy(lu->rhost, rhost, sizeof(lu->rhost));
 out:
 	file_data_free(&f);

@@ -7,6 +7,7 @@
 #ifndef APITOKEN_LASTUSED_H
 #define APITOKEN_LASTUSED_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -22,13 +23,22 @@
 typedef struct lastused {
 	int64_t when; /* 0: never used (or unknown) */
 	char rhost[LASTUSED_RHOST_MAX + 1]; /* log-safe text; "local" if none */
+	/* When a success of this token was last logged (0: unknown), so that
+	 * every process of every service throttles the same way. */
+	int64_t logged;
 } lastused;
 
 /* The directory for cfg's store (malloc'd), or NULL. */
 char *lastused_dir(const apitoken_config *cfg);
 
-/* Note a use of id from rhost at now. Never fails, never blocks on a lock. */
-void lastused_record(const apitoken_config *cfg, const char *id,
+/* Note a use of id from rhost at now, and say whether this success is to
+ * be logged: true unless the record shows a success of id logged less than
+ * cfg->log_success_interval ago (an interval of 0: always true). Without a
+ * usable record (no directory, not writable by this service) the answer
+ * is true: what is given up then is the throttling, never the log line.
+ * Never fails, never blocks on a lock. Processes racing on one token may
+ * each log once: the throttle is "about once per interval", not a lock. */
+bool lastused_record(const apitoken_config *cfg, const char *id,
 		     const char *rhost, int64_t now);
 
 

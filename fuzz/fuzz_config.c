@@ -73,6 +73,7 @@ static void check_cfg(const apitoken_config *cfg)
 	check_path(cfg->key_path);
 	FUZZ_CHECK(token_prefix_valid(cfg->prefix), "prefix");
 	FUZZ_CHECK(cfg->max_tokens_per_user <= 100000, "max_tokens_per_user");
+	FUZZ_CHECK(cfg->log_success_interval >= 0, "log_success_interval");
 	for (size_t i = 0; i < cfg->n_deny_services; i++) {
 		const char *s = cfg->deny_services[i];
 		FUZZ_CHECK(s && *s && strlen(s) <= 64, "service name");
@@ -131,6 +132,11 @@ static char *serialize(const apitoken_config *cfg)
 	if (cfg->admin_group)
 		EMIT("admin_group = %s\n", cfg->admin_group);
 	EMIT("max_tokens_per_user = %u\n", cfg->max_tokens_per_user);
+	if (cfg->log_success_interval == 0)
+		EMIT("log_success_interval = 0\n");
+	else
+		EMIT("log_success_interval = %llds\n",
+		     (long long)cfg->log_success_interval);
 	for (size_t i = 0; i < cfg->n_groups; i++) {
 		EMIT("[group %s]\n", cfg->groups[i].name);
 		if (cfg->groups[i].max_lifetime == LIFETIME_NEVER)
@@ -187,6 +193,8 @@ static void check_same(const apitoken_config *a, const apitoken_config *b)
 			    strcmp(a->admin_group, b->admin_group) == 0),
 		   "admin_group");
 	FUZZ_CHECK(a->max_tokens_per_user == b->max_tokens_per_user, "max");
+	FUZZ_CHECK(a->log_success_interval == b->log_success_interval,
+		   "log_success_interval");
 	FUZZ_CHECK(a->n_groups == b->n_groups, "n groups");
 	for (size_t i = 0; i < a->n_groups; i++)
 		FUZZ_CHECK(strcmp(a->groups[i].name, b->groups[i].name) == 0 &&

@@ -197,6 +197,8 @@ static void configs(void)
 	put_str("fuzz_config", "bad-utf8", "prefix = p\xff\n");
 	PUT_LIT("fuzz_config", "nul", "prefix = a\0b\n");
 	put_str("fuzz_config", "relative-path", "db = tokens.db\n");
+	put_str("fuzz_config", "log-interval",
+		"log_success_interval = 10m\nmax_tokens_per_user = 3\n");
 }
 
 static void durations(void)

@@ -35,6 +35,7 @@ typedef struct module_args {
 	const char *conf;     /* conf=, NULL: the built-in default */
 	const char *db;       /* db=, overrides the config's db */
 	bool debug;
+	bool tokens_only;     /* refuse (and log) a password that is no token */
 	int64_t warn;         /* warn=DURATION, 0: off */
 	bool bad;             /* a security-relevant option did not parse */
 } module_args;
@@ -57,6 +58,8 @@ static void parse_args(pam_handle_t *pamh, int argc, const char **argv,
 			args->bad = true;
 		} else if (strcmp(a, "debug") == 0) {
 			args->debug = true;
+		} else if (strcmp(a, "tokens_only") == 0) {
+			args->tokens_only = true;
 		} else if (strncmp(a, "warn=", 5) == 0) {
 			if (duration_parse(a + 5, &args->warn) != 0) {
 				pam_syslog(pamh, LOG_ERR, "option %.64s: bad duration", a);
@@ -164,12 +167,16 @@ static void log_result(pam_handle_t *pamh, const auth_request *in,
 			   what, user, rhost, service, res->token_id);
 		return;
 	}
-	pam_syslog(pamh, res->outcome == AUTH_REFUSED ? LOG_NOTICE : LOG_ERR,
-		   "%s failure; logname=%s uid=%d euid=%d tty=%s ruser=%s "
+	/* "failure" only for a refusal, which the client caused and fail2ban
+	 * counts; store, key or memory trouble is the server's and says
+	 * "error", so an outage does not get every client banned. */
+	bool refused = res->outcome == AUTH_REFUSED;
+	pam_syslog(pamh, refused ? LOG_NOTICE : LOG_ERR,
+		   "%s %s; logname=%s uid=%d euid=%d tty=%s ruser=%s "
 		   "rhost=%s  user=%s service=%s token=%s reason=%s",
-		   what, "", (int)getuid(), (int)geteuid(), tty, ruser, rhost,
-		   user, service, res->token_id[0] ? res->token_id : "-",
-		   res->reason);
+		   what, refused ? "failure" : "error", "", (int)getuid(),
+		   (int)geteuid(), tty, ruser, rhost, user, service,
+		   res->token_id[0] ? res->token_id : "-", res->reason);
 }
 
 /* From a successful authentication to the account check on the same
@@ -215,6 +222,7 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	 * one, and need not be walked to the end. */
 	req.password = pw;
 	req.pwlen = strnlen(pw, TOKEN_TEXT_MAX + 1);
+	req.tokens_only = args.tokens_only;
 	verified_token *v = calloc(1, sizeof(*v));
 	if (!v) {
 		cache_release(&lease);
@@ -222,8 +230,13 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	}
 	auth_check_token(lease.cfg, &lease.src, &req, &res, &v->rec);
 	v->store = lease.fetched;
+	/* Refusals are always logged; a success only when the token's
+	 * last-use record says none was logged within log_success_interval
+	 * (web servers run PAM on every request). */
+	bool log_it = true;
 	if (res.outcome == AUTH_ACCEPT)
-		lastused_record(lease.cfg, res.token_id, req.rhost, req.now);
+		log_it = lastused_record(lease.cfg, res.token_id, req.rhost,
+					 req.now);
 	cache_release(&lease);
 
 	if (res.outcome != AUTH_ACCEPT)
@@ -238,7 +251,8 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		free_verified(pamh, v, 0);
 		return PAM_BUF_ERR;
 	}
-	log_result(pamh, &req, &res, "authentication");
+	if (log_it)
+		log_result(pamh, &req, &res, "authentication");
 	return map_outcome(res.outcome);
 }
 

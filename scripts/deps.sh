@@ -29,6 +29,12 @@ OPTIONAL=()
 if [ "$what" = all ]; then
 	# Unit and module tests
 	PKGS+=(libpam-wrapper libpamtest0-dev faketime valgrind mandoc strace)
+	# The shipped fail2ban filter, checked with fail2ban-regex
+	# (tests/test_fail2ban.sh; the service is kept stopped, as below).
+	PKGS+=(fail2ban)
+	# The Debian package (tests/test_deb.sh): dpkg-buildpackage (dpkg-dev,
+	# above) with debhelper, lintian, pam-auth-update (libpam-runtime).
+	PKGS+=(debhelper lintian libpam-runtime)
 	# Static analysis and fuzzing (scripts/static-analysis.sh, fuzz.sh)
 	PKGS+=(cppcheck clang-tidy libclang-rt-14-dev)
 	# Live-service tests (tests/live*, skipped when these are absent):

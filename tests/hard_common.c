@@ -352,6 +352,50 @@ void hc_token_id(const char *tok, char *id)
 	id[HC_ID_LEN] = '\0';
 }
 
+/* CRC-32, the zlib/IEEE polynomial (reflected 0xEDB88320), bit by bit. */
+static uint32_t crc32_ieee(const char *p, size_t len)
+{
+	uint32_t crc = 0xffffffffu;
+
+	for (size_t i = 0; i < len; i++) {
+		crc ^= (unsigned char)p[i];
+		for (int b = 0; b < 8; b++)
+			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+	}
+	return ~crc;
+}
+
+/* tok with the character at from_end (counted back from the end of the
+ * body, the text before the check digits) changed, check digits redone. */
+static void retoken(const char *tok, size_t from_end, char *out)
+{
+	static const char b62[] =
+		"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	size_t len = strlen(tok);
+
+	/* prefix_<12 id>_<32 secret><6 check> */
+	if (len < 52 || len >= HC_TOKEN_MAX)
+		hc_die("not a token: '%.20s'", tok);
+	memcpy(out, tok, len + 1);
+	size_t body = len - 6, at = body - from_end;
+	out[at] = out[at] == 'A' ? 'B' : 'A';
+	uint32_t crc = crc32_ieee(out, body);
+	for (int i = 5; i >= 0; i--) {
+		out[body + (size_t)i] = b62[crc % 62];
+		crc /= 62;
+	}
+}
+
+void hc_wrong_secret(const char *tok, char *out)
+{
+	retoken(tok, 32, out); /* the first secret character */
+}
+
+void hc_unknown_id(const char *tok, char *out)
+{
+	retoken(tok, 32 + 1 + HC_ID_LEN, out); /* the first id character */
+}
+
 void hc_create(const hc_site *s, char *tok, char *id, const char *name, ...)
 {
 	char *argv[64];

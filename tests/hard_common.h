@@ -101,6 +101,14 @@ void hc_create(const hc_site *s, char *tok, char *id, const char *name, ...)
 /* The id part of a token text (ptk_<id>_...). */
 void hc_token_id(const char *tok, char *id);
 
+/* tok (prefix_id_secret+check) with one secret character changed and the
+ * check digits made right again: token-shaped, same id, wrong secret.
+ * out has HC_TOKEN_MAX bytes. CRC-32 computed here, not by the product. */
+void hc_wrong_secret(const char *tok, char *out);
+/* The same with one id character changed: token-shaped, an id no store
+ * holds (but for a 1 in 62^12 chance). */
+void hc_unknown_id(const char *tok, char *out);
+
 /* Conversation behaviour. */
 enum hc_conv_mode {
 	HC_CONV_ANSWER = 0, /* answer the prompt with the password bytes */

@@ -390,7 +390,10 @@ static int log_clear(int f, int got, const char *log, bool need_line)
 		}
 		return 1;
 	}
-	if (!strstr(log, "authentication failure; logname="))
+	/* A refusal is a "failure" (fail2ban counts it), trouble with the
+	 * files an "error". */
+	if (!strstr(log, got == REF ? "authentication failure; logname=" :
+				      "authentication error; logname="))
 		return 0;
 	/* A store problem is met looking the token up: its id is known. */
 	if (f == F_STORE && !strstr(log, id_valid))

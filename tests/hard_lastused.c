@@ -7,7 +7,7 @@
  * the same instant, each from its own address, many times over; before
  * each burst the token's record file (<db>.lastused/<id>) is removed so
  * that every thread finds it due. After each burst the file must hold
- * exactly one whole record, "ptklu1 <time> <address>\n", naming one of
+ * exactly one whole record, "ptklu2 <time> <address> <logged>\n", naming one of
  * the addresses used -- never a mix of two threads' writes, which the
  * reader rejects, so `tokenadm list` would show the token as never used.
  * At the end `tokenadm list --json` must show last_used and last_rhost. */
@@ -68,8 +68,10 @@ static bool record_ok(const char *text, size_t len)
 	if (len == 0 || len >= 128 || text[len - 1] != '\n' ||
 	    memchr(text, '\n', len) != text + len - 1)
 		return false;
-	if (sscanf(text, "ptklu1 %lld %127s%n", &when, word, &used) != 2 ||
-	    (size_t)used != len - 1 || when <= 0)
+	long long logged;
+	if (sscanf(text, "ptklu2 %lld %127s %lld%n", &when, word, &logged,
+		   &used) != 3 ||
+	    (size_t)used != len - 1 || when <= 0 || logged <= 0)
 		return false;
 	for (int k = 0; k < N_THREADS; k++)
 		if (strcmp(word, canon[k]) == 0 || strcmp(word, rhosts[k]) == 0)

@@ -222,6 +222,9 @@ static void check_defaults(const apitoken_config *cfg, const char *what)
 		      strcmp(cfg->signing_key,
 			     "/etc/security/pam_apitoken.signing.key") == 0,
 	      "%s: fleet defaults", what);
+	CHECK(cfg->log_success_interval == 3600,
+	      "%s: log_success_interval %" PRId64, what,
+	      cfg->log_success_interval);
 }
 
 static void test_defaults(void)
@@ -516,6 +519,24 @@ static void test_lists_and_values(void)
 		      strstr(lb.text, "big.conf:1"),
 	      "max_store_tokens over the bound accepted: %s", lb.text);
 
+	/* log_success_interval: "0" (every success) and durations. */
+	static const struct {
+		const char *value;
+		int64_t secs;
+	} intervals[] = { { "0", 0 }, { "30s", 30 }, { "10m", 600 },
+			  { "1h", 3600 }, { "2d", 2 * 86400 } };
+	for (size_t i = 0; i < sizeof(intervals) / sizeof(intervals[0]); i++) {
+		char text[64];
+		snprintf(text, sizeof(text), "log_success_interval = %s\n",
+			 intervals[i].value);
+		write_text("interval.conf", text);
+		CHECK(load("interval.conf", false, &cfg, &lb) == 0 &&
+			      cfg.log_success_interval == intervals[i].secs,
+		      "log_success_interval = %s: %s", intervals[i].value,
+		      lb.text);
+		config_free(&cfg);
+	}
+
 	/* A line of exactly 4096 bytes is allowed, 4097 is not (below). */
 	char line[4200];
 	memset(line, 'x', sizeof(line));
@@ -586,6 +607,15 @@ static const struct bad_case bad_cases[] = {
 	{ "max_tokens_per_user = +5\n", 1, "from 0 to 100000" },
 	{ "max_tokens_per_user = 99999999999999999999\n", 1, "from 0 to" },
 	{ "max_tokens_per_user = 5 6\n", 1, "from 0 to 100000" },
+	{ "log_success_interval = -1\n", 1, "must be 0 or a duration" },
+	{ "log_success_interval = 00\n", 1, "must be 0 or a duration" },
+	{ "log_success_interval = 0s\n", 1, "must be 0 or a duration" },
+	{ "log_success_interval = 1 h\n", 1, "must be 0 or a duration" },
+	{ "log_success_interval = never\n", 1, "must be 0 or a duration" },
+	{ "log_success_interval =\n", 1, "needs a value" },
+	{ "log_success_interval = 1h\nlog_success_interval = 0\n", 2,
+	  "duplicate key" },
+	{ "[group a]\nlog_success_interval = 1h\n", 2, "global key" },
 	{ "[group a]\nmax_lifetime = 0d\n", 2, "bad value for 'max_lifetime'" },
 	{ "[group a]\nmax_lifetime = forever\n", 2, "max_lifetime" },
 	{ "[group a]\nmax_lifetime = 90 d\n", 2, "max_lifetime" },

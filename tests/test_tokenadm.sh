@@ -606,6 +606,7 @@ check "policy names the key" test "${OUT/$KEY/}" != "$OUT"
 check "policy shows the prefix" py 'import sys,re
 sys.exit(0 if re.search(r"^prefix:\s+ptk$",open(sys.argv[1]).read(),re.M) else 1)' "$W/out"
 check "policy shows the default deny_services" test "${OUT/sudo su su-l/}" != "$OUT"
+check "policy shows the default log_success_interval" test "${OUT/log_success_interval: 1h/}" != "$OUT"
 run policy --user root
 check "policy --user root exit 0" rc_is 0
 expect_rc "policy with a stray argument" 2 policy extra
@@ -823,9 +824,16 @@ if [[ -d $LU ]]; then
 		eval '[[ $RC == 0 && $(lu_get last_used) == 2026-01-01T00:00:00Z && $(lu_get last_rhost) == 10.1.2.3 ]]'
 	run show "$ID"
 	check "last used: show prints it" eval '[[ $OUT == *"2026-01-01T00:00:00Z from 10.1.2.3"* ]]'
+	# The current format also carries when a success was last logged.
+	lu_case 'ptklu2 1767225600 10.1.2.4 1767220000\n'
+	check "last used: a version 2 record is listed" \
+		eval '[[ $RC == 0 && $(lu_get last_used) == 2026-01-01T00:00:00Z && $(lu_get last_rhost) == 10.1.2.4 ]]'
 	for bad in 'garbage\n' 'ptklu1 abc 10.1.2.3\n' 'ptklu1 -5 10.1.2.3\n' 'ptklu1 0 x\n' \
 		'ptklu1 1767225600 \033[31mred\n' \
-		'ptklu1 1767225600 10.1.2.3\nextra\n' 'ptklu1 1767225600 10.1.2.3'; do
+		'ptklu1 1767225600 10.1.2.3\nextra\n' 'ptklu1 1767225600 10.1.2.3' \
+		'ptklu1 1767225600 10.1.2.3 1767220000\n' 'ptklu2 1767225600 10.1.2.3\n' \
+		'ptklu2 1767225600 10.1.2.3 x\n' 'ptklu2 1767225600 10.1.2.3 0\n' \
+		'ptklu2 1767225600 10.1.2.3 1767220000 9\n'; do
 		lu_case "$bad"
 		check "last used: hostile record '$bad': list --json valid, last_used null" \
 			eval '[[ $RC == 0 && $(lu_get last_used) == null && $(lu_get last_rhost) == null ]]'

@@ -48,6 +48,13 @@ static void print_global(const tool *t)
 		       c->max_store_tokens);
 	else
 		puts("max_store_tokens:    unlimited");
+	fputs("log_success_interval: ", stdout);
+	if (c->log_success_interval == 0)
+		puts("0 (every successful login is logged)");
+	else if (c->log_success_interval % 3600 == 0)
+		printf("%lldh\n", (long long)(c->log_success_interval / 3600));
+	else
+		printf("%llds\n", (long long)c->log_success_interval);
 	if (!c->n_groups)
 		puts("groups:              (none: only administrators create tokens)");
 	for (size_t i = 0; i < c->n_groups; i++) {

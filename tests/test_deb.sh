@@ -1,0 +1,221 @@
+#!/bin/bash
+# The Debian package, end to end, without touching this machine's system:
+#
+#  1. copy the source tree (tracked and new files, no build directories) to
+#     a temp dir and build it there: dpkg-buildpackage -us -uc -b;
+#  2. lintian on the .deb: no error and no warning that is not overridden;
+#  3. in a throwaway root -- a private mount namespace (unshare -m) with an
+#     overlayfs over / whose upper layer is a tmpfs, entered with chroot --
+#     install the .deb and check files, modes, the setuid bit, the group,
+#     the site key and store; enable the pam-auth-update profile and log in
+#     through common-auth with pamtester (a fresh token, a wrong one, a
+#     revoked one, the user's password); reinstall (key and store kept);
+#     remove (PAM stacks clean, data kept); purge (nothing left).
+#
+# Nothing the chroot writes reaches the real /: the overlay's changes live
+# in the tmpfs and vanish with the namespace.
+#
+# Usage: test_deb.sh SOURCE_ROOT. Exit 0 pass, 1 fail, 77 skipped (not
+# root, a tool missing, or overlay/chroot not permitted here).
+set -u
+
+SRC=${1:-$(cd "$(dirname "$0")/.." && pwd)}
+skip() { echo "SKIP: $*"; exit 77; }
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (mount namespace, overlayfs, chroot)"
+for tool in dpkg-buildpackage dh lintian unshare chroot pamtester \
+	pam-auth-update mount; do
+	command -v "$tool" >/dev/null 2>&1 ||
+		skip "$tool not installed (scripts/deps.sh installs it)"
+done
+if [ -n "${PTK_SANITIZED:-}" ]; then
+	skip "sanitizer build: the package is built from source, test it in a plain build"
+fi
+
+W=$(mktemp -d /tmp/test_deb.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+T0=$(date +%s)
+
+# ---------------------------------------------------------------- build
+mkdir "$W/src"
+if git -C "$SRC" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	# The working tree as it is (uncommitted edits included), without
+	# ignored files such as build directories.
+	git -C "$SRC" ls-files -co --exclude-standard -z |
+		(cd "$SRC" && tar --null -T - -cf -) | tar -xf - -C "$W/src"
+else
+	tar -C "$SRC" --exclude='./build*' --exclude='./.git' --exclude='./debian/.debhelper' \
+		-cf - . | tar -xf - -C "$W/src"
+fi
+[ -f "$W/src/debian/control" ] || { echo "FAIL: no debian/control in the copy"; exit 1; }
+if ! (cd "$W/src" && dpkg-checkbuilddeps) >"$W/deps.log" 2>&1; then
+	skip "build dependencies missing: $(tail -n 1 "$W/deps.log")"
+fi
+if ! (cd "$W/src" && DEB_BUILD_OPTIONS="parallel=$(nproc)" \
+	dpkg-buildpackage -us -uc -b) >"$W/build.log" 2>&1; then
+	echo "FAIL: dpkg-buildpackage"
+	tail -n 40 "$W/build.log"
+	exit 1
+fi
+deb=$(ls "$W"/libpam-apitoken_*.deb 2>/dev/null | head -n 1)
+[ -n "$deb" ] || { echo "FAIL: no libpam-apitoken .deb built"; exit 1; }
+echo "ok - dpkg-buildpackage -us -uc -b: $(basename "$deb") in $(( $(date +%s) - T0 ))s"
+
+# -------------------------------------------------------------- lintian
+# As root lintian only warns about running as root; errors and warnings
+# fail, overridden tags are fine.
+if ! lintian --fail-on error,warning "$deb" >"$W/lintian.log" 2>&1; then
+	echo "FAIL: lintian reports errors or warnings:"
+	grep -v 'running with root privileges' "$W/lintian.log"
+	exit 1
+fi
+echo "ok - lintian: no errors or warnings ($(grep -c '^[EW]:' "$W/lintian.log") shown)"
+
+# ------------------------------------------------------ throwaway root
+cp "$deb" "$W/pkg.deb"
+cat >"$W/inside.sh" <<'INSIDE'
+#!/bin/bash
+# Runs in the chroot. One line per check; exit status = failures.
+set -u
+export DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C
+fails=0
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+no() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+check() { local what=$1; shift; if "$@" >/tmp/check.out 2>&1; then ok "$what"; else no "$what"; sed 's/^/    /' /tmp/check.out | head -n 20; fi; }
+mode() { stat -c '%a %U %G' "$1" 2>/dev/null; }
+is_mode() { [ "$(mode "$1")" = "$2" ] || { echo "$1: $(mode "$1"), want $2"; return 1; }; }
+triplet=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
+so=/usr/lib/$triplet/security/pam_apitoken.so
+KEY=/etc/security/pam_apitoken.key
+CONF=/etc/security/pam_apitoken.conf
+DB=/var/lib/pam_apitoken/tokens.db
+login() { # PASSWORD -> pamtester's status, through common-auth and common-account
+	printf '%s\n' "$1" | pamtester ptkdeb-test ptkdeb authenticate acct_mgmt
+}
+no_line() { ! grep -q pam_apitoken "$@"; }
+
+# Start from a root without any trace of an earlier manual install (the
+# overlay hides, never deletes, what the real / has).
+rm -rf /var/lib/pam_apitoken /etc/security/pam_apitoken.* /usr/bin/tokenadm \
+	/usr/lib/*/security/pam_apitoken.so /lib/*/security/pam_apitoken.so \
+	/usr/share/pam-configs/apitoken /etc/fail2ban/filter.d/pam-apitoken.conf \
+	/etc/fail2ban/jail.d/pam-apitoken.conf
+getent group pam-apitoken >/dev/null && groupdel pam-apitoken
+if grep -q pam_apitoken /etc/pam.d/common-auth /etc/pam.d/common-account; then
+	pam-auth-update --package --remove apitoken
+fi
+cp /etc/pam.d/common-auth /tmp/common-auth.before
+
+check "dpkg -i" dpkg -i /tmp/pkg.deb
+check "module in the multiarch PAM directory: $so" is_mode "$so" "644 root root"
+check "tokenadm setuid root (4755 root root)" is_mode /usr/bin/tokenadm "4755 root root"
+check "man pages" test -f /usr/share/man/man8/pam_apitoken.8.gz -a \
+	-f /usr/share/man/man8/tokenadm.8.gz -a -f /usr/share/man/man5/pam_apitoken.conf.5.gz
+check "example configs under /usr/share/doc" test -f \
+	/usr/share/doc/libpam-apitoken/examples/pam_apitoken.conf.example -a -f \
+	/usr/share/doc/libpam-apitoken/examples/pam.d/apitoken-only
+check "fail2ban filter and jail (off)" grep -Eq '^enabled *= *false' /etc/fail2ban/jail.d/pam-apitoken.conf
+check "fail2ban filter installed" test -f /etc/fail2ban/filter.d/pam-apitoken.conf
+check "group pam-apitoken exists, a system group" bash -c \
+	'g=$(getent group pam-apitoken | cut -d: -f3) && [ "$g" -lt 1000 ]'
+check "/var/lib/pam_apitoken 755 root root" is_mode /var/lib/pam_apitoken "755 root root"
+check "store 640 root pam-apitoken" is_mode $DB "640 root pam-apitoken"
+check "last-used directory 3770 root pam-apitoken" is_mode $DB.lastused "3770 root pam-apitoken"
+check "site key 640 root pam-apitoken" is_mode $KEY "640 root pam-apitoken"
+check "config (conffile) 644 root root" is_mode $CONF "644 root root"
+check "tokenadm policy accepts the shipped config" tokenadm policy
+check "pam-configs profile installed, Default: no" grep -qx 'Default: no' /usr/share/pam-configs/apitoken
+check "installing changed nothing in common-auth" cmp /tmp/common-auth.before /etc/pam.d/common-auth
+
+check "pam-auth-update --enable apitoken" pam-auth-update --enable apitoken
+check "common-auth: pam_apitoken before pam_unix, jumping past pam_deny on success" \
+	awk '/pam_apitoken\.so/ && /success=[0-9]+/ && /default=ignore/ { t = NR } /pam_unix\.so/ { u = NR } END { exit !(t && u && t < u) }' /etc/pam.d/common-auth
+check "common-account: pam_apitoken" grep -q pam_apitoken /etc/pam.d/common-account
+sed 's/^/    /' /etc/pam.d/common-auth | grep -v '^    #' | grep -v '^ *$'
+
+useradd -M -s /usr/sbin/nologin ptkdeb && echo 'ptkdeb:Deb-Test-Pw-42' | chpasswd
+printf '@include common-auth\n@include common-account\n' >/etc/pam.d/ptkdeb-test
+tok=$(tokenadm create --user ptkdeb --name deb --expires 1h 2>/tmp/create.err)
+id=$(printf '%s' "$tok" | cut -d_ -f2)
+check "tokenadm create in the chroot" test -n "$tok"
+check "fresh token accepted through common-auth" login "$tok"
+wrong=${tok%?}; [ "${tok: -1}" = A ] && wrong=${wrong}B || wrong=${wrong}A
+check "mistyped token refused" bash -c '! "$@"' _ login "$wrong"
+check "password still works (token or password)" login 'Deb-Test-Pw-42'
+check "wrong password refused" bash -c '! "$@"' _ login 'not-the-password'
+
+sum_before=$(md5sum $KEY $DB)
+check "reinstall (upgrade path)" dpkg -i /tmp/pkg.deb
+check "reinstall kept the site key and the store" test "$(md5sum $KEY $DB)" = "$sum_before"
+check "token still accepted after reinstall" login "$tok"
+check "profile still enabled after reinstall" grep -q pam_apitoken /etc/pam.d/common-auth
+tokenadm revoke "$id" >/dev/null 2>&1
+check "revoked token refused" bash -c '! "$@"' _ login "$tok"
+
+check "dpkg -r" dpkg -r libpam-apitoken
+check "remove: common-auth and common-account without pam_apitoken" \
+	no_line /etc/pam.d/common-auth /etc/pam.d/common-account
+check "remove: module gone" test ! -e "$so"
+check "remove: password logins still work" login 'Deb-Test-Pw-42'
+check "remove: key, store and config kept" test -f $KEY -a -f $DB -a -f $CONF
+
+check "dpkg --purge" dpkg --purge libpam-apitoken
+check "purge: /var/lib/pam_apitoken gone" test ! -e /var/lib/pam_apitoken
+check "purge: site key gone" test ! -e $KEY
+check "purge: config gone" test ! -e $CONF
+check "purge: pam-configs entry gone" test ! -e /usr/share/pam-configs/apitoken
+check "purge: fail2ban files gone" test ! -e /etc/fail2ban/filter.d/pam-apitoken.conf -a \
+	! -e /etc/fail2ban/jail.d/pam-apitoken.conf
+check "purge: common-auth and common-account without pam_apitoken" \
+	no_line /etc/pam.d/common-auth /etc/pam.d/common-account
+check "purge: no dpkg record left" bash -c '! dpkg-query -W -f="\${Status}" libpam-apitoken 2>/dev/null | grep -q installed'
+exit "$fails"
+INSIDE
+
+cat >"$W/ns.sh" <<'NS'
+#!/bin/bash
+# In a private mount namespace: overlay over /, then chroot. Exit 77 if
+# the kernel or the container does not allow it.
+set -u
+W=$1
+R=$W/root
+mkdir -p "$W/layer" "$R"
+mount -t tmpfs -o mode=0755 ptk-deb-upper "$W/layer" || { echo "SKIP: cannot mount a tmpfs"; exit 77; }
+mkdir "$W/layer/upper" "$W/layer/work"
+if ! mount -t overlay ptk-deb-root \
+	-o "lowerdir=/,upperdir=$W/layer/upper,workdir=$W/layer/work" "$R"; then
+	echo "SKIP: overlayfs over / not permitted here"
+	exit 77
+fi
+# A private /dev with the few nodes needed (no /dev/log: the module's
+# syslog lines stay in here), and fresh /proc, /tmp, /run.
+mount -t tmpfs -o mode=0755 ptk-deb-dev "$R/dev" &&
+	for d in null zero full random urandom; do
+		touch "$R/dev/$d" && mount --bind "/dev/$d" "$R/dev/$d" || exit 1
+	done &&
+	mount -t proc proc "$R/proc" &&
+	mount -t tmpfs -o mode=1777 ptk-deb-tmp "$R/tmp" &&
+	mount -t tmpfs -o mode=0755 ptk-deb-run "$R/run" || { echo "SKIP: cannot mount in the overlay"; exit 77; }
+cp "$W/pkg.deb" "$W/inside.sh" "$R/tmp/"
+chroot "$R" /bin/true 2>/dev/null || { echo "SKIP: chroot not permitted"; exit 77; }
+chroot "$R" /bin/bash /tmp/inside.sh
+NS
+
+unshare -m --propagation private bash "$W/ns.sh" "$W"
+rc=$?
+if [ "$rc" -eq 77 ]; then
+	exit 77
+fi
+# The real system must be as it was.
+if [ -e /usr/share/pam-configs/apitoken ] && ! dpkg -S /usr/share/pam-configs/apitoken >/dev/null 2>&1; then
+	echo "FAIL: the chroot leaked into the real /"
+	exit 1
+fi
+echo "deb test took $(( $(date +%s) - T0 ))s"
+if [ "$rc" -ne 0 ]; then
+	echo "FAIL: $rc check(s) in the throwaway root failed"
+	exit 1
+fi
+echo "ok - install, PAM logins, reinstall, remove and purge in a throwaway root"
+exit 0
