@@ -259,8 +259,9 @@ unset BADCRC WRONGSECRET
 # ---- 4. PAM services ----
 step "PAM services"
 cat >"/etc/pam.d/$SERVICE" <<'EOF'
-# pam_apitoken demo (scripts/demo.sh): API tokens only, passwords refused.
-auth     required  pam_apitoken.so
+# pam_apitoken demo (scripts/demo.sh): API tokens only, passwords refused
+# (tokens_only: a password that is not a token is refused and logged).
+auth     required  pam_apitoken.so tokens_only
 account  required  pam_apitoken.so
 EOF
 cat >"/etc/pam.d/$SERVICE_PW" <<'EOF'
