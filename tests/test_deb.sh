@@ -143,6 +143,16 @@ check "fresh token accepted through common-auth" login "$tok"
 wrong=${tok%?}; [ "${tok: -1}" = A ] && wrong=${wrong}B || wrong=${wrong}A
 check "mistyped token refused" bash -c '! "$@"' _ login "$wrong"
 check "password still works (token or password)" login 'Deb-Test-Pw-42'
+# The profile is in common-auth, which sudo, su and the rest include too:
+# the module itself refuses a token there (deny_services), so each falls
+# through to the password, as before.
+for svc in sudo su su-l sudo-i polkit-1 passwd chfn chsh doas systemd-run0; do
+	printf '@include common-auth\n' >/etc/pam.d/$svc
+	check "$svc (default deny_services) through common-auth: the token is refused" \
+		bash -c '! printf "%s\n" "$1" | pamtester "$2" ptkdeb authenticate' _ "$tok" "$svc"
+done
+check "... while the password still works there (sudo)" \
+	bash -c 'printf "%s\n" Deb-Test-Pw-42 | pamtester sudo ptkdeb authenticate'
 check "wrong password refused" bash -c '! "$@"' _ login 'not-the-password'
 
 sum_before=$(md5sum $KEY $DB)
