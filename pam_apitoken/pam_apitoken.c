@@ -26,7 +26,6 @@
 #include "duration.h"
 #include "lastused.h"
 #include "logsafe.h"
-#include "secure.h"
 
 #define DATA_VERIFIED "pam_apitoken_verified"
 #define EXPORT __attribute__((visibility("default")))
@@ -189,7 +188,8 @@ typedef struct verified_token {
 
 static void free_verified(pam_handle_t *pamh, void *data, int error_status)
 {
-	secure_wipe(data, sizeof(verified_token));
+	/* Nothing secret inside: the core wiped the digests before handing
+	 * the record out. */
 	free(data);
 }
 
@@ -223,13 +223,11 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	req.password = pw;
 	req.pwlen = strnlen(pw, TOKEN_TEXT_MAX + 1);
 	req.tokens_only = args.tokens_only;
-	verified_token *v = calloc(1, sizeof(*v));
-	if (!v) {
-		cache_release(&lease);
-		return PAM_BUF_ERR;
-	}
-	auth_check_token(lease.cfg, &lease.src, &req, &res, &v->rec);
-	v->store = lease.fetched;
+	/* On the stack, so a refusal costs no allocation: only an accepted
+	 * token's record (digests already wiped) goes onto the handle. */
+	verified_token seen;
+	auth_check_token(lease.cfg, &lease.src, &req, &res, &seen.rec);
+	seen.store = lease.fetched;
 	/* Refusals are always logged; a success only when the token's
 	 * last-use record says none was logged within log_success_interval
 	 * (web servers run PAM on every request). */
@@ -239,17 +237,20 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 					 req.now);
 	cache_release(&lease);
 
-	if (res.outcome != AUTH_ACCEPT)
-		free_verified(pamh, v, 0);
 	if (res.outcome == AUTH_NOT_TOKEN) {
 		if (args.debug)
 			pam_syslog(pamh, LOG_DEBUG, "password is not a token");
 		return PAM_IGNORE;
 	}
-	if (res.outcome == AUTH_ACCEPT &&
-	    pam_set_data(pamh, DATA_VERIFIED, v, free_verified) != PAM_SUCCESS) {
-		free_verified(pamh, v, 0);
-		return PAM_BUF_ERR;
+	if (res.outcome == AUTH_ACCEPT) {
+		verified_token *v = malloc(sizeof(*v));
+		if (v)
+			*v = seen;
+		if (!v || pam_set_data(pamh, DATA_VERIFIED, v, free_verified) !=
+				  PAM_SUCCESS) {
+			free(v);
+			return PAM_BUF_ERR;
+		}
 	}
 	if (log_it)
 		log_result(pamh, &req, &res, "authentication");
