@@ -306,10 +306,21 @@ bool th_all_zero(const void *p, size_t n)
 	return true;
 }
 
-void th_on_alarm(int sig)
+static void on_alarm(int sig)
 {
 	(void)sig;
 	th_alarmed = 1;
+}
+
+void th_alarm_in(unsigned seconds)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm; /* no SA_RESTART */
+	sigaction(SIGALRM, &sa, NULL);
+	th_alarmed = 0;
+	alarm(seconds);
 }
 
 /* ---- PAM ---- */

@@ -107,11 +107,12 @@ size_t th_count_tmp(const char *path);
 
 bool th_all_zero(const void *p, size_t n);
 
-/* A SIGALRM handler that only sets th_alarmed: install it without
- * SA_RESTART to see whether a blocking call was interrupted. (Mutable
- * because a signal handler can report in no other way.) */
+/* SIGALRM in seconds, caught without SA_RESTART by a handler that only
+ * sets th_alarmed (cleared here): a call that blocks (opening a FIFO) is
+ * interrupted, and th_alarmed says that it blocked. alarm(0) to disarm.
+ * (Mutable because a signal handler can report in no other way.) */
 extern volatile sig_atomic_t th_alarmed;
-void th_on_alarm(int sig);
+void th_alarm_in(unsigned seconds);
 
 /* ---- PAM ---- */
 

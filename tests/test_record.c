@@ -696,18 +696,10 @@ static void test_site_key(void)
 	CHECK(!loads(path), "directory accepted");
 	th_path(path, sizeof(path), dir, "key.fifo");
 	CHECK(mkfifo(path, 0600) == 0, "mkfifo");
-	{
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		/* No SA_RESTART: a blocked open returns EINTR. */
-		sa.sa_handler = th_on_alarm;
-		sigaction(SIGALRM, &sa, NULL);
-		th_alarmed = 0;
-		alarm(3);
-		CHECK(!loads(path), "FIFO accepted");
-		alarm(0);
-		CHECK(!th_alarmed, "site_key_load blocked on a FIFO");
-	}
+	th_alarm_in(3);
+	CHECK(!loads(path), "FIFO accepted");
+	alarm(0);
+	CHECK(!th_alarmed, "site_key_load blocked on a FIFO");
 	th_path(path, sizeof(path), dir, "missing.key");
 	CHECK(!loads(path), "missing key accepted");
 	{

@@ -584,17 +584,10 @@ static void test_bad_files(void)
 	/* a FIFO must not hang the reader */
 	th_path(path, sizeof(path), dir, "fifo.db");
 	CHECK(mkfifo(path, 0600) == 0, "mkfifo");
-	{
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = th_on_alarm;
-		sigaction(SIGALRM, &sa, NULL);
-		th_alarmed = 0;
-		alarm(3);
-		BAD(path, "FIFO");
-		alarm(0);
-		CHECK(!th_alarmed, "store_fetch blocked on a FIFO");
-	}
+	th_alarm_in(3);
+	BAD(path, "FIFO");
+	alarm(0);
+	CHECK(!th_alarmed, "store_fetch blocked on a FIFO");
 
 	/* a truncated store: no crash; never a wrong value */
 	{
