@@ -223,8 +223,9 @@ int hc_run(char *const argv[], const char *in, char *out, size_t outsz,
 		errno = rc;
 		return -1;
 	}
+	/* May stop early (EPIPE): the child need not read it all. */
 	if (in)
-		(void)th_write_all(pin[1], in, strlen(in)); /* may stop at EPIPE */
+		(void)th_write_all(pin[1], in, strlen(in));
 	close(pin[1]);
 
 	size_t olen = 0, elen = 0;

@@ -423,15 +423,15 @@ static void run_fresh(const kase *k)
 	}
 	if (!ok)
 		th_fail_case(what, "valid token got %s, expected %s; log: %.300s",
-			  th_pam_name(got),
-			  k->expect == ANY_FAIL ? "any failure" :
-						  th_pam_name(k->expect),
-			  o.log);
+			     th_pam_name(got),
+			     k->expect == ANY_FAIL ? "any failure" :
+						     th_pam_name(k->expect),
+			     o.log);
 	if (o.rc[1] == OK || o.rc[2] == OK || o.rc[3] == OK)
 		th_fail_case(what, "a revoked (%s) or host-restricted (%s) token "
-				"or a plain password (%s) was accepted",
-			  th_pam_name(o.rc[1]), th_pam_name(o.rc[2]),
-			  th_pam_name(o.rc[3]));
+				   "or a plain password (%s) was accepted",
+			     th_pam_name(o.rc[1]), th_pam_name(o.rc[2]),
+			     th_pam_name(o.rc[3]));
 	plain_count(k->file, o.rc[3]);
 	/* SPEC §3: a password that is not token-shaped is PAM_IGNORE (seen
 	 * as PAM_PERM_DENIED on the module-only stack) whatever the state of
@@ -440,14 +440,14 @@ static void run_fresh(const kase *k)
 				 SVCERR : PAM_PERM_DENIED;
 	if (o.rc[3] != plain_want)
 		th_fail_case(what, "a plain password got %s, expected %s",
-			  th_pam_name(o.rc[3]),
-			  plain_want == SVCERR ? "PAM_SERVICE_ERR" :
-						 "PAM_IGNORE (PERM_DENIED alone)");
+			     th_pam_name(o.rc[3]),
+			     plain_want == SVCERR ? "PAM_SERVICE_ERR" :
+						    "PAM_IGNORE (PERM_DENIED alone)");
 	int lc = k->no_log_check ? 1 : log_clear(k->file, got, o.log, k->need_line);
 	if (ok && lc == 0)
 		th_fail_case(what, "no clear log line (want the file%s named); "
-				"log: %.400s",
-			  k->need_line ? " and line" : "", o.log);
+				   "log: %.400s",
+			     k->need_line ? " and line" : "", o.log);
 	if (ok && lc == 2) {
 		if (n_log_unnamed++ < 3)
 			printf("NOTE [%s]: the log line does not name the file: "
@@ -760,7 +760,7 @@ static void store_random_flips(void)
 		bool inside = off >= lo && off < hi;
 		if (got == OK && inside)
 			th_fail_case(what, "the valid token was accepted with its "
-					"record changed");
+					   "record changed");
 		else if (got == OK)
 			n_flip_success_outside++;
 		else if (got == REF)
@@ -771,11 +771,11 @@ static void store_random_flips(void)
 			th_fail_case(what, "unexpected %s", th_pam_name(got));
 		if (o.rc[1] == OK || o.rc[2] == OK)
 			th_fail_case(what, "revoked token %s, host-restricted token "
-					"from 11.0.0.1 %s",
-				  th_pam_name(o.rc[1]), th_pam_name(o.rc[2]));
+					   "from 11.0.0.1 %s",
+				     th_pam_name(o.rc[1]), th_pam_name(o.rc[2]));
 		if (o.rc[3] != PAM_PERM_DENIED)
 			th_fail_case(what, "a plain password got %s, expected "
-				  "PAM_IGNORE", th_pam_name(o.rc[3]));
+				     "PAM_IGNORE", th_pam_name(o.rc[3]));
 		plain_count(F_STORE, o.rc[3]);
 		if (strstr(o.log, "LOG VIOLATION"))
 			th_fail_case(what, "%s", o.log);
@@ -1033,14 +1033,14 @@ static void inplace_case(const inplace *c)
 		  (o.rc[1] == c->expect || (c->expect_alt && o.rc[1] == c->expect_alt));
 	if (!ok)
 		th_fail_case(what, "login after the change got %s, expected %s "
-				"(the cache did not notice?); log: %.300s",
-			  th_pam_name(o.rc[1]),
-			  c->expect == ANY_FAIL ? "any failure" :
-						  th_pam_name(c->expect),
-			  o.log);
+				   "(the cache did not notice?); log: %.300s",
+			     th_pam_name(o.rc[1]),
+			     c->expect == ANY_FAIL ? "any failure" :
+						     th_pam_name(c->expect),
+			     o.log);
 	if (o.rc[2] != OK)
 		th_fail_case(what, "login after the restore got %s (stale failure "
-				"cached?)", th_pam_name(o.rc[2]));
+				   "cached?)", th_pam_name(o.rc[2]));
 }
 
 static void inplace_cases(void)

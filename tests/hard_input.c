@@ -150,7 +150,7 @@ static void run(const kase *kin)
 	}
 	if (got != k->expect && got != k->expect_alt) {
 		th_fail_case(k->what, "got %s, expected %s", th_pam_name(got),
-			  th_pam_name(k->expect));
+			     th_pam_name(k->expect));
 		return;
 	}
 	/* One password prompt (none when the module stops before asking,
@@ -159,10 +159,10 @@ static void run(const kase *kin)
 	    (res.n_prompts > 1 || res.n_other != 0 ||
 	     (res.n_prompts == 0 && got != PAM_USER_UNKNOWN)))
 		th_fail_case(k->what, "%d prompts and %d other messages (want 1 and 0)",
-			  res.n_prompts, res.n_other);
+			     res.n_prompts, res.n_other);
 	if (got == PAM_SUCCESS && !overridden && res.acct_rc != PAM_SUCCESS)
 		th_fail_case(k->what, "pam_acct_mgmt after success gave %s",
-			  th_pam_name(res.acct_rc));
+			     th_pam_name(res.acct_rc));
 	const char *log = hc_log_text();
 	if (got == PAM_AUTH_ERR &&
 	    (!strstr(log, "pam_apitoken(") ||
@@ -170,14 +170,14 @@ static void run(const kase *kin)
 	     !strstr(log, " reason=") ||
 	     (k->log_id && !strstr(log, k->log_id))))
 		th_fail_case(k->what, "refusal without a clear log line naming token "
-			     "%s; log: %s", k->log_id ? k->log_id : "?", log);
+				"%s; log: %s", k->log_id ? k->log_id : "?", log);
 	if (got == PAM_IGNORE && strstr(log, "pam_apitoken("))
 		th_fail_case(k->what, "a non-token was logged: %s", log);
 	if (got == PAM_SUCCESS && !strstr(log, "authentication accepted"))
 		th_fail_case(k->what, "success without an 'accepted' log line");
 	if (hc_log_violations() != viol0)
 		th_fail_case(k->what, "log line with a token or control character: %s",
-			  hc_log_first_violation());
+			     hc_log_first_violation());
 	if (strstr(log, secret_t0))
 		th_fail_case(k->what, "a token secret appeared in the log");
 }

@@ -50,8 +50,8 @@ int mt_create_token(const mt_env *e, const char *user, const char *name,
 
 /* One login: pam_start_confdir(service, user) with conv (for a password,
  * th_conversation of tests/harness.h), PAM_RHOST = rhost (NULL: unset),
- * pam_authenticate, then pam_acct_mgmt if that succeeded, pam_end. *acct_rc (if not NULL) gets pam_acct_mgmt's result or -1.
- * Returns pam_authenticate's result (or the pam_start error). */
+ * pam_authenticate, then pam_acct_mgmt if that succeeded, pam_end.
+ * *acct_rc (if not NULL) gets pam_acct_mgmt's result or -1. Returns pam_authenticate's result (or the pam_start error). */
 int mt_login(const mt_env *e, const char *service, const char *user,
 	     const struct pam_conv *conv, const char *rhost, int *acct_rc);
 

@@ -427,26 +427,26 @@ static void scan_self(const char *label, bool expect_found)
 	    !th_write_all(keeper.req, label, n) ||
 	    !th_read_all(keeper.resp, &r, sizeof(r)) || r.mappings < 0) {
 		th_report("FAIL", "%s: the helper could not read this process's "
-			       "memory", label);
+				  "memory", label);
 		return;
 	}
 	if (expect_found) {
 		if (r.full > 0)
 			th_report("PASS", "%s: the scanner finds a heap copy of the "
-				       "token (%d found, %d mappings read)",
-			       label, r.full, r.mappings);
+					  "token (%d found, %d mappings read)",
+				  label, r.full, r.mappings);
 		else
 			th_report("FAIL", "%s: positive control: the scanner did not "
-				       "find a heap copy of the token", label);
+					  "find a heap copy of the token", label);
 		return;
 	}
 	if (r.h1 == 0 && r.h2 == 0)
 		th_report("PASS", "%s: no copy of the secret or any half of it in "
-			       "%d writable mappings", label, r.mappings);
+				  "%d writable mappings", label, r.mappings);
 	else
 		th_report("FAIL", "%s: secret left in memory: %d first halves, %d "
-			       "second halves, %d whole", label, r.h1, r.h2,
-		       r.full);
+				  "second halves, %d whole", label, r.h1, r.h2,
+			  r.full);
 }
 
 /* Positive control: a heap copy of the token must be found; then it is
@@ -686,7 +686,7 @@ static void part_b1(const mt_env *e)
 	pid_t pid = spawn(&p, argv, cwd, &in_fd);
 	if (pid <= 0 || !wait_blocked(pid, "tokenadm")) {
 		th_report("FAIL", "B1 tokenadm verify as %s did not block on stdin",
-		       who);
+			  who);
 		if (pid > 0) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
@@ -705,10 +705,10 @@ static void part_b1(const mt_env *e)
 		}
 		if (l && end != q && soft == 0 && hard == 0)
 			th_report("PASS", "B1 tokenadm: core file size limit 0/0 "
-				       "(started with an unlimited one)");
+					  "(started with an unlimited one)");
 		else
 			th_report("FAIL", "B1 tokenadm: core limit not 0: %.60s",
-			       l ? l : "(no line)");
+				  l ? l : "(no line)");
 	} else {
 		th_report("FAIL", "B1 cannot read %s", path);
 	}
@@ -719,22 +719,22 @@ static void part_b1(const mt_env *e)
 		th_report("SKIP", "B1 /proc ownership: the probe runs as root");
 	} else if (stat(path, &st) == 0 && st.st_uid == 0) {
 		th_report("PASS", "B1 tokenadm (uid %u) is not dumpable: its /proc "
-			       "files belong to root", (unsigned)p.uid);
+				  "files belong to root", (unsigned)p.uid);
 	} else {
 		th_report("FAIL", "B1 tokenadm's /proc files belong to uid %u: it is "
-			       "dumpable", (unsigned)st.st_uid);
+				  "dumpable", (unsigned)st.st_uid);
 	}
 
 	int err = attach_as(&p, pid);
 	if (ctl_attach != 0)
 		th_report("SKIP", "B1 ptrace: control attach as %s failed (%s): "
-			       "ptrace restricted here", who, strerror(ctl_attach));
+				  "ptrace restricted here", who, strerror(ctl_attach));
 	else if (err == EPERM)
 		th_report("PASS", "B1 PTRACE_ATTACH as %s: EPERM (control process of "
-			       "the same uid: attached)", who);
+				  "the same uid: attached)", who);
 	else
 		th_report("FAIL", "B1 PTRACE_ATTACH to tokenadm as %s: %s", who,
-		       err ? strerror(err) : "attached");
+			  err ? strerror(err) : "attached");
 
 	kill(pid, SIGABRT);
 	waitpid(pid, &status, 0);
@@ -743,13 +743,13 @@ static void part_b1(const mt_env *e)
 	bool file = core_files(cwd, false);
 	if (!ctl_dumped && !dumped && !file)
 		th_report("SKIP", "B1 SIGABRT: the control process did not dump "
-			       "core either (core_pattern/limits here)");
+				  "core either (core_pattern/limits here)");
 	else if (!dumped && !file)
 		th_report("PASS", "B1 SIGABRT mid-read: no core dump (the control "
-			       "process dumped one)");
+				  "process dumped one)");
 	else
 		th_report("FAIL", "B1 SIGABRT: tokenadm dumped core (%s)",
-		       file ? "file written" : "WCOREDUMP");
+			  file ? "file written" : "WCOREDUMP");
 	core_files(cwd, true);
 }
 
@@ -851,18 +851,18 @@ static void scan_at_exit(pid_t pid, void *ctx)
 	}
 	if (r.marker == 0) {
 		th_report("FAIL", "%s: positive control: config path not found in "
-			       "%d mappings: the scanner is blind", x->label,
-		       r.mappings);
+				  "%d mappings: the scanner is blind", x->label,
+			  r.mappings);
 		return;
 	}
 	if (r.h1 == 0 && r.h2 == 0)
 		th_report("PASS", "%s: at exit no copy of the secret or a half of it "
-			       "(%d mappings; control string found %d times)",
-		       x->label, r.mappings, r.marker);
+				  "(%d mappings; control string found %d times)",
+			  x->label, r.mappings, r.marker);
 	else
 		th_report("FAIL", "%s: at exit the secret is still in memory: %d "
-			       "first halves, %d second halves, %d whole",
-		       x->label, r.h1, r.h2, r.full);
+				  "first halves, %d second halves, %d whole",
+			  x->label, r.h1, r.h2, r.full);
 }
 
 static void part_b2(const mt_env *e)

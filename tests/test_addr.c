@@ -673,7 +673,8 @@ int main(void)
 	test_append_and_format();
 
 	if (th_count.fail) {
-		printf("test_addr: %d failure(s) in %d checks\n", th_count.fail, checks);
+		printf("test_addr: %d failure(s) in %d checks\n", th_count.fail,
+		       checks);
 		return 1;
 	}
 	printf("test_addr: all %d checks passed\n", checks);

@@ -568,7 +568,8 @@ static void test_errors(void)
 		      "case %zu: no \"%s\" in: %s", i, want, lb.text);
 		CHECK(strstr(lb.text, c->reason) != NULL,
 		      "case %zu: no \"%s\" in: %s", i, c->reason, lb.text);
-		CHECK(th_all_zero(&cfg, sizeof(cfg)), "case %zu: cfg not freed", i);
+		CHECK(th_all_zero(&cfg, sizeof(cfg)), "case %zu: cfg not freed",
+		      i);
 		CHECK(strchr(lb.text, '\x1b') == NULL,
 		      "case %zu: escape byte logged", i);
 	}

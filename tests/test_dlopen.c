@@ -62,9 +62,9 @@ static void check_exports(const char *so)
 		return;
 	}
 	th_check(WEXITSTATUS(st) == 0 && seen >= 3,
-	      "nm -D --defined-only ran and listed %d symbols", seen);
+		 "nm -D --defined-only ran and listed %d symbols", seen);
 	th_check(bad == 0, "only pam_sm_* (and version nodes) exported (%d others)",
-	      bad);
+		 bad);
 }
 
 int main(void)
@@ -77,7 +77,7 @@ int main(void)
 	}
 	void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
 	if (!th_check(h != NULL, "dlopen(%s, RTLD_NOW): %s", so,
-		   h ? "ok" : dlerror()))
+		      h ? "ok" : dlerror()))
 		return 1;
 
 	static const char *const want[] = { "pam_sm_authenticate",

@@ -161,7 +161,8 @@ static void test_txn_basic(void)
 	CHECK(has(path, "beta", "two"), "committed beta");
 	CHECK(get(path, "gamma", v, sizeof(v)) == STORE_NOTFOUND,
 	      "deleted gamma after commit");
-	CHECK(th_count_tmp(path) == 0, "commit left %zu temp files", th_count_tmp(path));
+	CHECK(th_count_tmp(path) == 0, "commit left %zu temp files",
+	      th_count_tmp(path));
 	/* store_fetch with a buffer too small: error */
 	{
 		size_t l = 0;
@@ -231,7 +232,8 @@ static void test_abort(void)
 		      s1.st_mtim.tv_sec == s2.st_mtim.tv_sec &&
 		      s1.st_mtim.tv_nsec == s2.st_mtim.tv_nsec,
 	      "abort touched the live file");
-	CHECK(th_count_tmp(path) == 0, "abort left %zu temp files", th_count_tmp(path));
+	CHECK(th_count_tmp(path) == 0, "abort left %zu temp files",
+	      th_count_tmp(path));
 	store_txn_abort(NULL); /* documented as fine */
 	/* after an abort the lock is free again at once */
 	txn = NULL;
@@ -357,7 +359,8 @@ static void test_leftovers(void)
 	if (fd >= 0)
 		close(fd);
 
-	CHECK(th_count_tmp(path) == 3, "setup: %zu leftovers", th_count_tmp(path));
+	CHECK(th_count_tmp(path) == 3, "setup: %zu leftovers",
+	      th_count_tmp(path));
 	CHECK(store_txn_begin(path, 1000, &txn, err, sizeof(err)) == 0,
 	      "begin: %s", err);
 	/* while open, only the txn's own temp file exists */

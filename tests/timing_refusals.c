@@ -182,10 +182,11 @@ int main(void)
 		snprintf(id, sizeof(id), "%.12s", u + 1);
 		random_base62(rid, 12);
 		random_base62(sec, 32);
-		th_token_text(pool_unknown[i], sizeof(pool_unknown[i]), "ptk", rid,
-			      sec);
+		th_token_text(pool_unknown[i], sizeof(pool_unknown[i]), "ptk",
+			      rid, sec);
 		random_base62(sec, 32);
-		th_token_text(pool_wrong[i], sizeof(pool_wrong[i]), "ptk", id, sec);
+		th_token_text(pool_wrong[i], sizeof(pool_wrong[i]), "ptk", id,
+			      sec);
 	}
 
 	size_t total = n * (size_t)kinds;
