@@ -146,6 +146,28 @@ bool th_read_all(int fd, void *buf, size_t n)
 	return true;
 }
 
+size_t th_drain(int fd, char *out, size_t outlen)
+{
+	char sink[4096];
+	size_t have = 0;
+
+	for (;;) {
+		bool keep = out && have + 1 < outlen;
+		char *dst = keep ? out + have : sink;
+		size_t room = keep ? outlen - 1 - have : sizeof(sink);
+		ssize_t r = read(fd, dst, room);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (keep)
+			have += (size_t)r;
+	}
+	if (out && outlen)
+		out[have] = '\0';
+	return have;
+}
+
 static int write_fd(int fd, const void *data, size_t len, mode_t mode)
 {
 	if (fd < 0)

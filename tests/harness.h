@@ -79,6 +79,11 @@ int th_summary(const char *passed_line);
 bool th_write_all(int fd, const void *buf, size_t n);
 bool th_read_all(int fd, void *buf, size_t n);
 
+/* Read fd to its end (a child's stdout): the first outlen - 1 bytes into
+ * out, NUL-terminated, the rest read and dropped (out may be NULL). The
+ * bytes kept. */
+size_t th_drain(int fd, char *out, size_t outlen);
+
 /* Create or truncate path (never through a symlink) with exactly mode (not
  * masked) and len bytes of data. 0, or -1 with errno set. */
 int th_write_file(const char *path, const void *data, size_t len, mode_t mode);

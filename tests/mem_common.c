@@ -52,22 +52,7 @@ int mt_run(char *const argv[], const char *in, char *out, size_t outlen,
 			fprintf(stderr, "mt_run: short write to stdin\n");
 		close(inp[1]);
 	}
-	size_t got = 0;
-	for (;;) {
-		char sink[256];
-		char *dst = out && got + 1 < outlen ? out + got : sink;
-		size_t room = out && got + 1 < outlen ? outlen - 1 - got
-						      : sizeof(sink);
-		ssize_t r = read(outp[0], dst, room);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if (dst != sink)
-			got += (size_t)r;
-	}
-	if (out && outlen)
-		out[got] = '\0';
+	th_drain(outp[0], out, outlen);
 	close(outp[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)

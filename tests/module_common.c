@@ -119,23 +119,8 @@ int tokenadm(const char *conf, const char *ft, char *out, size_t outlen,
 		_exit(127);
 	}
 	close(p[1]);
-	size_t have = 0;
-	char sink[4096];
-	for (;;) {
-		char *dst = out && have + 1 < outlen ? out + have : sink;
-		size_t room = out && have + 1 < outlen ? outlen - 1 - have :
-							 sizeof(sink);
-		ssize_t r = read(p[0], dst, room);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if (dst != sink)
-			have += (size_t)r;
-	}
+	th_drain(p[0], out, outlen);
 	close(p[0]);
-	if (out && outlen)
-		out[have] = '\0';
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
