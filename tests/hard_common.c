@@ -6,6 +6,7 @@
 
 #include "hard_common.h"
 #include "harness.h"
+#include "syslog_interpose.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -498,42 +499,5 @@ static void capture(int pri, const char *fmt, va_list ap)
 	errno = e;
 }
 
-/* Exported (the project builds with -fvisibility=hidden) so that libpam's
- * calls bind to these rather than to libc's. */
-#define EXPORTED __attribute__((visibility("default")))
-EXPORTED void syslog(int pri, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-EXPORTED void vsyslog(int pri, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
-EXPORTED void __syslog_chk(int pri, int flag, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-EXPORTED void __vsyslog_chk(int pri, int flag, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
-
-void syslog(int pri, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	capture(pri, fmt, ap);
-	va_end(ap);
-}
-
-void vsyslog(int pri, const char *fmt, va_list ap)
-{
-	capture(pri, fmt, ap);
-}
-
-void __syslog_chk(int pri, int flag, const char *fmt, ...)
-{
-	va_list ap;
-	(void)flag;
-	va_start(ap, fmt);
-	capture(pri, fmt, ap);
-	va_end(ap);
-}
-
-void __vsyslog_chk(int pri, int flag, const char *fmt, va_list ap)
-{
-	(void)flag;
-	capture(pri, fmt, ap);
-}
+/* libpam's calls (pam_syslog) bind to these. */
+SYSLOG_INTERPOSE(capture)
