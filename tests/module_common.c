@@ -18,6 +18,7 @@
 
 #define WATCHDOG_SECONDS 110
 
+/* Set by module_setup() and only read after (see module_common.h). */
 const char *MOD;
 const char *TOKENADM;
 const char *FAKETIME;
