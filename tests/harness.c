@@ -153,9 +153,8 @@ size_t th_drain(int fd, char *out, size_t outlen)
 
 	for (;;) {
 		bool keep = out && have + 1 < outlen;
-		char *dst = keep ? out + have : sink;
-		size_t room = keep ? outlen - 1 - have : sizeof(sink);
-		ssize_t r = read(fd, dst, room);
+		ssize_t r = keep ? read(fd, out + have, outlen - 1 - have) :
+				   read(fd, sink, sizeof(sink));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
