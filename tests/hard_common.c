@@ -5,10 +5,11 @@
 #undef _FORTIFY_SOURCE
 
 #include "hard_common.h"
+#include "harness.h"
+#include "syslog_interpose.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -150,74 +151,20 @@ char *hc_tmpdir(const char *tag)
 	return path;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
 void hc_rmrf(const char *path)
 {
 	if (path && getenv("HARD_KEEP") == NULL)
-		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		th_rm_rf(path);
 }
-
 void hc_write_file(const char *path, const void *data, size_t len, mode_t mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		      mode);
-	if (fd < 0)
-		hc_die("create %s: %s", path, strerror(errno));
-	const char *p = data;
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w <= 0)
-			hc_die("write %s: %s", path, strerror(errno));
-		p += w;
-		len -= (size_t)w;
-	}
-	if (fchmod(fd, mode) != 0 || close(fd) != 0)
-		hc_die("close %s: %s", path, strerror(errno));
+	if (th_write_file(path, data, len, mode) != 0)
+		hc_die("write %s: %s", path, strerror(errno));
 }
-
-char *hc_read_file(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap + 1);
-	for (;;) {
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap + 1);
-			if (!buf)
-				hc_die("out of memory");
-		}
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
-}
-
 void hc_copy_file(const char *from, const char *to, mode_t mode)
 {
 	size_t len;
-	char *data = hc_read_file(from, &len);
+	char *data = th_read_file(from, &len);
 	if (!data)
 		hc_die("read %s: %s", from, strerror(errno));
 	hc_write_file(to, data, len, mode);
@@ -277,19 +224,9 @@ int hc_run(char *const argv[], const char *in, char *out, size_t outsz,
 		errno = rc;
 		return -1;
 	}
-	if (in) {
-		size_t n = strlen(in);
-		const char *p = in;
-		while (n > 0) {
-			ssize_t w = write(pin[1], p, n);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break;
-			p += w;
-			n -= (size_t)w;
-		}
-	}
+	/* May stop early (EPIPE): the child need not read it all. */
+	if (in)
+		(void)th_write_all(pin[1], in, strlen(in));
 	close(pin[1]);
 
 	size_t olen = 0, elen = 0;
@@ -477,87 +414,12 @@ void hc_site_init(hc_site *s, const char *dir, const char *extra_conf)
 
 /* ---- PAM ---- */
 
-const char *hc_pam_name(int rc)
-{
-	switch (rc) {
-	case PAM_SUCCESS: return "PAM_SUCCESS";
-	case PAM_OPEN_ERR: return "PAM_OPEN_ERR";
-	case PAM_SYMBOL_ERR: return "PAM_SYMBOL_ERR";
-	case PAM_SERVICE_ERR: return "PAM_SERVICE_ERR";
-	case PAM_SYSTEM_ERR: return "PAM_SYSTEM_ERR";
-	case PAM_BUF_ERR: return "PAM_BUF_ERR";
-	case PAM_PERM_DENIED: return "PAM_PERM_DENIED";
-	case PAM_AUTH_ERR: return "PAM_AUTH_ERR";
-	case PAM_CRED_INSUFFICIENT: return "PAM_CRED_INSUFFICIENT";
-	case PAM_AUTHINFO_UNAVAIL: return "PAM_AUTHINFO_UNAVAIL";
-	case PAM_USER_UNKNOWN: return "PAM_USER_UNKNOWN";
-	case PAM_MAXTRIES: return "PAM_MAXTRIES";
-	case PAM_NEW_AUTHTOK_REQD: return "PAM_NEW_AUTHTOK_REQD";
-	case PAM_ACCT_EXPIRED: return "PAM_ACCT_EXPIRED";
-	case PAM_CONV_ERR: return "PAM_CONV_ERR";
-	case PAM_AUTHTOK_ERR: return "PAM_AUTHTOK_ERR";
-	case PAM_ABORT: return "PAM_ABORT";
-	case PAM_IGNORE: return "PAM_IGNORE";
-	case PAM_INCOMPLETE: return "PAM_INCOMPLETE";
-	case -1: return "(not run)";
-	default: return "PAM_(other)";
-	}
-}
-
-typedef struct conv_ctx {
-	const hc_auth_req *req;
-	hc_auth_res *res;
-} conv_ctx;
-
-static int conv_fn(int n, const struct pam_message **msg,
-		   struct pam_response **resp, void *appdata)
-{
-	conv_ctx *c = appdata;
-	const hc_auth_req *req = c->req;
-
-	for (int i = 0; i < n; i++) {
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF)
-			c->res->n_prompts++;
-		else
-			c->res->n_other++;
-	}
-	switch (req->mode) {
-	case HC_CONV_ERR:
-		return PAM_CONV_ERR;
-	case HC_CONV_BUF_ERR:
-		return PAM_BUF_ERR;
-	case HC_CONV_NULL_ARRAY:
-		*resp = NULL;
-		return PAM_SUCCESS;
-	default:
-		break;
-	}
-	struct pam_response *r = calloc((size_t)n, sizeof(*r));
-	if (!r)
-		return PAM_BUF_ERR;
-	for (int i = 0; i < n; i++) {
-		if (msg[i]->msg_style != PAM_PROMPT_ECHO_OFF ||
-		    req->mode == HC_CONV_NULL_RESP)
-			continue;
-		r[i].resp = malloc(req->pwlen + 1);
-		if (!r[i].resp) {
-			for (int j = 0; j < i; j++)
-				free(r[j].resp);
-			free(r);
-			return PAM_BUF_ERR;
-		}
-		memcpy(r[i].resp, req->pw, req->pwlen);
-		r[i].resp[req->pwlen] = '\0';
-	}
-	*resp = r;
-	return PAM_SUCCESS;
-}
-
 void hc_auth(const hc_auth_req *req, hc_auth_res *res)
 {
 	pam_handle_t *pamh = NULL;
-	conv_ctx c = { req, res };
-	struct pam_conv conv = { conv_fn, &c };
+	th_conv c = { .password = req->pw ? req->pw : "",
+		      .password_len = req->pwlen, .mode = req->mode };
+	struct pam_conv conv = { th_conversation, &c };
 
 	memset(res, 0, sizeof(*res));
 	res->rc = -1;
@@ -576,6 +438,9 @@ void hc_auth(const hc_auth_req *req, hc_auth_res *res)
 	if (req->acct && res->rc == PAM_SUCCESS)
 		res->acct_rc = pam_acct_mgmt(pamh, req->flags);
 	pam_end(pamh, res->rc);
+	/* The one password prompt, and everything else libpam passed on. */
+	res->n_prompts = c.prompts - c.prompts_echo;
+	res->n_other = c.prompts_echo + c.messages + c.unknown;
 }
 
 int hc_auth_simple(const char *confdir, const char *user, const char *pw,
@@ -678,42 +543,5 @@ static void capture(int pri, const char *fmt, va_list ap)
 	errno = e;
 }
 
-/* Exported (the project builds with -fvisibility=hidden) so that libpam's
- * calls bind to these rather than to libc's. */
-#define EXPORTED __attribute__((visibility("default")))
-EXPORTED void syslog(int pri, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-EXPORTED void vsyslog(int pri, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
-EXPORTED void __syslog_chk(int pri, int flag, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-EXPORTED void __vsyslog_chk(int pri, int flag, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
-
-void syslog(int pri, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	capture(pri, fmt, ap);
-	va_end(ap);
-}
-
-void vsyslog(int pri, const char *fmt, va_list ap)
-{
-	capture(pri, fmt, ap);
-}
-
-void __syslog_chk(int pri, int flag, const char *fmt, ...)
-{
-	va_list ap;
-	(void)flag;
-	va_start(ap, fmt);
-	capture(pri, fmt, ap);
-	va_end(ap);
-}
-
-void __vsyslog_chk(int pri, int flag, const char *fmt, va_list ap)
-{
-	(void)flag;
-	capture(pri, fmt, ap);
-}
+/* libpam's calls (pam_syslog) bind to these. */
+SYSLOG_INTERPOSE(capture)

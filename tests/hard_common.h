@@ -20,6 +20,8 @@
 
 #include <security/pam_appl.h>
 
+#include "harness.h"
+
 /* Compiled with AddressSanitizer? Then iteration counts shrink. */
 #if defined(__SANITIZE_ADDRESS__)
 #define HC_ASAN 1
@@ -61,9 +63,9 @@ void hc_seed(uint64_t seed);
 char *hc_tmpdir(const char *tag);
 void hc_rmrf(const char *path);
 
+/* th_write_file (tests/harness.h), dying on failure; reading is
+ * th_read_file. */
 void hc_write_file(const char *path, const void *data, size_t len, mode_t mode);
-/* malloc'd contents (NUL-terminated), or NULL. */
-char *hc_read_file(const char *path, size_t *len);
 void hc_copy_file(const char *from, const char *to, mode_t mode);
 
 /* Run argv (argv[0] a path) with stdin from in (NULL: /dev/null), stdout
@@ -109,23 +111,14 @@ void hc_wrong_secret(const char *tok, char *out);
  * holds (but for a 1 in 62^12 chance). */
 void hc_unknown_id(const char *tok, char *out);
 
-/* Conversation behaviour. */
-enum hc_conv_mode {
-	HC_CONV_ANSWER = 0, /* answer the prompt with the password bytes */
-	HC_CONV_NULL_RESP,  /* PAM_SUCCESS, resp array with a NULL resp */
-	HC_CONV_NULL_ARRAY, /* PAM_SUCCESS, *resp = NULL */
-	HC_CONV_ERR,        /* PAM_CONV_ERR */
-	HC_CONV_BUF_ERR,    /* PAM_BUF_ERR */
-};
-
 typedef struct hc_auth_req {
 	const char *confdir;
 	const char *service;   /* "alone" by default */
 	const char *user;
 	const char *pw;        /* bytes, pwlen of them (may hold NULs) */
-	size_t pwlen;
+	size_t pwlen;          /* 0: strlen(pw) */
 	const char *rhost;     /* NULL: not set */
-	int mode;              /* hc_conv_mode */
+	int mode;              /* enum th_conv_mode (tests/harness.h) */
 	int flags;             /* pam_authenticate flags */
 	bool acct;             /* also pam_acct_mgmt after a success */
 } hc_auth_req;
@@ -135,15 +128,15 @@ typedef struct hc_auth_res {
 	int rc;                /* pam_authenticate */
 	int acct_rc;           /* pam_acct_mgmt, or -1 if not called */
 	int n_prompts;         /* PAM_PROMPT_ECHO_OFF messages */
-	int n_other;           /* any other message (info, error, echo on) */
+	int n_other;           /* any other message (info, error, echo on;
+				* th_conversation answers echo on too) */
 } hc_auth_res;
 
+/* One login through th_conversation. */
 void hc_auth(const hc_auth_req *req, hc_auth_res *res);
 /* Common case: password NUL-terminated, "alone" service. */
 int hc_auth_simple(const char *confdir, const char *user, const char *pw,
 		   const char *rhost);
-
-const char *hc_pam_name(int rc);
 
 /* ---- log capture ---- */
 /* Keep captured text (else only count and check). */

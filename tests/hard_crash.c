@@ -18,7 +18,6 @@
  * returned (exit 0, token captured) authenticates, and a sample also
  * through `tokenadm verify`. Every successful write must leave no
  * <db>.tmp.* debris from the killed writers before it. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -48,22 +47,19 @@ typedef struct token {
 static hc_site site;
 static token toks[MAX_TOKENS];
 static int n_toks;
-static int n_fail;
 static long n_checked_module, n_checked_verify;
 static int kills, kills_midwrite, kills_committed, kills_before,
 	exits_before_kill, rotate_kills, strace_kills, good_writes;
 
+/* "FAIL: ..."; gives up after 30. */
 __attribute__((format(printf, 1, 2)))
 static void fail(const char *fmt, ...)
 {
 	va_list ap;
-	n_fail++;
-	fputs("FAIL: ", stdout);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	th_vreport("FAIL", fmt, ap);
 	va_end(ap);
-	putchar('\n');
-	if (n_fail > 30)
+	if (th_count.fail > 30)
 		hc_die("too many failures");
 }
 
@@ -230,23 +226,6 @@ static bool json_valid(const char *text)
 
 /* ---- the store ---- */
 
-static int count_tmp(void)
-{
-	char dir[600], base[600];
-	snprintf(dir, sizeof(dir), "%s/store", site.dir);
-	const char *b = strrchr(site.db, '/') + 1;
-	snprintf(base, sizeof(base), "%s.tmp.", b);
-	DIR *d = opendir(dir);
-	int n = 0;
-	if (!d)
-		hc_die("opendir %s", dir);
-	for (struct dirent *e; (e = readdir(d));)
-		if (strncmp(e->d_name, base, strlen(base)) == 0)
-			n++;
-	closedir(d);
-	return n;
-}
-
 static char *list_out;
 static size_t list_cap = 1 << 22;
 
@@ -411,7 +390,7 @@ static char *const *create_argv(void)
 static void good_write(const char *when)
 {
 	char out[512], err[2048];
-	int tmp_before = count_tmp();
+	int tmp_before = (int)th_count_tmp(site.db);
 	int st = hc_run(create_argv(), NULL, out, sizeof(out), err, sizeof(err),
 			60000);
 	good_writes++;
@@ -422,7 +401,7 @@ static void good_write(const char *when)
 	}
 	out[strcspn(out, "\n")] = '\0';
 	add_token(out);
-	int tmp_after = count_tmp();
+	int tmp_after = (int)th_count_tmp(site.db);
 	if (tmp_after != 0)
 		fail("%s: %d temporary file(s) left after a successful write "
 		     "(%d before it)", when, tmp_after, tmp_before);
@@ -464,7 +443,7 @@ static int last_count;
 static void after(kill_result *r, bool is_rotate, token *rot, const char *when)
 {
 	bool completed = WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0;
-	int tmp = count_tmp();
+	int tmp = (int)th_count_tmp(site.db);
 
 	if (WIFSIGNALED(r->status) && WTERMSIG(r->status) == SIGKILL) {
 		kills++;
@@ -681,7 +660,7 @@ int main(void)
 
 	/* Final: one more write must clean up and everything must verify. */
 	good_write("final");
-	if (count_tmp() != 0)
+	if (th_count_tmp(site.db) != 0)
 		fail("final: temporary files remain after the final write");
 	int n = check_list("final");
 	check_all("final", true);
@@ -704,9 +683,9 @@ int main(void)
 	       "through tokenadm verify; %d failures\n",
 	       kills, timed_kills, strace_kills, rotate_kills, kills_midwrite,
 	       kills_committed, kills_before, exits_before_kill, good_writes,
-	       n_toks, n, n_checked_module, n_checked_verify, n_fail);
+	       n_toks, n, n_checked_module, n_checked_verify, th_count.fail);
 	hc_rmrf(top);
 	free(top);
 	free(list_out);
-	return n_fail ? 1 : 0;
+	return th_count.fail ? 1 : 0;
 }

@@ -75,7 +75,7 @@ static bool have_key_off;
 static uid_t nobody_uid = (uid_t)-1;
 static bool is_root;
 
-static int n_cases, n_fail, n_skip;
+static int n_cases;
 static int per_file[3];
 static int n_flip_success_outside, n_flip_refused, n_flip_unavail;
 static int n_trunc_served, n_log_unnamed;
@@ -294,16 +294,7 @@ static int in_child(child_fn fn, void *arg, outcome *o, char *why,
 			snprintf(mine.log, sizeof(mine.log),
 				 "LOG VIOLATION (token or control character "
 				 "in a log line): %s", hc_log_first_violation());
-		const char *b = (const char *)&mine;
-		size_t left = sizeof(mine);
-		while (left > 0) {
-			ssize_t w = write(p[1], b, left);
-			if (w <= 0)
-				_exit(3);
-			b += w;
-			left -= (size_t)w;
-		}
-		_exit(0);
+		_exit(th_write_all(p[1], &mine, sizeof(mine)) ? 0 : 3);
 	}
 	close(p[1]);
 	memset(o, 0, sizeof(*o));
@@ -343,20 +334,6 @@ static void fresh_child(void *arg, outcome *o)
 	o->rc[1] = auth_rc(tok_rev, NULL);
 	o->rc[2] = auth_rc(tok_rule, "11.0.0.1");
 	o->rc[3] = auth_rc("hunter2", NULL);
-}
-
-static void fail_case(const char *what, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void fail_case(const char *what, const char *fmt, ...)
-{
-	va_list ap;
-	n_fail++;
-	printf("FAIL [%s]: ", what);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
 }
 
 /* The log must say what is wrong. Returns 1 if it names the file (or the
@@ -426,7 +403,7 @@ static void run_fresh(const kase *k)
 
 	restore_all();
 	if (!mutate(k->file, &k->m)) {
-		n_skip++;
+		th_count.skip++;
 		printf("SKIP [%s %s]: not possible here\n",
 		       file_names[k->file], k->what);
 		return;
@@ -436,7 +413,7 @@ static void run_fresh(const kase *k)
 	char what[200];
 	snprintf(what, sizeof(what), "%s %s", file_names[k->file], k->what);
 	if (in_child(fresh_child, NULL, &o, why, sizeof(why))) {
-		fail_case(what, "%s", why);
+		th_fail_case(what, "%s", why);
 		return;
 	}
 	int got = o.rc[0];
@@ -448,16 +425,16 @@ static void run_fresh(const kase *k)
 		return;
 	}
 	if (!ok)
-		fail_case(what, "valid token got %s, expected %s; log: %.300s",
-			  hc_pam_name(got),
-			  k->expect == ANY_FAIL ? "any failure" :
-						  hc_pam_name(k->expect),
-			  o.log);
+		th_fail_case(what, "valid token got %s, expected %s; log: %.300s",
+			     th_pam_name(got),
+			     k->expect == ANY_FAIL ? "any failure" :
+						     th_pam_name(k->expect),
+			     o.log);
 	if (o.rc[1] == OK || o.rc[2] == OK || o.rc[3] == OK)
-		fail_case(what, "a revoked (%s) or host-restricted (%s) token "
-				"or a plain password (%s) was accepted",
-			  hc_pam_name(o.rc[1]), hc_pam_name(o.rc[2]),
-			  hc_pam_name(o.rc[3]));
+		th_fail_case(what, "a revoked (%s) or host-restricted (%s) token "
+				   "or a plain password (%s) was accepted",
+			     th_pam_name(o.rc[1]), th_pam_name(o.rc[2]),
+			     th_pam_name(o.rc[3]));
 	plain_count(k->file, o.rc[3]);
 	/* A password that is not token-shaped is PAM_IGNORE (pam_apitoken(8),
 	 * DESCRIPTION; seen as PAM_PERM_DENIED on the module-only stack) in
@@ -465,15 +442,15 @@ static void run_fresh(const kase *k)
 	int plain_want = (k->file == F_CONF && k->expect == SVCERR) ?
 				 SVCERR : PAM_PERM_DENIED;
 	if (o.rc[3] != plain_want)
-		fail_case(what, "a plain password got %s, expected %s",
-			  hc_pam_name(o.rc[3]),
-			  plain_want == SVCERR ? "PAM_SERVICE_ERR" :
-						 "PAM_IGNORE (PERM_DENIED alone)");
+		th_fail_case(what, "a plain password got %s, expected %s",
+			     th_pam_name(o.rc[3]),
+			     plain_want == SVCERR ? "PAM_SERVICE_ERR" :
+						    "PAM_IGNORE (PERM_DENIED alone)");
 	int lc = k->no_log_check ? 1 : log_clear(k->file, got, o.log, k->need_line);
 	if (ok && lc == 0)
-		fail_case(what, "no clear log line (want the file%s named); "
-				"log: %.400s",
-			  k->need_line ? " and line" : "", o.log);
+		th_fail_case(what, "no clear log line (want the file%s named); "
+				   "log: %.400s",
+			     k->need_line ? " and line" : "", o.log);
 	if (ok && lc == 2) {
 		if (n_log_unnamed++ < 3)
 			printf("NOTE [%s]: the log line does not name the file: "
@@ -684,7 +661,7 @@ static char *crafted_store(const char *val, size_t vlen, size_t *outlen)
 	}
 	gdbm_close(in);
 	gdbm_close(out);
-	char *bytes = hc_read_file(dst, outlen);
+	char *bytes = th_read_file(dst, outlen);
 	unlink(src);
 	unlink(dst);
 	return bytes;
@@ -779,14 +756,14 @@ static void store_random_flips(void)
 		snprintf(what, sizeof(what), "store random flip: bit %d at %zu", bit,
 			 off);
 		if (in_child(fresh_child, NULL, &o, why, sizeof(why))) {
-			fail_case(what, "%s", why);
+			th_fail_case(what, "%s", why);
 			continue;
 		}
 		int got = o.rc[0];
 		bool inside = off >= lo && off < hi;
 		if (got == OK && inside)
-			fail_case(what, "the valid token was accepted with its "
-					"record changed");
+			th_fail_case(what, "the valid token was accepted with its "
+					   "record changed");
 		else if (got == OK)
 			n_flip_success_outside++;
 		else if (got == REF)
@@ -794,17 +771,17 @@ static void store_random_flips(void)
 		else if (got == UNAVAIL)
 			n_flip_unavail++;
 		else
-			fail_case(what, "unexpected %s", hc_pam_name(got));
+			th_fail_case(what, "unexpected %s", th_pam_name(got));
 		if (o.rc[1] == OK || o.rc[2] == OK)
-			fail_case(what, "revoked token %s, host-restricted token "
-					"from 11.0.0.1 %s",
-				  hc_pam_name(o.rc[1]), hc_pam_name(o.rc[2]));
+			th_fail_case(what, "revoked token %s, host-restricted token "
+					   "from 11.0.0.1 %s",
+				     th_pam_name(o.rc[1]), th_pam_name(o.rc[2]));
 		if (o.rc[3] != PAM_PERM_DENIED)
-			fail_case(what, "a plain password got %s, expected "
-				  "PAM_IGNORE", hc_pam_name(o.rc[3]));
+			th_fail_case(what, "a plain password got %s, expected "
+				     "PAM_IGNORE", th_pam_name(o.rc[3]));
 		plain_count(F_STORE, o.rc[3]);
 		if (strstr(o.log, "LOG VIOLATION"))
-			fail_case(what, "%s", o.log);
+			th_fail_case(what, "%s", o.log);
 	}
 	free(meaningful);
 	printf("store random flips: %d in GDBM's header, %d elsewhere (valid "
@@ -1038,35 +1015,35 @@ static void inplace_case(const inplace *c)
 	snprintf(what, sizeof(what), "in place: %s %s", file_names[c->file],
 		 c->what);
 	if ((c->m.kind == M_CHOWN && (!is_root || nobody_uid == (uid_t)-1))) {
-		n_skip++;
+		th_count.skip++;
 		printf("SKIP [%s]: needs root\n", what);
 		return;
 	}
 	n_cases++;
 	per_file[c->file]++;
 	if (in_child(inplace_child, (void *)c, &o, why, sizeof(why))) {
-		fail_case(what, "%s", why);
+		th_fail_case(what, "%s", why);
 		return;
 	}
 	if (o.rc[3] == -2) {
-		n_skip++;
+		th_count.skip++;
 		printf("SKIP [%s]: not possible here\n", what);
 		return;
 	}
 	if (o.rc[0] != OK)
-		fail_case(what, "first login got %s", hc_pam_name(o.rc[0]));
+		th_fail_case(what, "first login got %s", th_pam_name(o.rc[0]));
 	bool ok = c->expect == ANY_FAIL ? o.rc[1] != OK :
 		  (o.rc[1] == c->expect || (c->expect_alt && o.rc[1] == c->expect_alt));
 	if (!ok)
-		fail_case(what, "login after the change got %s, expected %s "
-				"(the cache did not notice?); log: %.300s",
-			  hc_pam_name(o.rc[1]),
-			  c->expect == ANY_FAIL ? "any failure" :
-						  hc_pam_name(c->expect),
-			  o.log);
+		th_fail_case(what, "login after the change got %s, expected %s "
+				   "(the cache did not notice?); log: %.300s",
+			     th_pam_name(o.rc[1]),
+			     c->expect == ANY_FAIL ? "any failure" :
+						     th_pam_name(c->expect),
+			     o.log);
 	if (o.rc[2] != OK)
-		fail_case(what, "login after the restore got %s (stale failure "
-				"cached?)", hc_pam_name(o.rc[2]));
+		th_fail_case(what, "login after the restore got %s (stale failure "
+				   "cached?)", th_pam_name(o.rc[2]));
 }
 
 static void inplace_cases(void)
@@ -1190,9 +1167,9 @@ int main(void)
 		hc_create(&site, ptok, pid_, "padding", NULL);
 	if (hc_tokenadm(&site, NULL, 0, err, sizeof(err), "revoke", id_rev, NULL) != 0)
 		hc_die("revoke: %s", err);
-	pristine_conf = hc_read_file(site.conf, &conf_len);
-	pristine_key = hc_read_file(site.key, &key_len);
-	pristine_db = hc_read_file(site.db, &db_len);
+	pristine_conf = th_read_file(site.conf, &conf_len);
+	pristine_key = th_read_file(site.key, &key_len);
+	pristine_db = th_read_file(site.db, &db_len);
 
 	/* A copy of the store where the valid token is revoked, and another
 	 * site's key. */
@@ -1200,12 +1177,12 @@ int main(void)
 	snprintf(dir, sizeof(dir), "%s/other", top);
 	mkdir(dir, 0755);
 	hc_site_init(&other, dir, NULL);
-	other_key = hc_read_file(other.key, &other_key_len);
+	other_key = th_read_file(other.key, &other_key_len);
 	hc_copy_file(site.key, other.key, 0600);
 	hc_copy_file(site.db, other.db, 0600);
 	if (hc_tokenadm(&other, NULL, 0, err, sizeof(err), "revoke", id_valid, NULL) != 0)
 		hc_die("revoke in the copy: %s", err);
-	revoked_db = hc_read_file(other.db, &revoked_db_len);
+	revoked_db = th_read_file(other.db, &revoked_db_len);
 	find_record();
 	printf("site: store %zu bytes (valid token's record %zu bytes at %zu), "
 	       "key %zu bytes, config %zu bytes\n",
@@ -1224,7 +1201,7 @@ int main(void)
 		for (int rc = 0; rc < 32; rc++)
 			if (plain_rc[f][rc])
 				printf(" %s x%d", rc == PAM_PERM_DENIED ?
-					"PAM_IGNORE (PERM_DENIED alone)" : hc_pam_name(rc),
+					"PAM_IGNORE (PERM_DENIED alone)" : th_pam_name(rc),
 				       plain_rc[f][rc]);
 		putchar('\n');
 	}
@@ -1234,8 +1211,8 @@ int main(void)
 	printf("hard_files: 3 files, %d cases (store %d, key %d, config %d), "
 	       "%d skipped, %d failures\n",
 	       n_cases, per_file[F_STORE], per_file[F_KEY], per_file[F_CONF],
-	       n_skip, n_fail);
+	       th_count.skip, th_count.fail);
 	hc_rmrf(top);
 	free(top);
-	return n_fail ? 1 : 0;
+	return th_count.fail ? 1 : 0;
 }

@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <security/pam_appl.h>
 #include <security/pam_ext.h>
@@ -39,7 +38,7 @@
 #define PFX_MAX 32
 
 static hc_site site, gsite; /* gsite: global host rules in the config */
-static int n_cases, n_fail, n_audit;
+static int n_cases, n_audit;
 static char secret_t0[40];
 
 typedef struct tok {
@@ -53,19 +52,6 @@ static tok t0, t_rules, t_deny, t_local, t_svc, t_sudo, t_daemon, t_revoked,
 /* ---- token text per tokenadm(8), TOKEN FORMAT (independent of the
  * product's code) ---- */
 
-static const char b62[] =
-	"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-static void check_digits(const char *text, size_t len, char out[7])
-{
-	uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)text, (uInt)len);
-	for (int i = 5; i >= 0; i--) {
-		out[i] = b62[crc % 62];
-		crc /= 62;
-	}
-	out[6] = '\0';
-}
-
 /* prefix + sep1 + id + sep2 + secret + CRC of all of that. */
 static void build(char *out, size_t outlen, const char *prefix,
 		  const char *sep1, const char *id, const char *sep2,
@@ -74,7 +60,7 @@ static void build(char *out, size_t outlen, const char *prefix,
 	char body[512], chk[7];
 	snprintf(body, sizeof(body), "%s%s%s%s%s", prefix, sep1, id, sep2,
 		 secret);
-	check_digits(body, strlen(body), chk);
+	th_check_digits(body, strlen(body), chk);
 	snprintf(out, outlen, "%s%s", body, chk);
 }
 
@@ -110,21 +96,6 @@ typedef struct kase {
 	bool audit_limit;
 	const char *log_id; /* a refusal's log line must name this token id */
 } kase;
-
-static void fail_case(const kase *k, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void fail_case(const kase *k, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_fail++;
-	printf("FAIL [%s]: ", k->what);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 static int module_code(const kase *k, hc_auth_res *res)
 {
@@ -180,37 +151,37 @@ static void run(const kase *kin)
 		n_audit++;
 	}
 	if (got != k->expect && got != k->expect_alt) {
-		fail_case(k, "got %s, expected %s", hc_pam_name(got),
-			  hc_pam_name(k->expect));
+		th_fail_case(k->what, "got %s, expected %s", th_pam_name(got),
+			     th_pam_name(k->expect));
 		return;
 	}
 	/* One password prompt (none when the module stops before asking,
 	 * as for an empty user name), and never any other message. */
-	if (k->mode == HC_CONV_ANSWER &&
+	if (k->mode == TH_CONV_ANSWER &&
 	    (res.n_prompts > 1 || res.n_other != 0 ||
 	     (res.n_prompts == 0 && got != PAM_USER_UNKNOWN)))
-		fail_case(k, "%d prompts and %d other messages (want 1 and 0)",
-			  res.n_prompts, res.n_other);
+		th_fail_case(k->what, "%d prompts and %d other messages (want 1 and 0)",
+			     res.n_prompts, res.n_other);
 	if (got == PAM_SUCCESS && !overridden && res.acct_rc != PAM_SUCCESS)
-		fail_case(k, "pam_acct_mgmt after success gave %s",
-			  hc_pam_name(res.acct_rc));
+		th_fail_case(k->what, "pam_acct_mgmt after success gave %s",
+			     th_pam_name(res.acct_rc));
 	const char *log = hc_log_text();
 	if (got == PAM_AUTH_ERR &&
 	    (!strstr(log, "pam_apitoken(") ||
 	     !strstr(log, "authentication failure; logname=") ||
 	     !strstr(log, " reason=") ||
 	     (k->log_id && !strstr(log, k->log_id))))
-		fail_case(k, "refusal without a clear log line naming token "
-			     "%s; log: %s", k->log_id ? k->log_id : "?", log);
+		th_fail_case(k->what, "refusal without a clear log line naming token "
+				"%s; log: %s", k->log_id ? k->log_id : "?", log);
 	if (got == PAM_IGNORE && strstr(log, "pam_apitoken("))
-		fail_case(k, "a non-token was logged: %s", log);
+		th_fail_case(k->what, "a non-token was logged: %s", log);
 	if (got == PAM_SUCCESS && !strstr(log, "authentication accepted"))
-		fail_case(k, "success without an 'accepted' log line");
+		th_fail_case(k->what, "success without an 'accepted' log line");
 	if (hc_log_violations() != viol0)
-		fail_case(k, "log line with a token or control character: %s",
-			  hc_log_first_violation());
+		th_fail_case(k->what, "log line with a token or control character: %s",
+			     hc_log_first_violation());
 	if (strstr(log, secret_t0))
-		fail_case(k, "a token secret appeared in the log");
+		th_fail_case(k->what, "a token secret appeared in the log");
 }
 
 /* Unset fields: site "site", user "root", no alternative result. */
@@ -541,29 +512,10 @@ static void rhosts(void)
 
 /* pam_get_authtok on a handle of our own, with a conversation that
  * behaves like mode: what "passed through" means for this libpam. */
-typedef struct oracle_ctx {
-	int mode;
-} oracle_ctx;
-
-static int oracle_conv(int n, const struct pam_message **msg,
-		       struct pam_response **resp, void *appdata)
-{
-	oracle_ctx *o = appdata;
-	(void)msg;
-	switch (o->mode) {
-	case HC_CONV_ERR: return PAM_CONV_ERR;
-	case HC_CONV_BUF_ERR: return PAM_BUF_ERR;
-	case HC_CONV_NULL_ARRAY: *resp = NULL; return PAM_SUCCESS;
-	default: break;
-	}
-	*resp = calloc((size_t)n, sizeof(**resp));
-	return *resp ? PAM_SUCCESS : PAM_BUF_ERR;
-}
-
 static int authtok_oracle(int mode)
 {
-	oracle_ctx o = { mode };
-	struct pam_conv conv = { oracle_conv, &o };
+	th_conv o = { .mode = mode };
+	struct pam_conv conv = { th_conversation, &o };
 	pam_handle_t *h = NULL;
 	const char *pw = NULL;
 
@@ -581,19 +533,18 @@ static void conversations(void)
 		int mode;
 		const char *what;
 	} modes[] = {
-		{ HC_CONV_ERR, "conversation returns PAM_CONV_ERR" },
-		{ HC_CONV_BUF_ERR, "conversation returns PAM_BUF_ERR" },
-		{ HC_CONV_NULL_RESP, "conversation answers with a NULL response" },
-		{ HC_CONV_NULL_ARRAY, "conversation returns no response array" },
+		{ TH_CONV_ERR, "conversation returns PAM_CONV_ERR" },
+		{ TH_CONV_BUF_ERR, "conversation returns PAM_BUF_ERR" },
+		{ TH_CONV_NULL_RESP, "conversation answers with a NULL response" },
+		{ TH_CONV_NULL_ARRAY, "conversation returns no response array" },
 	};
 	int before = n_cases;
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(*modes); i++) {
 		int oracle = authtok_oracle(modes[i].mode);
 		if (oracle == PAM_SUCCESS) {
-			n_fail++;
-			printf("FAIL: libpam oracle gave PAM_SUCCESS for %s\n",
-			       modes[i].what);
+			th_check(false, "libpam oracle gave PAM_SUCCESS for %s",
+				 modes[i].what);
 			continue;
 		}
 		for (int t = 0; t < 2; t++) {
@@ -687,8 +638,9 @@ int main(void)
 	printf("hard_input: %d cases, %d failures, %lu log lines checked, "
 	       "%lu log violations, %d results overridden by libpam's audit "
 	       "(PAM_SYSTEM_ERR; module decision read from its log)\n",
-	       n_cases, n_fail, hc_log_lines(), hc_log_violations(), n_audit);
+	       n_cases, th_count.fail, hc_log_lines(), hc_log_violations(),
+	       n_audit);
 	hc_rmrf(top);
 	free(top);
-	return n_fail ? 1 : 0;
+	return th_count.fail ? 1 : 0;
 }

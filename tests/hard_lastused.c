@@ -121,7 +121,7 @@ int main(void)
 		bursts++;
 		pthread_barrier_wait(&barrier);
 		size_t len;
-		char *text = hc_read_file(path, &len);
+		char *text = th_read_file(path, &len);
 		if (!text) {
 			missing++;
 			continue;

@@ -139,7 +139,7 @@ static void note(counters *c, const char *what, const char *tok, int rc)
 	if (c->first[0])
 		return;
 	snprintf(c->first, sizeof(c->first), "%s %.16s... got %s", what, tok,
-		 hc_pam_name(rc));
+		 th_pam_name(rc));
 }
 
 static void record_latency(counters *c, double secs)
@@ -474,7 +474,7 @@ static int logins_during_stall(const char *what, double bound)
 		if (rc != (want_ok ? PAM_SUCCESS : PAM_AUTH_ERR)) {
 			if (fails++ < 3)
 				printf("FAIL: %s: %s token got %s\n", what,
-				       want_ok ? "valid" : "revoked", hc_pam_name(rc));
+				       want_ok ? "valid" : "revoked", th_pam_name(rc));
 		}
 	}
 	printf("%s: 200 logins, %d wrong, slowest %.1f ms (allowed %.0f ms)\n",
@@ -808,7 +808,7 @@ int main(void)
 	printf("outcomes:");
 	for (int r = 0; r < 32; r++)
 		if (all.by_rc[r])
-			printf(" %s %lu", hc_pam_name(r), all.by_rc[r]);
+			printf(" %s %lu", th_pam_name(r), all.by_rc[r]);
 	printf("\n");
 	printf("judged: %lu valid accepted, %lu revoked refused, %lu ambiguous "
 	       "(overlapping a change); acct_mgmt %lu (failed %lu)\n",

@@ -74,7 +74,7 @@ static void login_ok(const hc_site *s, const char *tok, const char *rhost)
 {
 	int rc = hc_auth_simple(s->confdir, "root", tok, rhost);
 	if (rc != PAM_SUCCESS)
-		hc_die("login with a valid token gave %s", hc_pam_name(rc));
+		hc_die("login with a valid token gave %s", th_pam_name(rc));
 }
 
 /* Replace the token's last-use record with text. */

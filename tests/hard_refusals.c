@@ -96,7 +96,7 @@ static void run_case(const kase *k)
 	const char *log = hc_log_text();
 	if (res.rc != k->want_rc) {
 		snprintf(want, sizeof(want), "got %s, want %s",
-			 hc_pam_name(res.rc), hc_pam_name(k->want_rc));
+			 th_pam_name(res.rc), th_pam_name(k->want_rc));
 		fail(k->label, want, log);
 	}
 	if (strstr(log, k->pw) && k->kind != NONE)

@@ -1,8 +1,9 @@
 #include "mem_common.h"
 
+#include "harness.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -13,22 +14,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zlib.h>
-
-static int write_text(const char *path, mode_t mode, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		      mode);
-	size_t n = strlen(text);
-
-	if (fd < 0)
-		return -1;
-	if (fchmod(fd, mode) != 0 || write(fd, text, n) != (ssize_t)n) {
-		close(fd);
-		return -1;
-	}
-	return close(fd);
-}
 
 int mt_run(char *const argv[], const char *in, char *out, size_t outlen,
 	   uid_t as_uid, gid_t as_gid)
@@ -67,22 +52,7 @@ int mt_run(char *const argv[], const char *in, char *out, size_t outlen,
 			fprintf(stderr, "mt_run: short write to stdin\n");
 		close(inp[1]);
 	}
-	size_t got = 0;
-	for (;;) {
-		char sink[256];
-		char *dst = out && got + 1 < outlen ? out + got : sink;
-		size_t room = out && got + 1 < outlen ? outlen - 1 - got
-						      : sizeof(sink);
-		ssize_t r = read(outp[0], dst, room);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if (dst != sink)
-			got += (size_t)r;
-	}
-	if (out && outlen)
-		out[got] = '\0';
+	th_drain(outp[0], out, outlen);
 	close(outp[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
@@ -104,44 +74,6 @@ int mt_create_token(const mt_env *e, const char *user, const char *name,
 	}
 	out[strcspn(out, "\r\n")] = '\0';
 	return out[0] ? 0 : -1;
-}
-
-void mt_token_text(const char *prefix, const char *id, const char *secret,
-		   char *out)
-{
-	static const char digits[] =
-		"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-	int n = snprintf(out, 74, "%s_%s_%s", prefix, id, secret);
-	unsigned long crc = crc32(0L, (const Bytef *)out, (uInt)n);
-
-	for (int i = 5; i >= 0; i--) {
-		out[n + i] = digits[crc % 62];
-		crc /= 62;
-	}
-	out[n + 6] = '\0';
-}
-
-int mt_conv_password(int n, const struct pam_message **msg,
-		     struct pam_response **resp, void *appdata)
-{
-	struct pam_response *r = calloc((size_t)n, sizeof(*r));
-
-	if (!r)
-		return PAM_BUF_ERR;
-	for (int i = 0; i < n; i++) {
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF ||
-		    msg[i]->msg_style == PAM_PROMPT_ECHO_ON) {
-			r[i].resp = strdup(appdata ? (const char *)appdata : "");
-			if (!r[i].resp) {
-				for (int j = 0; j < i; j++)
-					free(r[j].resp);
-				free(r);
-				return PAM_BUF_ERR;
-			}
-		}
-	}
-	*resp = r;
-	return PAM_SUCCESS;
 }
 
 int mt_login(const mt_env *e, const char *service, const char *user,
@@ -215,7 +147,8 @@ int mt_init(mt_env *e, bool group_readable)
 	snprintf(text, sizeof(text),
 		 "db = %s/tokens.db\nkey = %s/site.key\nadmin_group = %s\n",
 		 e->dir, e->dir, group);
-	if (write_text(e->conf, 0644, text) != 0 || mkdir(e->confdir, 0755) != 0)
+	if (th_write_file(e->conf, text, strlen(text), 0644) != 0 ||
+	    mkdir(e->confdir, 0755) != 0)
 		goto fail;
 
 	char path[512];
@@ -223,7 +156,7 @@ int mt_init(mt_env *e, bool group_readable)
 	snprintf(text, sizeof(text),
 		 "auth required %s conf=%s\naccount required %s conf=%s\n",
 		 e->module, e->conf, e->module, e->conf);
-	if (write_text(path, 0644, text) != 0)
+	if (th_write_file(path, text, strlen(text), 0644) != 0)
 		goto fail;
 	/* A password the module ignores reaches pam_permit (success); a token
 	 * the module accepts or refuses ends the stack ("die" both ways, so
@@ -233,7 +166,7 @@ int mt_init(mt_env *e, bool group_readable)
 		 "auth [success=die ignore=ignore default=die] %s conf=%s\n"
 		 "auth required pam_permit.so\n",
 		 e->module, e->conf);
-	if (write_text(path, 0644, text) != 0)
+	if (th_write_file(path, text, strlen(text), 0644) != 0)
 		goto fail;
 
 	char *init[] = { e->tokenadm, "--config", e->conf, "init", "--group",
@@ -251,16 +184,9 @@ fail:
 	return 1;
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag,
-		      struct FTW *ftw)
-{
-	(void)remove(path); /* best effort: the rest still goes */
-	return 0;
-}
-
 void mt_cleanup(mt_env *e)
 {
 	if (e->dir[0] && !getenv("MT_KEEP"))
-		nftw(e->dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+		th_rm_rf(e->dir); /* best effort: the rest still goes */
 	e->dir[0] = '\0';
 }

@@ -48,21 +48,10 @@ int mt_run(char *const argv[], const char *in, char *out, size_t outlen,
 int mt_create_token(const mt_env *e, const char *user, const char *name,
 		    char *out, size_t outlen);
 
-/* The token text for prefix/id/secret with correct check digits
- * (tokenadm(8), TOKEN FORMAT).
- * out must hold 80 bytes. */
-void mt_token_text(const char *prefix, const char *id, const char *secret,
-		   char *out);
-
-/* A conversation answering every prompt with a strdup of appdata (a
- * const char * password). */
-int mt_conv_password(int n, const struct pam_message **msg,
-		     struct pam_response **resp, void *appdata);
-
-/* One login: pam_start_confdir(service, user) with conv, PAM_RHOST = rhost
- * (NULL: unset), pam_authenticate, then pam_acct_mgmt if that succeeded,
- * pam_end. *acct_rc (if not NULL) gets pam_acct_mgmt's result or -1.
- * Returns pam_authenticate's result (or the pam_start error). */
+/* One login: pam_start_confdir(service, user) with conv (for a password,
+ * th_conversation of tests/harness.h), PAM_RHOST = rhost (NULL: unset),
+ * pam_authenticate, then pam_acct_mgmt if that succeeded, pam_end.
+ * *acct_rc (if not NULL) gets pam_acct_mgmt's result or -1. Returns pam_authenticate's result (or the pam_start error). */
 int mt_login(const mt_env *e, const char *service, const char *user,
 	     const struct pam_conv *conv, const char *rhost, int *acct_rc);
 

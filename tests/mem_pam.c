@@ -14,9 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness.h"
 #include "mem_common.h"
-
-#include "check.h"
 
 static mt_env env;
 static char good[128], other[128];
@@ -24,7 +23,8 @@ static char good[128], other[128];
 static int login(const char *service, const char *user, const char *pw,
 		 const char *rhost, int *acct)
 {
-	struct pam_conv conv = { mt_conv_password, (void *)pw };
+	th_conv answer = { .password = pw };
+	struct pam_conv conv = { th_conversation, &answer };
 	return mt_login(&env, service, user, &conv, rhost, acct);
 }
 
@@ -59,7 +59,8 @@ static void revoked_between(void)
 		return;
 	}
 	token_id(tok, id);
-	struct pam_conv conv = { mt_conv_password, tok };
+	th_conv answer = { .password = tok };
+	struct pam_conv conv = { th_conversation, &answer };
 	CHECK(pam_start_confdir(MT_SERVICE, env.user, &conv, env.confdir, &h) ==
 		      PAM_SUCCESS, "pam_start");
 	int rc = pam_authenticate(h, PAM_SILENT);
@@ -88,9 +89,10 @@ int main(void)
 		return 1;
 	}
 	token_id(good, id);
-	mt_token_text("ptk", id, "0123456789ABCDEFGHIJKLMNOPQRSTUV", wrong);
-	mt_token_text("ptk", "000000000000", "0123456789ABCDEFGHIJKLMNOPQRSTUV",
-		      unknown);
+	th_token_text(wrong, sizeof(wrong), "ptk", id,
+		      "0123456789ABCDEFGHIJKLMNOPQRSTUV");
+	th_token_text(unknown, sizeof(unknown), "ptk", "000000000000",
+		      "0123456789ABCDEFGHIJKLMNOPQRSTUV");
 
 	for (int i = 0; i < 3; i++) {
 		rc = login(MT_SERVICE, env.user, good, NULL, &acct);
@@ -136,9 +138,5 @@ int main(void)
 	memset(good, 0, sizeof(good));
 	memset(other, 0, sizeof(other));
 	mt_cleanup(&env);
-	if (failures)
-		fprintf(stderr, "%d failure(s)\n", failures);
-	else
-		printf("mem_pam: all logins behaved\n");
-	return failures ? 1 : 0;
+	return th_summary("mem_pam: all logins behaved");
 }

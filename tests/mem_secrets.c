@@ -39,7 +39,6 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,33 +52,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "mem_common.h"
 
 #define HALF 16
 #define SCAN_CHUNK (1u << 20)
 #define SCAN_OVERLAP 64
 #define SCAN_MAX_MAPPING ((uintptr_t)1 << 30)
-
-static int n_pass, n_fail, n_skip;
-
-__attribute__((format(printf, 2, 3)))
-static void report(const char *tag, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s: ", tag);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (strcmp(tag, "PASS") == 0)
-		n_pass++;
-	else if (strcmp(tag, "FAIL") == 0)
-		n_fail++;
-	else
-		n_skip++;
-}
 
 /* ---- the secret, kept in pieces on a page of its own ---- */
 
@@ -330,36 +309,6 @@ typedef struct holder {
 	int resp; /* from the holder */
 } holder;
 
-static bool read_full(int fd, void *buf, size_t n)
-{
-	char *p = buf;
-	while (n > 0) {
-		ssize_t r = read(fd, p, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return false;
-		p += r;
-		n -= (size_t)r;
-	}
-	return true;
-}
-
-static bool write_full(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 /* The holder: owns the secret, serves requests until REQ_QUIT or EOF. */
 static void holder_main(const mt_env *e, int req, int resp)
 {
@@ -371,34 +320,34 @@ static void holder_main(const mt_env *e, int req, int resp)
 	    pieces_take(&s, tok) != 0) {
 		explicit_bzero(tok, sizeof(tok));
 		unsigned char no = 0;
-		write_full(resp, &no, 1);
+		th_write_all(resp, &no, 1);
 		_exit(1);
 	}
 	unsigned char yes = 1;
-	write_full(resp, &yes, 1);
+	th_write_all(resp, &yes, 1);
 	for (;;) {
 		unsigned char c;
-		if (!read_full(req, &c, 1) || c == REQ_QUIT)
+		if (!th_read_all(req, &c, 1) || c == REQ_QUIT)
 			_exit(0);
 		if (c == REQ_TOKEN || c == REQ_PIECES) {
 			/* length, then the text (or the four pieces). */
 			size_t a = strlen(s.pub), k = strlen(s.check);
 			unsigned char len = (unsigned char)(a + 2 * HALF + k);
-			write_full(resp, &len, 1);
-			write_full(resp, s.pub, a);
-			write_full(resp, s.h1, HALF);
-			write_full(resp, s.h2, HALF);
-			write_full(resp, s.check, k);
+			th_write_all(resp, &len, 1);
+			th_write_all(resp, s.pub, a);
+			th_write_all(resp, s.h1, HALF);
+			th_write_all(resp, s.h2, HALF);
+			th_write_all(resp, s.check, k);
 		} else if (c == REQ_SCAN) {
 			char label[128];
 			unsigned char n;
 			scan_result r;
-			if (!read_full(req, &n, 1) || !read_full(req, label, n))
+			if (!th_read_all(req, &n, 1) || !th_read_all(req, label, n))
 				_exit(1);
 			label[n < sizeof(label) ? n : sizeof(label) - 1] = '\0';
 			if (scan_memory(getppid(), label, &s, NULL, NULL, 0, &r) != 0)
 				r.mappings = -1;
-			write_full(resp, &r, sizeof(r));
+			th_write_all(resp, &r, sizeof(r));
 		}
 	}
 }
@@ -428,7 +377,7 @@ static int holder_start(const mt_env *e)
 	keeper.pid = pid;
 	keeper.req = to[1];
 	keeper.resp = from[0];
-	if (!read_full(keeper.resp, &ok, 1) || !ok)
+	if (!th_read_all(keeper.resp, &ok, 1) || !ok)
 		return -1;
 	return 0;
 }
@@ -438,7 +387,7 @@ static void holder_stop(void)
 	unsigned char q = REQ_QUIT;
 	if (keeper.pid <= 0)
 		return;
-	write_full(keeper.req, &q, 1);
+	th_write_all(keeper.req, &q, 1);
 	close(keeper.req);
 	close(keeper.resp);
 	waitpid(keeper.pid, NULL, 0);
@@ -449,12 +398,12 @@ static void holder_stop(void)
 static char *holder_token(void)
 {
 	unsigned char c = REQ_TOKEN, len;
-	if (!write_full(keeper.req, &c, 1) || !read_full(keeper.resp, &len, 1))
+	if (!th_write_all(keeper.req, &c, 1) || !th_read_all(keeper.resp, &len, 1))
 		return NULL;
 	char *t = malloc((size_t)len + 1);
 	if (!t)
 		return NULL;
-	if (!read_full(keeper.resp, t, len)) {
+	if (!th_read_all(keeper.resp, t, len)) {
 		free(t);
 		return NULL;
 	}
@@ -462,27 +411,12 @@ static char *holder_token(void)
 	return t;
 }
 
-static int conv_holder(int n, const struct pam_message **msg,
-		       struct pam_response **resp, void *appdata)
+/* The conversation's answer (th_conv.answer): the token straight from the
+ * helper, never copied on its way to libpam. */
+static char *holder_answer(void *arg)
 {
-	struct pam_response *r = calloc((size_t)n, sizeof(*r));
-
-	if (!r)
-		return PAM_BUF_ERR;
-	for (int i = 0; i < n; i++) {
-		if (msg[i]->msg_style != PAM_PROMPT_ECHO_OFF &&
-		    msg[i]->msg_style != PAM_PROMPT_ECHO_ON)
-			continue;
-		r[i].resp = holder_token();
-		if (!r[i].resp) {
-			for (int j = 0; j < i; j++)
-				free(r[j].resp);
-			free(r);
-			return PAM_CONV_ERR;
-		}
-	}
-	*resp = r;
-	return PAM_SUCCESS;
+	(void)arg;
+	return holder_token();
 }
 
 static void scan_self(const char *label, bool expect_found)
@@ -490,30 +424,30 @@ static void scan_self(const char *label, bool expect_found)
 	unsigned char c = REQ_SCAN, n = (unsigned char)strlen(label);
 	scan_result r;
 
-	if (!write_full(keeper.req, &c, 1) || !write_full(keeper.req, &n, 1) ||
-	    !write_full(keeper.req, label, n) ||
-	    !read_full(keeper.resp, &r, sizeof(r)) || r.mappings < 0) {
-		report("FAIL", "%s: the helper could not read this process's "
-			       "memory", label);
+	if (!th_write_all(keeper.req, &c, 1) || !th_write_all(keeper.req, &n, 1) ||
+	    !th_write_all(keeper.req, label, n) ||
+	    !th_read_all(keeper.resp, &r, sizeof(r)) || r.mappings < 0) {
+		th_report("FAIL", "%s: the helper could not read this process's "
+				  "memory", label);
 		return;
 	}
 	if (expect_found) {
 		if (r.full > 0)
-			report("PASS", "%s: the scanner finds a heap copy of the "
-				       "token (%d found, %d mappings read)",
-			       label, r.full, r.mappings);
+			th_report("PASS", "%s: the scanner finds a heap copy of the "
+					  "token (%d found, %d mappings read)",
+				  label, r.full, r.mappings);
 		else
-			report("FAIL", "%s: positive control: the scanner did not "
-				       "find a heap copy of the token", label);
+			th_report("FAIL", "%s: positive control: the scanner did not "
+					  "find a heap copy of the token", label);
 		return;
 	}
 	if (r.h1 == 0 && r.h2 == 0)
-		report("PASS", "%s: no copy of the secret or any half of it in "
-			       "%d writable mappings", label, r.mappings);
+		th_report("PASS", "%s: no copy of the secret or any half of it in "
+				  "%d writable mappings", label, r.mappings);
 	else
-		report("FAIL", "%s: secret left in memory: %d first halves, %d "
-			       "second halves, %d whole", label, r.h1, r.h2,
-		       r.full);
+		th_report("FAIL", "%s: secret left in memory: %d first halves, %d "
+				  "second halves, %d whole", label, r.h1, r.h2,
+			  r.full);
 }
 
 /* Positive control: a heap copy of the token must be found; then it is
@@ -523,7 +457,7 @@ static void scan_control(void)
 	char *copy = holder_token();
 
 	if (!copy) {
-		report("FAIL", "A0 control: no token from the helper");
+		th_report("FAIL", "A0 control: no token from the helper");
 		return;
 	}
 	scan_self("A0 control", true);
@@ -533,7 +467,8 @@ static void scan_control(void)
 
 static void part_a(const mt_env *e)
 {
-	struct pam_conv conv = { conv_holder, NULL };
+	th_conv answer = { .answer = holder_answer };
+	struct pam_conv conv = { th_conversation, &answer };
 	pam_handle_t *h = NULL;
 	int rc;
 
@@ -541,13 +476,13 @@ static void part_a(const mt_env *e)
 	scan_self("A0 before any login", false);
 	rc = pam_start_confdir(MT_SERVICE, e->user, &conv, e->confdir, &h);
 	if (rc != PAM_SUCCESS) {
-		report("FAIL", "pam_start_confdir: %d", rc);
+		th_report("FAIL", "pam_start_confdir: %d", rc);
 		return;
 	}
 	pam_set_item(h, PAM_RHOST, "192.0.2.10");
 	rc = pam_authenticate(h, PAM_SILENT);
 	if (rc != PAM_SUCCESS) {
-		report("FAIL", "valid token refused: %s", pam_strerror(h, rc));
+		th_report("FAIL", "valid token refused: %s", pam_strerror(h, rc));
 		pam_end(h, rc);
 		return;
 	}
@@ -556,7 +491,7 @@ static void part_a(const mt_env *e)
 	scan_self("A1 accepted login, pam_authenticate returned", false);
 	rc = pam_acct_mgmt(h, PAM_SILENT);
 	if (rc != PAM_SUCCESS)
-		report("FAIL", "account check: %s", pam_strerror(h, rc));
+		th_report("FAIL", "account check: %s", pam_strerror(h, rc));
 	pam_end(h, rc);
 	scan_self("A2 accepted login, after pam_end", false);
 
@@ -569,7 +504,7 @@ static void part_a(const mt_env *e)
 		rc = mt_login(e, MT_SERVICE, e->other_user, &conv, "192.0.2.10",
 			      NULL);
 		if (rc != PAM_AUTH_ERR)
-			report("FAIL", "token accepted for another account: %d", rc);
+			th_report("FAIL", "token accepted for another account: %d", rc);
 		scan_self("A4 refused login (right token, other account)", false);
 	}
 	/* Through the "ignore" stack (module then pam_permit). */
@@ -583,27 +518,14 @@ static int holder_pieces(secret_pieces *s)
 	unsigned char c = REQ_PIECES, len;
 	char tok[160];
 
-	if (pieces_alloc(s) != 0 || !write_full(keeper.req, &c, 1) ||
-	    !read_full(keeper.resp, &len, 1) || !read_full(keeper.resp, tok, len))
+	if (pieces_alloc(s) != 0 || !th_write_all(keeper.req, &c, 1) ||
+	    !th_read_all(keeper.resp, &len, 1) || !th_read_all(keeper.resp, tok, len))
 		return -1;
 	tok[len] = '\0';
 	return pieces_take(s, tok);
 }
 
 /* ---- B1: tokenadm is not dumpable ---- */
-
-static bool read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return false;
-	buf[n] = '\0';
-	return true;
-}
 
 /* Wait until pid runs comm and sleeps (blocked on stdin). */
 static bool wait_blocked(pid_t pid, const char *comm)
@@ -613,7 +535,7 @@ static bool wait_blocked(pid_t pid, const char *comm)
 
 	for (int i = 0; i < 500; i++) {
 		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-		if (read_file(path, buf, sizeof(buf))) {
+		if (th_read_text(path, buf, sizeof(buf)) >= 0) {
 			char *rp = strrchr(buf, ')');
 			char want[64];
 			snprintf(want, sizeof(want), "(%s)", comm);
@@ -740,7 +662,7 @@ static void part_b1(const mt_env *e)
 	}
 	snprintf(cwd, sizeof(cwd), "%s/cwd", e->dir);
 	if (mkdir(cwd, 0700) != 0 || chown(cwd, p.uid, p.gid) != 0) {
-		report("FAIL", "B1 setup: %s: %s", cwd, strerror(errno));
+		th_report("FAIL", "B1 setup: %s: %s", cwd, strerror(errno));
 		return;
 	}
 	const char *who = p.uid == 0 ? "root" : p.uid == 65534 ? "nobody" : e->user;
@@ -764,8 +686,8 @@ static void part_b1(const mt_env *e)
 			 "verify", "--user", (char *)who, NULL };
 	pid_t pid = spawn(&p, argv, cwd, &in_fd);
 	if (pid <= 0 || !wait_blocked(pid, "tokenadm")) {
-		report("FAIL", "B1 tokenadm verify as %s did not block on stdin",
-		       who);
+		th_report("FAIL", "B1 tokenadm verify as %s did not block on stdin",
+			  who);
 		if (pid > 0) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
@@ -773,7 +695,7 @@ static void part_b1(const mt_env *e)
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/limits", (int)pid);
-	if (read_file(path, buf, sizeof(buf))) {
+	if (th_read_text(path, buf, sizeof(buf)) >= 0) {
 		char *l = strstr(buf, "Max core file size");
 		char *q = l ? l + strlen("Max core file size") : NULL, *end = NULL;
 		unsigned long soft = 1, hard = 1;
@@ -783,37 +705,37 @@ static void part_b1(const mt_env *e)
 				hard = strtoul(q = end, &end, 10);
 		}
 		if (l && end != q && soft == 0 && hard == 0)
-			report("PASS", "B1 tokenadm: core file size limit 0/0 "
-				       "(started with an unlimited one)");
+			th_report("PASS", "B1 tokenadm: core file size limit 0/0 "
+					  "(started with an unlimited one)");
 		else
-			report("FAIL", "B1 tokenadm: core limit not 0: %.60s",
-			       l ? l : "(no line)");
+			th_report("FAIL", "B1 tokenadm: core limit not 0: %.60s",
+				  l ? l : "(no line)");
 	} else {
-		report("FAIL", "B1 cannot read %s", path);
+		th_report("FAIL", "B1 cannot read %s", path);
 	}
 
 	struct stat st;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	if (p.uid == 0) {
-		report("SKIP", "B1 /proc ownership: the probe runs as root");
+		th_report("SKIP", "B1 /proc ownership: the probe runs as root");
 	} else if (stat(path, &st) == 0 && st.st_uid == 0) {
-		report("PASS", "B1 tokenadm (uid %u) is not dumpable: its /proc "
-			       "files belong to root", (unsigned)p.uid);
+		th_report("PASS", "B1 tokenadm (uid %u) is not dumpable: its /proc "
+				  "files belong to root", (unsigned)p.uid);
 	} else {
-		report("FAIL", "B1 tokenadm's /proc files belong to uid %u: it is "
-			       "dumpable", (unsigned)st.st_uid);
+		th_report("FAIL", "B1 tokenadm's /proc files belong to uid %u: it is "
+				  "dumpable", (unsigned)st.st_uid);
 	}
 
 	int err = attach_as(&p, pid);
 	if (ctl_attach != 0)
-		report("SKIP", "B1 ptrace: control attach as %s failed (%s): "
-			       "ptrace restricted here", who, strerror(ctl_attach));
+		th_report("SKIP", "B1 ptrace: control attach as %s failed (%s): "
+				  "ptrace restricted here", who, strerror(ctl_attach));
 	else if (err == EPERM)
-		report("PASS", "B1 PTRACE_ATTACH as %s: EPERM (control process of "
-			       "the same uid: attached)", who);
+		th_report("PASS", "B1 PTRACE_ATTACH as %s: EPERM (control process of "
+				  "the same uid: attached)", who);
 	else
-		report("FAIL", "B1 PTRACE_ATTACH to tokenadm as %s: %s", who,
-		       err ? strerror(err) : "attached");
+		th_report("FAIL", "B1 PTRACE_ATTACH to tokenadm as %s: %s", who,
+			  err ? strerror(err) : "attached");
 
 	kill(pid, SIGABRT);
 	waitpid(pid, &status, 0);
@@ -821,14 +743,14 @@ static void part_b1(const mt_env *e)
 	bool dumped = WIFSIGNALED(status) && WCOREDUMP(status);
 	bool file = core_files(cwd, false);
 	if (!ctl_dumped && !dumped && !file)
-		report("SKIP", "B1 SIGABRT: the control process did not dump "
-			       "core either (core_pattern/limits here)");
+		th_report("SKIP", "B1 SIGABRT: the control process did not dump "
+				  "core either (core_pattern/limits here)");
 	else if (!dumped && !file)
-		report("PASS", "B1 SIGABRT mid-read: no core dump (the control "
-			       "process dumped one)");
+		th_report("PASS", "B1 SIGABRT mid-read: no core dump (the control "
+				  "process dumped one)");
 	else
-		report("FAIL", "B1 SIGABRT: tokenadm dumped core (%s)",
-		       file ? "file written" : "WCOREDUMP");
+		th_report("FAIL", "B1 SIGABRT: tokenadm dumped core (%s)",
+			  file ? "file written" : "WCOREDUMP");
 	core_files(cwd, true);
 }
 
@@ -918,36 +840,36 @@ static void scan_at_exit(pid_t pid, void *ctx)
 		tok[n > 0 ? n : 0] = '\0';
 		tok[strcspn(tok, "\r\n")] = '\0';
 		if (pieces_alloc(&x->fresh) != 0 || pieces_take(&x->fresh, tok) != 0) {
-			report("FAIL", "%s: no token on stdout", x->label);
+			th_report("FAIL", "%s: no token on stdout", x->label);
 			return;
 		}
 		s = &x->fresh;
 	}
 	x->done = true;
 	if (scan_memory(pid, x->label, s, x->e->conf, NULL, 0, &r) != 0) {
-		report("FAIL", "%s: cannot read the process's memory", x->label);
+		th_report("FAIL", "%s: cannot read the process's memory", x->label);
 		return;
 	}
 	if (r.marker == 0) {
-		report("FAIL", "%s: positive control: config path not found in "
-			       "%d mappings: the scanner is blind", x->label,
-		       r.mappings);
+		th_report("FAIL", "%s: positive control: config path not found in "
+				  "%d mappings: the scanner is blind", x->label,
+			  r.mappings);
 		return;
 	}
 	if (r.h1 == 0 && r.h2 == 0)
-		report("PASS", "%s: at exit no copy of the secret or a half of it "
-			       "(%d mappings; control string found %d times)",
-		       x->label, r.mappings, r.marker);
+		th_report("PASS", "%s: at exit no copy of the secret or a half of it "
+				  "(%d mappings; control string found %d times)",
+			  x->label, r.mappings, r.marker);
 	else
-		report("FAIL", "%s: at exit the secret is still in memory: %d "
-			       "first halves, %d second halves, %d whole",
-		       x->label, r.h1, r.h2, r.full);
+		th_report("FAIL", "%s: at exit the secret is still in memory: %d "
+				  "first halves, %d second halves, %d whole",
+			  x->label, r.h1, r.h2, r.full);
 }
 
 static void part_b2(const mt_env *e)
 {
 	if (getuid() != 0) {
-		report("SKIP", "B2 scanning tokenadm's memory needs root");
+		th_report("SKIP", "B2 scanning tokenadm's memory needs root");
 		return;
 	}
 	/* verify: the token read from stdin. */
@@ -956,9 +878,9 @@ static void part_b2(const mt_env *e)
 	exit_scan x = { "B2 tokenadm verify", e, &secret, -1, { 0 }, false };
 	int rc = run_traced(verify, &secret, -1, scan_at_exit, &x);
 	if (rc != 0)
-		report("FAIL", "B2 tokenadm verify exited %d (token refused?)", rc);
+		th_report("FAIL", "B2 tokenadm verify exited %d (token refused?)", rc);
 	if (!x.done)
-		report("FAIL", "B2 tokenadm verify: never stopped at exit");
+		th_report("FAIL", "B2 tokenadm verify: never stopped at exit");
 
 	/* create: the token it made and printed. */
 	int out[2];
@@ -974,9 +896,9 @@ static void part_b2(const mt_env *e)
 	rc = run_traced(create, NULL, wfd, scan_at_exit, &y);
 	close(out[0]);
 	if (rc != 0)
-		report("FAIL", "B2 tokenadm create exited %d", rc);
+		th_report("FAIL", "B2 tokenadm create exited %d", rc);
 	if (!y.done)
-		report("FAIL", "B2 tokenadm create: never stopped at exit");
+		th_report("FAIL", "B2 tokenadm create: never stopped at exit");
 	if (!y.fresh.page)
 		return;
 
@@ -998,9 +920,9 @@ static void part_b2(const mt_env *e)
 	rc = run_traced(rotate, NULL, wfd, scan_at_exit, &z);
 	close(out[0]);
 	if (rc != 0)
-		report("FAIL", "B2 tokenadm rotate exited %d", rc);
+		th_report("FAIL", "B2 tokenadm rotate exited %d", rc);
 	if (!z.done)
-		report("FAIL", "B2 tokenadm rotate: never stopped at exit");
+		th_report("FAIL", "B2 tokenadm rotate: never stopped at exit");
 	if (z.fresh.page)
 		munmap(z.fresh.page, 4096);
 }
@@ -1025,15 +947,16 @@ int main(void)
 	rc = holder_pieces(&secret);
 	holder_stop();
 	if (rc != 0) {
-		report("FAIL", "no token pieces from the helper");
+		th_report("FAIL", "no token pieces from the helper");
 	} else {
 		part_b1(&env);
 		part_b2(&env);
 	}
 
 	mt_cleanup(&env);
-	printf("%d passed, %d failed, %d skipped\n", n_pass, n_fail, n_skip);
-	if (n_fail)
+	printf("%d passed, %d failed, %d skipped\n", th_count.pass,
+	       th_count.fail, th_count.skip);
+	if (th_count.fail)
 		return 1;
-	return n_pass ? 0 : MT_SKIP;
+	return th_count.pass ? 0 : MT_SKIP;
 }

@@ -10,19 +10,13 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "syslog_interpose.h"
+
 /* The project builds with -fvisibility=hidden: export the overrides. */
 #define SHIM __attribute__((visibility("default")))
 
 SHIM void openlog(const char *ident, int option, int facility);
 SHIM void closelog(void);
-SHIM void syslog(int pri, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-SHIM void vsyslog(int pri, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
-SHIM void __syslog_chk(int pri, int flag, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-SHIM void __vsyslog_chk(int pri, int flag, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
 
 static int facility_of_openlog = LOG_USER;
 
@@ -37,7 +31,8 @@ void closelog(void)
 {
 }
 
-void vsyslog(int pri, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0)))
+static void to_file(int pri, const char *fmt, va_list ap)
 {
 	const char *path = getenv("PTK_SYSLOG_FILE");
 	char line[2048];
@@ -63,25 +58,4 @@ void vsyslog(int pri, const char *fmt, va_list ap)
 	close(fd);
 }
 
-void syslog(int pri, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsyslog(pri, fmt, ap);
-	va_end(ap);
-}
-
-void __vsyslog_chk(int pri, int flag, const char *fmt, va_list ap)
-{
-	(void)flag;
-	vsyslog(pri, fmt, ap);
-}
-
-void __syslog_chk(int pri, int flag, const char *fmt, ...)
-{
-	va_list ap;
-	(void)flag;
-	va_start(ap, fmt);
-	vsyslog(pri, fmt, ap);
-	va_end(ap);
-}
+SYSLOG_INTERPOSE(to_file)

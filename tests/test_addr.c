@@ -10,16 +10,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static int failures;
+#include "harness.h"
+
 static int checks;
 
-#define FAIL(line, ...)                                               \
-	do {                                                          \
-		fprintf(stderr, "FAIL (test_addr.c:%d): ", (line));   \
-		fprintf(stderr, __VA_ARGS__);                         \
-		fputc('\n', stderr);                                  \
-		failures++;                                           \
-	} while (0)
+/* A failure of the table row written at line (of this file). */
+#define FAIL(line, ...) th_fail_at("test_addr.c", (line), __VA_ARGS__)
 
 static const char *verdict_name(addr_verdict v)
 {
@@ -677,8 +673,9 @@ int main(void)
 	test_limits();
 	test_append_and_format();
 
-	if (failures) {
-		printf("test_addr: %d failure(s) in %d checks\n", failures, checks);
+	if (th_count.fail) {
+		printf("test_addr: %d failure(s) in %d checks\n", th_count.fail,
+		       checks);
 		return 1;
 	}
 	printf("test_addr: all %d checks passed\n", checks);

@@ -27,7 +27,7 @@
 #include "record.h"
 #include "signkey.h"
 
-#include "check.h"
+#include "harness.h"
 
 /* The format, written down again here rather than taken from bundle.c. */
 #define CONTEXT "pam_apitoken bundle v1 signature"
@@ -1167,9 +1167,5 @@ int main(void)
 	EVP_PKEY_free(pub1);
 	EVP_PKEY_free(pub2);
 	rmdir(dir);
-	if (failures)
-		fprintf(stderr, "%d failures\n", failures);
-	else
-		printf("ok\n");
-	return failures ? 1 : 0;
+	return th_summary("ok");
 }

@@ -13,19 +13,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "harness.h"
 
-static int failures;
 static char dir[64];
-
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			failures++;                                          \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-		}                                                            \
-	} while (0)
 
 struct logbuf {
 	char text[8192];
@@ -54,22 +44,14 @@ static void capture(void *ctx, const char *fmt, ...)
 	lb->text[lb->len] = '\0';
 }
 
-static void path_in_dir(char *out, size_t outlen, const char *name)
-{
-	snprintf(out, outlen, "%s/%s", dir, name);
-}
-
 /* Write len bytes to dir/name with exactly the given mode (not umask's). */
 static void write_bytes(const char *name, const char *data, size_t len,
 			mode_t mode)
 {
 	char path[256];
 
-	path_in_dir(path, sizeof(path), name);
-	unlink(path);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || fchmod(fd, mode) != 0 ||
-	    write(fd, data, len) != (ssize_t)len || close(fd) != 0) {
+	th_path(path, sizeof(path), dir, name);
+	if (th_replace_file(path, data, len, mode) != 0) {
 		perror(path);
 		exit(2);
 	}
@@ -87,19 +69,13 @@ static int load(const char *name, bool missing_ok, apitoken_config *cfg,
 	char path[256];
 
 	memset(lb, 0, sizeof(*lb));
-	path_in_dir(path, sizeof(path), name);
+	th_path(path, sizeof(path), dir, name);
 	/* The callers' pattern: defaults first, then the file over them. */
 	if (config_defaults(cfg) != 0) {
 		fprintf(stderr, "config_defaults failed\n");
 		exit(2);
 	}
 	return config_load(path, missing_ok, cfg, capture, lb);
-}
-
-static bool all_zero(const apitoken_config *cfg)
-{
-	static const apitoken_config zero;
-	return memcmp(cfg, &zero, sizeof(zero)) == 0;
 }
 
 static const char full_example[] =
@@ -126,7 +102,7 @@ static void test_full_example(void)
 	char want_path[256];
 
 	write_text("full.conf", full_example);
-	path_in_dir(want_path, sizeof(want_path), "full.conf");
+	th_path(want_path, sizeof(want_path), dir, "full.conf");
 	int rc = load("full.conf", false, &cfg, &lb);
 	CHECK(rc == 0, "full example refused: %s", lb.text);
 	if (rc != 0)
@@ -182,7 +158,7 @@ static void test_full_example(void)
 	CHECK(config_find_group(&cfg, NULL) == NULL, "NULL group found");
 
 	config_free(&cfg);
-	CHECK(all_zero(&cfg), "config_free did not zero");
+	CHECK(th_all_zero(&cfg, sizeof(cfg)), "config_free did not zero");
 	config_free(&cfg); /* twice: must be harmless */
 }
 
@@ -237,7 +213,7 @@ static void test_defaults(void)
 	check_defaults(&cfg, "config_defaults");
 	CHECK(cfg.path == NULL, "defaults: path set");
 	config_free(&cfg);
-	CHECK(all_zero(&cfg), "config_free did not zero");
+	CHECK(th_all_zero(&cfg, sizeof(cfg)), "config_free did not zero");
 
 	/* An empty file, and one of only comments, leave the defaults. */
 	write_text("empty.conf", "");
@@ -265,7 +241,7 @@ static void test_missing(void)
 	struct logbuf lb;
 	char want[256];
 
-	path_in_dir(want, sizeof(want), "absent.conf");
+	th_path(want, sizeof(want), dir, "absent.conf");
 	CHECK(load("absent.conf", true, &cfg, &lb) == 0,
 	      "missing_ok: refused: %s", lb.text);
 	CHECK(lb.count == 0, "missing_ok: logged %s", lb.text);
@@ -278,7 +254,7 @@ static void test_missing(void)
 	CHECK(lb.count == 1 && strstr(lb.text, want) &&
 		      strstr(lb.text, "No such file"),
 	      "missing file message: %s", lb.text);
-	CHECK(all_zero(&cfg), "cfg not freed on error");
+	CHECK(th_all_zero(&cfg, sizeof(cfg)), "cfg not freed on error");
 
 	/* missing_ok covers only "no such file", not a missing directory's
 	 * sibling errors such as ENOTDIR. */
@@ -295,8 +271,8 @@ static void test_trust(void)
 
 	/* Symlink to a good file: refused, O_NOFOLLOW. */
 	write_text("good.conf", "prefix = abc\n");
-	path_in_dir(target, sizeof(target), "good.conf");
-	path_in_dir(link, sizeof(link), "link.conf");
+	th_path(target, sizeof(target), dir, "good.conf");
+	th_path(link, sizeof(link), dir, "link.conf");
 	unlink(link);
 	CHECK(symlink(target, link) == 0, "symlink: %s", strerror(errno));
 	CHECK(load("link.conf", true, &cfg, &lb) == -1, "symlink accepted");
@@ -329,7 +305,7 @@ static void test_trust(void)
 
 	/* A directory. */
 	char sub[256];
-	path_in_dir(sub, sizeof(sub), "subdir.conf");
+	th_path(sub, sizeof(sub), dir, "subdir.conf");
 	CHECK(mkdir(sub, 0755) == 0, "mkdir");
 	CHECK(load("subdir.conf", true, &cfg, &lb) == -1, "directory accepted");
 	CHECK(lb.count == 1 && strstr(lb.text, "subdir.conf: "),
@@ -338,7 +314,7 @@ static void test_trust(void)
 	/* A FIFO with no writer: must be refused, not block in open(). The
 	 * alarm set in main() kills us if it hangs. */
 	char fifo[256];
-	path_in_dir(fifo, sizeof(fifo), "fifo.conf");
+	th_path(fifo, sizeof(fifo), dir, "fifo.conf");
 	CHECK(mkfifo(fifo, 0644) == 0, "mkfifo");
 	CHECK(load("fifo.conf", true, &cfg, &lb) == -1, "FIFO accepted");
 	CHECK(lb.count == 1 && strstr(lb.text, "fifo.conf: ") &&
@@ -349,7 +325,7 @@ static void test_trust(void)
 	if (geteuid() == 0) {
 		write_text("other.conf", "prefix = abc\n");
 		char other[256];
-		path_in_dir(other, sizeof(other), "other.conf");
+		th_path(other, sizeof(other), dir, "other.conf");
 		CHECK(chown(other, 65534, 65534) == 0, "chown");
 		CHECK(load("other.conf", false, &cfg, &lb) == -1,
 		      "foreign-owned file accepted");
@@ -653,7 +629,7 @@ static void test_errors(void)
 
 		snprintf(name, sizeof(name), "bad%zu.conf", i);
 		write_text(name, c->text);
-		path_in_dir(path, sizeof(path), name);
+		th_path(path, sizeof(path), dir, name);
 		snprintf(want, sizeof(want), "%s:%u: ", path, c->line);
 
 		int rc = load(name, true, &cfg, &lb);
@@ -664,7 +640,8 @@ static void test_errors(void)
 		      "case %zu: no \"%s\" in: %s", i, want, lb.text);
 		CHECK(strstr(lb.text, c->reason) != NULL,
 		      "case %zu: no \"%s\" in: %s", i, c->reason, lb.text);
-		CHECK(all_zero(&cfg), "case %zu: cfg not freed", i);
+		CHECK(th_all_zero(&cfg, sizeof(cfg)), "case %zu: cfg not freed",
+		      i);
 		CHECK(strchr(lb.text, '\x1b') == NULL,
 		      "case %zu: escape byte logged", i);
 	}
@@ -680,7 +657,7 @@ static void test_binary_errors(void)
 	/* NUL byte on line 3. */
 	static const char nul[] = "prefix = abc\n# ok\ndb = /x\0y\n";
 	write_bytes("nul.conf", nul, sizeof(nul) - 1, 0644);
-	path_in_dir(path, sizeof(path), "nul.conf");
+	th_path(path, sizeof(path), dir, "nul.conf");
 	snprintf(want, sizeof(want), "%s:3: NUL byte", path);
 	CHECK(load("nul.conf", false, &cfg, &lb) == -1, "NUL accepted");
 	CHECK(strstr(lb.text, want) != NULL, "NUL message: %s", lb.text);
@@ -699,7 +676,7 @@ static void test_binary_errors(void)
 	memcpy(line, "#\n#", 3);
 	line[4099] = '\n';
 	write_bytes("long.conf", line, 4100, 0644);
-	path_in_dir(path, sizeof(path), "long.conf");
+	th_path(path, sizeof(path), dir, "long.conf");
 	snprintf(want, sizeof(want), "%s:2: line longer than 4096", path);
 	CHECK(load("long.conf", false, &cfg, &lb) == -1,
 	      "4097-byte line accepted");
@@ -722,11 +699,11 @@ static void test_binary_errors(void)
 	for (size_t i = 0; i < big; i++)
 		data[i] = (i % 64 == 63) ? '\n' : '#';
 	write_bytes("big.conf", data, big, 0644);
-	path_in_dir(path, sizeof(path), "big.conf");
+	th_path(path, sizeof(path), dir, "big.conf");
 	snprintf(want, sizeof(want), "%s: file is larger than", path);
 	CHECK(load("big.conf", false, &cfg, &lb) == -1, "big file accepted");
 	CHECK(strstr(lb.text, want) != NULL, "big file message: %s", lb.text);
-	CHECK(all_zero(&cfg), "big file: cfg not freed");
+	CHECK(th_all_zero(&cfg, sizeof(cfg)), "big file: cfg not freed");
 
 	/* Exactly 1 MiB is fine. */
 	write_bytes("big-ok.conf", data, big - 1, 0644);
@@ -750,20 +727,11 @@ static void test_null_logger(void)
 	char path[256];
 
 	write_text("nolog.conf", "bogus = 1\n");
-	path_in_dir(path, sizeof(path), "nolog.conf");
+	th_path(path, sizeof(path), dir, "nolog.conf");
 	CHECK(config_defaults(&cfg) == 0, "config_defaults");
 	CHECK(config_load(path, false, &cfg, NULL, NULL) == -1,
 	      "NULL logger: error not reported");
-	CHECK(all_zero(&cfg), "NULL logger: cfg not freed");
-}
-
-/* Remove everything the tests created. */
-static void cleanup(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "warning: could not remove %s\n", dir);
+	CHECK(th_all_zero(&cfg, sizeof(cfg)), "NULL logger: cfg not freed");
 }
 
 int main(void)
@@ -788,11 +756,6 @@ int main(void)
 	test_binary_errors();
 	test_null_logger();
 
-	cleanup();
-	if (failures) {
-		fprintf(stderr, "%d failure(s)\n", failures);
-		return 1;
-	}
-	printf("config: all tests passed\n");
-	return 0;
+	th_rm_rf(dir);
+	return th_summary("config: all tests passed");
 }

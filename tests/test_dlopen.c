@@ -5,31 +5,13 @@
  *
  * Environment: PAM_APITOKEN_SO, the module's absolute path. */
 #include <dlfcn.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
-static int n_pass, n_fail, n_skip;
-
-__attribute__((format(printf, 2, 3)))
-static bool check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s: ", ok ? "PASS" : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	if (ok)
-		n_pass++;
-	else
-		n_fail++;
-	return ok;
-}
+#include "harness.h"
 
 /* May name appear in the dynamic symbol table? */
 static bool allowed(const char *type, const char *name)
@@ -50,13 +32,13 @@ static void check_exports(const char *so)
 	int seen = 0, bad = 0;
 
 	if (strchr(so, '\'')) {
-		check(false, "module path contains a quote: %s", so);
+		th_check(false, "module path contains a quote: %s", so);
 		return;
 	}
 	snprintf(cmd, sizeof(cmd), "nm -D --defined-only '%s' 2>&1", so);
 	FILE *f = popen(cmd, "r");
 	if (!f) {
-		check(false, "popen(nm)");
+		th_check(false, "popen(nm)");
 		return;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -76,14 +58,13 @@ static void check_exports(const char *so)
 	}
 	int st = pclose(f);
 	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) == 127) {
-		printf("SKIP: nm not available, export list not checked\n");
-		n_skip++;
+		th_skip("nm not available, export list not checked");
 		return;
 	}
-	check(WEXITSTATUS(st) == 0 && seen >= 3,
-	      "nm -D --defined-only ran and listed %d symbols", seen);
-	check(bad == 0, "only pam_sm_* (and version nodes) exported (%d others)",
-	      bad);
+	th_check(WEXITSTATUS(st) == 0 && seen >= 3,
+		 "nm -D --defined-only ran and listed %d symbols", seen);
+	th_check(bad == 0, "only pam_sm_* (and version nodes) exported (%d others)",
+		 bad);
 }
 
 int main(void)
@@ -95,14 +76,14 @@ int main(void)
 		return 1;
 	}
 	void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
-	if (!check(h != NULL, "dlopen(%s, RTLD_NOW): %s", so,
-		   h ? "ok" : dlerror()))
+	if (!th_check(h != NULL, "dlopen(%s, RTLD_NOW): %s", so,
+		      h ? "ok" : dlerror()))
 		return 1;
 
 	static const char *const want[] = { "pam_sm_authenticate",
 		"pam_sm_setcred", "pam_sm_acct_mgmt", NULL };
 	for (int i = 0; want[i]; i++)
-		check(dlsym(h, want[i]) != NULL, "dlsym(%s)", want[i]);
+		th_check(dlsym(h, want[i]) != NULL, "dlsym(%s)", want[i]);
 
 	/* A few of the core's functions, which must stay hidden. */
 	static const char *const hidden[] = { "config_load", "config_defaults",
@@ -110,19 +91,19 @@ int main(void)
 		"site_key_load", "record_decode", "addr_check", "lastused_record",
 		"read_file", "atomic_create", "lookup_user", NULL };
 	for (int i = 0; hidden[i]; i++)
-		check(dlsym(h, hidden[i]) == NULL, "%s not exported", hidden[i]);
+		th_check(dlsym(h, hidden[i]) == NULL, "%s not exported", hidden[i]);
 
 	/* Hooks the module does not implement stay absent, so libpam reports
 	 * a misconfigured "session"/"password" line instead of calling junk. */
 	static const char *const absent[] = { "pam_sm_open_session",
 		"pam_sm_close_session", "pam_sm_chauthtok", NULL };
 	for (int i = 0; absent[i]; i++)
-		check(dlsym(h, absent[i]) == NULL, "%s not defined", absent[i]);
+		th_check(dlsym(h, absent[i]) == NULL, "%s not defined", absent[i]);
 
 	check_exports(so);
 	dlclose(h);
 
-	printf("summary: %d passed, %d failed, %d skipped\n", n_pass, n_fail,
-	       n_skip);
-	return n_fail ? 1 : 0;
+	printf("summary: %d passed, %d failed, %d skipped\n", th_count.pass,
+	       th_count.fail, th_count.skip);
+	return th_count.fail ? 1 : 0;
 }

@@ -8,7 +8,7 @@
 
 #include "duration.h"
 
-#include "check.h"
+#include "harness.h"
 
 /* 2026-01-01T00:00:00Z: a fixed "now" so the tests do not depend on the
  * clock. */
@@ -217,7 +217,7 @@ static void test_dates_against_timegm(void)
 				      "%s: %" PRId64 " vs timegm %" PRId64, text,
 				      got, (int64_t)ref + 86400);
 				checked++;
-				if (failures > 20)
+				if (th_count.fail > 20)
 					return;
 			}
 		}
@@ -280,10 +280,5 @@ int main(void)
 	test_expiry();
 	test_dates_against_timegm();
 	test_format();
-	if (failures) {
-		fprintf(stderr, "%d failure(s)\n", failures);
-		return 1;
-	}
-	printf("duration: all tests passed\n");
-	return 0;
+	return th_summary("duration: all tests passed");
 }

@@ -25,7 +25,7 @@
 #include "sitekey.h"
 #include "token.h"
 
-#include "check.h"
+#include "harness.h"
 
 /* The record layout of record.c (white box, for re-MAC'd tampering):
  * magic 4, version 4, flags 4, creator 4, 4 x i64, 2 x MAC_LEN, strings. */
@@ -38,20 +38,6 @@
 
 static char dir[64];
 static site_key *key1, *key2;
-
-static void path_in_dir(char *out, size_t outlen, const char *name)
-{
-	snprintf(out, outlen, "%s/%s", dir, name);
-}
-
-static bool all_zero(const void *p, size_t n)
-{
-	const unsigned char *c = p;
-	for (size_t i = 0; i < n; i++)
-		if (c[i])
-			return false;
-	return true;
-}
 
 static void fill(char *dst, size_t n, char base)
 {
@@ -122,7 +108,7 @@ static bool refused(const char *id, const uint8_t *buf, size_t len,
 	token_record out;
 	memset(&out, 0xa5, sizeof(out));
 	int rc = record_decode(id, buf, len, k, &out);
-	return rc == -1 && all_zero(&out, sizeof(out));
+	return rc == -1 && th_all_zero(&out, sizeof(out));
 }
 
 static void test_roundtrip(void)
@@ -478,7 +464,7 @@ static void test_digest(void)
 		      memcmp(d1, d3, MAC_LEN) != 0,
 	      "token digest equals the record MAC of the same bytes");
 	/* The digest is not simply the secret or zero */
-	CHECK(!all_zero(d1, MAC_LEN), "digest is zero");
+	CHECK(!th_all_zero(d1, MAC_LEN), "digest is zero");
 }
 
 /* ---- site key files ---- */
@@ -487,12 +473,8 @@ static const char *write_file(const char *name, const char *content,
 			      size_t len, mode_t mode)
 {
 	static char path[128];
-	path_in_dir(path, sizeof(path), name);
-	unlink(path);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	if (fd < 0 || write(fd, content, len) != (ssize_t)len || close(fd) != 0)
-		abort();
-	if (chmod(path, mode) != 0)
+	th_path(path, sizeof(path), dir, name);
+	if (th_replace_file(path, content, len, mode) != 0)
 		abort();
 	return path;
 }
@@ -511,13 +493,6 @@ static bool loads(const char *path)
 	return ok;
 }
 
-static volatile sig_atomic_t alarmed;
-static void on_alarm(int sig)
-{
-	(void)sig;
-	alarmed = 1;
-}
-
 #define GOOD_KEY "ptkkey1:000102030405060708090a0b0c0d0e0f" \
 		 "101112131415161718191a1b1c1d1e1f\n"
 
@@ -527,7 +502,7 @@ static void test_site_key(void)
 	struct stat st;
 
 	/* Create, then load. */
-	path_in_dir(path, sizeof(path), "site.key");
+	th_path(path, sizeof(path), dir, "site.key");
 	CHECK(site_key_create(path, 0600, (gid_t)-1, err, sizeof(err)) == 0,
 	      "site_key_create: %s", err);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600 &&
@@ -566,7 +541,7 @@ static void test_site_key(void)
 	/* Two created keys differ. */
 	{
 		char p2[128];
-		path_in_dir(p2, sizeof(p2), "second.key");
+		th_path(p2, sizeof(p2), dir, "second.key");
 		CHECK(site_key_create(p2, 0640, getegid(), err, sizeof(err)) == 0,
 		      "create 0640: %s", err);
 		CHECK(stat(p2, &st) == 0 && (st.st_mode & 07777) == 0640 &&
@@ -594,8 +569,8 @@ static void test_site_key(void)
 	/* A dangling symlink at the path: create must not follow it. */
 	{
 		char link[128], target[128];
-		path_in_dir(link, sizeof(link), "dangling.key");
-		path_in_dir(target, sizeof(target), "target-of-dangling");
+		th_path(link, sizeof(link), dir, "dangling.key");
+		th_path(target, sizeof(target), dir, "target-of-dangling");
 		CHECK(symlink(target, link) == 0, "symlink");
 		CHECK(site_key_create(link, 0600, (gid_t)-1, err, sizeof(err)) != 0,
 		      "create through a dangling symlink");
@@ -644,7 +619,7 @@ static void test_site_key(void)
 	p = write_file("good.key", GOOD_KEY, strlen(GOOD_KEY), 0600);
 	CHECK(loads(p), "control: good key file loads");
 	snprintf(target, sizeof(target), "%s", p);
-	path_in_dir(link, sizeof(link), "link.key");
+	th_path(link, sizeof(link), dir, "link.key");
 	CHECK(symlink(target, link) == 0, "symlink");
 	CHECK(!loads(link), "symlink to a key accepted");
 
@@ -717,24 +692,16 @@ static void test_site_key(void)
 	}
 
 	/* A directory, a FIFO (must not hang), a missing file. */
-	path_in_dir(path, sizeof(path), "keydir");
+	th_path(path, sizeof(path), dir, "keydir");
 	CHECK(mkdir(path, 0700) == 0, "mkdir");
 	CHECK(!loads(path), "directory accepted");
-	path_in_dir(path, sizeof(path), "key.fifo");
+	th_path(path, sizeof(path), dir, "key.fifo");
 	CHECK(mkfifo(path, 0600) == 0, "mkfifo");
-	{
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_alarm; /* no SA_RESTART: a blocked open
-					     returns EINTR */
-		sigaction(SIGALRM, &sa, NULL);
-		alarmed = 0;
-		alarm(3);
-		CHECK(!loads(path), "FIFO accepted");
-		alarm(0);
-		CHECK(!alarmed, "site_key_load blocked on a FIFO");
-	}
-	path_in_dir(path, sizeof(path), "missing.key");
+	th_alarm_in(3);
+	CHECK(!loads(path), "FIFO accepted");
+	alarm(0);
+	CHECK(!th_alarmed, "site_key_load blocked on a FIFO");
+	th_path(path, sizeof(path), dir, "missing.key");
 	CHECK(!loads(path), "missing key accepted");
 	{
 		site_key *k = key1; /* non-NULL: must be reset */
@@ -747,14 +714,6 @@ static void test_site_key(void)
 	}
 }
 
-static void rm_rf(const char *d)
-{
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	if (system(cmd) != 0)
-		fprintf(stderr, "warning: could not remove %s\n", d);
-}
-
 int main(void)
 {
 	char err[256], p1[128], p2[128];
@@ -764,14 +723,14 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	path_in_dir(p1, sizeof(p1), "k1");
-	path_in_dir(p2, sizeof(p2), "k2");
+	th_path(p1, sizeof(p1), dir, "k1");
+	th_path(p2, sizeof(p2), dir, "k2");
 	if (site_key_create(p1, 0600, (gid_t)-1, err, sizeof(err)) != 0 ||
 	    site_key_create(p2, 0600, (gid_t)-1, err, sizeof(err)) != 0 ||
 	    site_key_load(p1, &key1, err, sizeof(err)) != 0 ||
 	    site_key_load(p2, &key2, err, sizeof(err)) != 0) {
 		fprintf(stderr, "FAIL: cannot set up keys: %s\n", err);
-		rm_rf(dir);
+		th_rm_rf(dir);
 		return 1;
 	}
 
@@ -783,11 +742,6 @@ int main(void)
 
 	site_key_free(key1);
 	site_key_free(key2);
-	rm_rf(dir);
-	if (failures) {
-		fprintf(stderr, "%d failure(s)\n", failures);
-		return 1;
-	}
-	puts("test_record: all passed");
-	return 0;
+	th_rm_rf(dir);
+	return th_summary("test_record: all passed");
 }

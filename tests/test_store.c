@@ -4,7 +4,6 @@
  * contention and crashes are simulated with forked children. */
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -20,14 +19,9 @@
 
 #include "store.h"
 
-#include "check.h"
+#include "harness.h"
 
 static char dir[64];
-
-static void path_in_dir(char *out, size_t outlen, const char *name)
-{
-	snprintf(out, outlen, "%s/%s", dir, name);
-}
 
 static int64_t now_ms(void)
 {
@@ -40,7 +34,7 @@ static int64_t now_ms(void)
 static void new_store(char *path, size_t len, const char *name)
 {
 	char err[256] = "";
-	path_in_dir(path, len, name);
+	th_path(path, len, dir, name);
 	if (store_create(path, 0600, (gid_t)-1, err, sizeof(err)) != 0) {
 		fprintf(stderr, "FAIL: store_create %s: %s\n", path, err);
 		exit(1);
@@ -97,7 +91,7 @@ static store_status get(const char *path, const char *key, char *out,
 	} else {
 		out[0] = '\0';
 		if (st == STORE_ERROR && !err[0]) {
-			failures++;
+			th_count.fail++;
 			fprintf(stderr, "FAIL: STORE_ERROR without a reason\n");
 		}
 	}
@@ -114,18 +108,6 @@ static int put(store_txn *txn, const char *key, const char *val)
 {
 	return store_txn_put(txn, key, strlen(key), (const uint8_t *)val,
 			     strlen(val));
-}
-
-static size_t count_tmp(const char *path)
-{
-	char pat[256];
-	glob_t g;
-	snprintf(pat, sizeof(pat), "%s.tmp.*", path);
-	size_t n = 0;
-	if (glob(pat, GLOB_NOSORT, NULL, &g) == 0)
-		n = g.gl_pathc;
-	globfree(&g);
-	return n;
 }
 
 static int count_visit(void *ctx, const char *key, size_t keylen,
@@ -161,7 +143,7 @@ static void test_create(void)
 	CHECK(store_create(path, 0600, (gid_t)-1, err, sizeof(err)) != 0,
 	      "store_create over an existing store succeeded");
 	CHECK(has(path, "k", "v"), "store_create wiped an existing store");
-	CHECK(count_tmp(path) == 0, "store_create left a temp file");
+	CHECK(th_count_tmp(path) == 0, "store_create left a temp file");
 	/* A store in a missing directory: error, no crash. */
 	char bad[160];
 	snprintf(bad, sizeof(bad), "%s/no/such/dir/x.db", dir);
@@ -206,14 +188,15 @@ static void test_txn_basic(void)
 	char v[64];
 	CHECK(get(path, "alpha", v, sizeof(v)) == STORE_NOTFOUND,
 	      "uncommitted put visible to readers");
-	CHECK(count_tmp(path) == 1, "txn has %zu temp files, want 1",
-	      count_tmp(path));
+	CHECK(th_count_tmp(path) == 1, "txn has %zu temp files, want 1",
+	      th_count_tmp(path));
 	CHECK(store_txn_commit(txn, err, sizeof(err)) == 0, "commit: %s", err);
 	CHECK(has(path, "alpha", "uno"), "committed alpha");
 	CHECK(has(path, "beta", "two"), "committed beta");
 	CHECK(get(path, "gamma", v, sizeof(v)) == STORE_NOTFOUND,
 	      "deleted gamma after commit");
-	CHECK(count_tmp(path) == 0, "commit left %zu temp files", count_tmp(path));
+	CHECK(th_count_tmp(path) == 0, "commit left %zu temp files",
+	      th_count_tmp(path));
 	/* a lookup into a buffer too small: error */
 	{
 		size_t l = 0;
@@ -283,7 +266,8 @@ static void test_abort(void)
 		      s1.st_mtim.tv_sec == s2.st_mtim.tv_sec &&
 		      s1.st_mtim.tv_nsec == s2.st_mtim.tv_nsec,
 	      "abort touched the live file");
-	CHECK(count_tmp(path) == 0, "abort left %zu temp files", count_tmp(path));
+	CHECK(th_count_tmp(path) == 0, "abort left %zu temp files",
+	      th_count_tmp(path));
 	store_txn_abort(NULL); /* documented as fine */
 	/* after an abort the lock is free again at once */
 	txn = NULL;
@@ -409,12 +393,13 @@ static void test_leftovers(void)
 	if (fd >= 0)
 		close(fd);
 
-	CHECK(count_tmp(path) == 3, "setup: %zu leftovers", count_tmp(path));
+	CHECK(th_count_tmp(path) == 3, "setup: %zu leftovers",
+	      th_count_tmp(path));
 	CHECK(store_txn_begin(path, 1000, &txn, err, sizeof(err)) == 0,
 	      "begin: %s", err);
 	/* while open, only the txn's own temp file exists */
-	CHECK(count_tmp(path) == 1, "leftovers not removed by txn_begin: %zu "
-	      "temp files", count_tmp(path));
+	CHECK(th_count_tmp(path) == 1, "leftovers not removed by txn_begin: %zu "
+	      "temp files", th_count_tmp(path));
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(f, sizeof(f), "%s%s", path, names[i]);
 		CHECK(access(f, F_OK) != 0, "leftover %s survived", f);
@@ -422,7 +407,7 @@ static void test_leftovers(void)
 	CHECK(access(other, F_OK) == 0, "another store's temp file removed");
 	CHECK(access(near, F_OK) == 0, "%s removed", near);
 	store_txn_abort(txn);
-	CHECK(count_tmp(path) == 0, "temp files after abort");
+	CHECK(th_count_tmp(path) == 0, "temp files after abort");
 
 	/* A writer that dies mid-transaction (kill -9 stand-in: _exit
 	 * without commit or abort) leaves the store readable and unchanged,
@@ -451,14 +436,14 @@ static void test_leftovers(void)
 	char v[64];
 	CHECK(get(path, "uncommitted", v, sizeof(v)) == STORE_NOTFOUND,
 	      "crashed writer's put visible");
-	CHECK(count_tmp(path) == 1, "crashed writer left %zu temp files (want 1)",
-	      count_tmp(path));
+	CHECK(th_count_tmp(path) == 1, "crashed writer left %zu temp files (want 1)",
+	      th_count_tmp(path));
 	txn = NULL;
 	int64_t t0 = now_ms();
 	CHECK(store_txn_begin(path, 0, &txn, err, sizeof(err)) == 0,
 	      "lock not free after a writer crashed: %s", err);
 	CHECK(now_ms() - t0 < 1000, "begin after crash waited");
-	CHECK(count_tmp(path) == 1, "crashed writer's temp file not removed");
+	CHECK(th_count_tmp(path) == 1, "crashed writer's temp file not removed");
 	store_txn_abort(txn);
 }
 
@@ -538,24 +523,6 @@ static void test_readers_during_write(void)
 	CHECK(has(path, "k", "v19"), "last commit lost");
 }
 
-static volatile sig_atomic_t alarmed;
-static void on_alarm(int sig)
-{
-	(void)sig;
-	alarmed = 1;
-}
-
-static void write_bytes(const char *path, const void *data, size_t len,
-			mode_t mode)
-{
-	unlink(path);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode);
-	if (fd < 0 || (len && write(fd, data, len) != (ssize_t)len) ||
-	    close(fd) != 0)
-		abort();
-	chmod(path, mode);
-}
-
 static void test_bad_files(void)
 {
 	char path[128], good[128], err[256];
@@ -585,31 +552,34 @@ static void test_bad_files(void)
 		      "%s: store_each did not fail", what);                    \
 	} while (0)
 
-	path_in_dir(path, sizeof(path), "missing.db");
+	th_path(path, sizeof(path), dir, "missing.db");
 	BAD(path, "missing file");
 
-	path_in_dir(path, sizeof(path), "empty.db");
-	write_bytes(path, "", 0, 0600);
+	th_path(path, sizeof(path), dir, "empty.db");
+	if (th_replace_file(path, "", 0, 0600) != 0)
+		abort();
 	BAD(path, "zero-length file");
 
-	path_in_dir(path, sizeof(path), "garbage.db");
+	th_path(path, sizeof(path), dir, "garbage.db");
 	{
 		uint8_t junk[8192];
 		for (size_t i = 0; i < sizeof(junk); i++)
 			junk[i] = (uint8_t)(i * 131 + 7);
-		write_bytes(path, junk, sizeof(junk), 0600);
+		if (th_replace_file(path, junk, sizeof(junk), 0600) != 0)
+			abort();
 	}
 	BAD(path, "garbage file");
 
-	path_in_dir(path, sizeof(path), "text.db");
-	write_bytes(path, "k = v\n", 6, 0600);
+	th_path(path, sizeof(path), dir, "text.db");
+	if (th_replace_file(path, "k = v\n", 6, 0600) != 0)
+		abort();
 	BAD(path, "small text file");
 
-	path_in_dir(path, sizeof(path), "dir.db");
+	th_path(path, sizeof(path), dir, "dir.db");
 	mkdir(path, 0700);
 	BAD(path, "directory");
 
-	path_in_dir(path, sizeof(path), "link.db");
+	th_path(path, sizeof(path), dir, "link.db");
 	CHECK(symlink(good, path) == 0, "symlink");
 	BAD(path, "symlink to a good store");
 
@@ -618,7 +588,7 @@ static void test_bad_files(void)
 		static const mode_t modes[] = { 0620, 0660, 0602, 0606, 0666 };
 		for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 			char cmd[512], what[64];
-			path_in_dir(path, sizeof(path), "writable.db");
+			th_path(path, sizeof(path), dir, "writable.db");
 			unlink(path);
 			snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", good, path);
 			CHECK(system(cmd) == 0, "cp");
@@ -640,7 +610,7 @@ static void test_bad_files(void)
 	}
 	if (geteuid() == 0) {
 		char cmd[512];
-		path_in_dir(path, sizeof(path), "foreign.db");
+		th_path(path, sizeof(path), dir, "foreign.db");
 		snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", good, path);
 		CHECK(system(cmd) == 0, "cp");
 		CHECK(chown(path, 65534, (gid_t)-1) == 0, "chown");
@@ -648,19 +618,12 @@ static void test_bad_files(void)
 	}
 
 	/* a FIFO must not hang the reader */
-	path_in_dir(path, sizeof(path), "fifo.db");
+	th_path(path, sizeof(path), dir, "fifo.db");
 	CHECK(mkfifo(path, 0600) == 0, "mkfifo");
-	{
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_alarm;
-		sigaction(SIGALRM, &sa, NULL);
-		alarmed = 0;
-		alarm(3);
-		BAD(path, "FIFO");
-		alarm(0);
-		CHECK(!alarmed, "store_open blocked on a FIFO");
-	}
+	th_alarm_in(3);
+	BAD(path, "FIFO");
+	alarm(0);
+	CHECK(!th_alarmed, "store_open blocked on a FIFO");
 
 	/* a truncated store: no crash; never a wrong value */
 	{
@@ -680,7 +643,7 @@ static void test_bad_files(void)
 		stat(big, &st);
 		for (off_t cut = 1; cut < st.st_size; cut = cut * 2 + 13) {
 			char cmd[512];
-			path_in_dir(path, sizeof(path), "cut.db");
+			th_path(path, sizeof(path), dir, "cut.db");
 			unlink(path);
 			snprintf(cmd, sizeof(cmd), "head -c %lld '%s' > '%s'",
 				 (long long)cut, big, path);
@@ -800,7 +763,7 @@ static void test_mode_group(void)
 		struct group *g = getgrnam("daemon");
 		gid = g ? g->gr_gid : 1;
 	}
-	path_in_dir(path, sizeof(path), "mode.db");
+	th_path(path, sizeof(path), dir, "mode.db");
 	CHECK(store_create(path, 0640, gid, err, sizeof(err)) == 0,
 	      "store_create 0640: %s", err);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0640 &&
@@ -889,14 +852,6 @@ static void test_many(void)
 	      (long long)(now_ms() - t0));
 }
 
-static void rm_rf(const char *d)
-{
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	if (system(cmd) != 0)
-		fprintf(stderr, "warning: could not remove %s\n", d);
-}
-
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "%s", "/tmp/test_store.XXXXXX");
@@ -914,11 +869,6 @@ int main(void)
 	test_foreach();
 	test_mode_group();
 	test_many();
-	rm_rf(dir);
-	if (failures) {
-		fprintf(stderr, "%d failure(s)\n", failures);
-		return 1;
-	}
-	puts("test_store: all passed");
-	return 0;
+	th_rm_rf(dir);
+	return th_summary("test_store: all passed");
 }

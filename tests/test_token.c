@@ -14,7 +14,7 @@
 
 #include "token.h"
 
-#include "check.h"
+#include "harness.h"
 
 #define N_TOKENS 10000
 #define TOKEN_LEN_PTK (3 + 1 + TOKEN_ID_LEN + 1 + TOKEN_SECRET_LEN + TOKEN_CHECK_LEN)
@@ -563,10 +563,5 @@ int main(void)
 	test_generate_many();
 	test_parse_rejects();
 	test_generate_for_id();
-	if (failures) {
-		fprintf(stderr, "%d failure(s)\n", failures);
-		return 1;
-	}
-	puts("test_token: all passed");
-	return 0;
+	return th_summary("test_token: all passed");
 }

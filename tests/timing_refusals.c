@@ -24,6 +24,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "harness.h"
 #include "mem_common.h"
 
 enum { K_UNKNOWN, K_WRONG, K_FOREIGN, K_ACCEPTED, N_KINDS };
@@ -46,8 +47,7 @@ static uint64_t rnd(void)
 
 static void random_base62(char *out, size_t n)
 {
-	static const char d[] =
-		"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	static const char d[] = TH_B62;
 	for (size_t i = 0; i < n; i++)
 		out[i] = d[rnd() % 62];
 	out[n] = '\0';
@@ -63,7 +63,8 @@ static double now_ns(void)
 /* One pam_authenticate, timed alone (pam_start/pam_end outside). */
 static double timed_login(const char *pw, int want)
 {
-	struct pam_conv conv = { mt_conv_password, (void *)pw };
+	th_conv answer = { .password = pw };
+	struct pam_conv conv = { th_conversation, &answer };
 	pam_handle_t *h = NULL;
 
 	if (pam_start_confdir(MT_SERVICE, env.user, &conv, env.confdir, &h) !=
@@ -181,9 +182,11 @@ int main(void)
 		snprintf(id, sizeof(id), "%.12s", u + 1);
 		random_base62(rid, 12);
 		random_base62(sec, 32);
-		mt_token_text("ptk", rid, sec, pool_unknown[i]);
+		th_token_text(pool_unknown[i], sizeof(pool_unknown[i]), "ptk",
+			      rid, sec);
 		random_base62(sec, 32);
-		mt_token_text("ptk", id, sec, pool_wrong[i]);
+		th_token_text(pool_wrong[i], sizeof(pool_wrong[i]), "ptk", id,
+			      sec);
 	}
 
 	size_t total = n * (size_t)kinds;
