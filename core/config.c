@@ -71,8 +71,8 @@ typedef set_result (*key_setter)(struct parser *ps, const char *value,
 
 struct key_def {
 	const char *name;
-	bool in_group; /* a [group] key rather than a global one */
 	key_setter set;
+	bool in_group; /* a [group] key rather than a global one */
 	bool repeats;  /* may appear more than once (each adds an entry) */
 };
 
@@ -546,21 +546,21 @@ static set_result set_max_lifetime(struct parser *ps, const char *value,
 }
 
 static const struct key_def key_table[] = {
-	{ "db", false, set_db, false },
-	{ "key", false, set_key, false },
-	{ "prefix", false, set_prefix, false },
-	{ "allow_from", false, set_allow_from, false },
-	{ "deny_from", false, set_deny_from, false },
-	{ "deny_services", false, set_deny_services, false },
-	{ "admin_group", false, set_admin_group, false },
-	{ "max_tokens_per_user", false, set_max_tokens, false },
-	{ "max_store_tokens", false, set_max_store_tokens, false },
-	{ "role", false, set_role, false },
-	{ "signing_key", false, set_signing_key, false },
-	{ "trusted_key", false, set_trusted_key, true },
-	{ "max_bundle_age", false, set_max_bundle_age, false },
-	{ "log_success_interval", false, set_log_success_interval, false },
-	{ "max_lifetime", true, set_max_lifetime, false },
+	{ "db", set_db, false, false },
+	{ "key", set_key, false, false },
+	{ "prefix", set_prefix, false, false },
+	{ "allow_from", set_allow_from, false, false },
+	{ "deny_from", set_deny_from, false, false },
+	{ "deny_services", set_deny_services, false, false },
+	{ "admin_group", set_admin_group, false, false },
+	{ "max_tokens_per_user", set_max_tokens, false, false },
+	{ "max_store_tokens", set_max_store_tokens, false, false },
+	{ "role", set_role, false, false },
+	{ "signing_key", set_signing_key, false, false },
+	{ "trusted_key", set_trusted_key, false, true },
+	{ "max_bundle_age", set_max_bundle_age, false, false },
+	{ "log_success_interval", set_log_success_interval, false, false },
+	{ "max_lifetime", set_max_lifetime, true, false },
 };
 
 #define N_KEYS (sizeof(key_table) / sizeof(key_table[0]))

@@ -280,10 +280,10 @@ static void bundle_body(const char *name, const char *body)
 	char buf[1024];
 	size_t n = strlen(body);
 
-	if (n + 1 > sizeof(buf))
+	if (n + 2 > sizeof(buf))
 		exit(1);
 	buf[0] = 1;
-	memcpy(buf + 1, body, n);
+	memcpy(buf + 1, body, n + 1);
 	put("fuzz_bundle", name, buf, n + 1);
 }
 
@@ -317,7 +317,7 @@ static void bundles(void)
 		char buf[256];
 		const char *b = BUNDLE_HEAD "record Ab3De6Gh9Jk0 AQID\ncount 1\n";
 		buf[0] = 7;
-		memcpy(buf + 1, b, strlen(b));
+		memcpy(buf + 1, b, strlen(b) + 1);
 		put("fuzz_bundle", "body-stop-header", buf, 1 + strlen(b));
 		buf[0] = 5;
 		put("fuzz_bundle", "body-stop-record", buf, 1 + strlen(b));

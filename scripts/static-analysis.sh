@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Static analysis: cppcheck and clang-tidy over the product (core/,
-# pam_apitoken/, tokenadm/) and the security test code (fuzz/, tests/mem_*,
+# pam_apitoken/, tokenadm/) and the security test code (fuzz/, tests/mem_*, tests/harness*,
 # tests/timing_*). Exits 1 if either reports anything, 2 if it cannot run.
 #
 #   scripts/static-analysis.sh
@@ -34,7 +34,7 @@ fi
 [ -f "$BUILD/build_config.h" ] || die "$BUILD has no build_config.h"
 
 PRODUCT_DIRS=(core pam_apitoken tokenadm)
-mapfile -t OWN_TEST_FILES < <(ls fuzz/*.c tests/mem_*.c tests/timing_*.c 2>/dev/null)
+mapfile -t OWN_TEST_FILES < <(ls fuzz/*.c tests/mem_*.c tests/timing_*.c tests/harness*.c 2>/dev/null)
 status=0
 
 # ---- cppcheck ----
@@ -81,7 +81,7 @@ files=()
 for f in "${DB_FILES[@]}"; do
 	rel=${f#"$PWD"/}
 	case $rel in
-	core/*.c | pam_apitoken/*.c | tokenadm/*.c | fuzz/*.c | tests/mem_*.c | tests/timing_*.c)
+	core/*.c | pam_apitoken/*.c | tokenadm/*.c | fuzz/*.c | tests/mem_*.c | tests/timing_*.c | tests/harness*.c)
 		files+=("$rel") ;;
 	esac
 done

@@ -92,7 +92,7 @@ static void field_safe(const char *in, char *out, size_t outsz)
 	size_t i = 0;
 
 	for (; in[i] && i + 1 < outsz; i++)
-		out[i] = in[i] > ' ' && in[i] < 0x7f ? in[i] : '?';
+		out[i] = in[i] > ' ' && in[i] < 0x7f ? in[i] : (char)'?';
 	out[i] = '\0';
 }
 
@@ -164,7 +164,8 @@ static int read_lu_file(const char *path, bool host_from_file, int64_t now,
 	while (fgets(line, sizeof(line), f)) {
 		size_t n = strlen(line);
 		no++;
-		if (n == 0 || line[n - 1] != '\n' || memchr(line, '\0', n)) {
+		/* A NUL inside a line ends strlen early: no '\n' at n - 1. */
+		if (n == 0 || line[n - 1] != '\n') {
 			warnx_("%s:%u: line too long or not ended", path, no);
 			goto out;
 		}
@@ -368,7 +369,8 @@ int fleet_lastused_load(const apitoken_config *cfg, int64_t now,
 		free(l.v);
 		return -1;
 	}
-	qsort(l.v, l.n, sizeof(*l.v), by_id);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), by_id);
 	table->v = l.v;
 	table->n = l.n;
 	return 0;

@@ -2,6 +2,7 @@
 #include "fleet.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,28 +24,56 @@ static store_status meta_fetch(tool *t, store_txn *txn, const char *key,
 	return store_get(v, key, keylen, buf, bufsz, len, err, sizeof(err));
 }
 
+/* "NAME=" then a decimal without sign or leading zero, then one space
+ * (or the end, when last). Advances *p. */
+static int take_number(const char **p, const char *name, bool last,
+		       uint64_t max, uint64_t *out)
+{
+	size_t n = strlen(name);
+	const char *s = *p;
+	uint64_t v = 0;
+
+	if (strncmp(s, name, n) != 0)
+		return -1;
+	s += n;
+	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (max - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (last ? *s != '\0' : *s != ' ')
+		return -1;
+	*p = last ? s : s + 1;
+	*out = v;
+	return 0;
+}
+
 /* Strict: "generation=N created=N imported=N signer=HEX|-", nothing else.
  * Only tokenadm writes it, but a store can be damaged. */
 static int meta_parse(const char *s, fleet_meta *m)
 {
-	char signer[BUNDLE_FPR_LEN + 2];
-	int64_t created, imported;
-	uint64_t gen;
-	int end = 0;
+	uint64_t gen, created, imported;
 
-	if (sscanf(s, "generation=%" SCNu64 " created=%" SCNd64
-		      " imported=%" SCNd64 " signer=%65s%n",
-		   &gen, &created, &imported, signer, &end) != 4 ||
-	    s[end] != '\0' || created < 0 || imported < 0)
+	if (take_number(&s, "generation=", false, (uint64_t)INT64_MAX, &gen) ||
+	    take_number(&s, "created=", false, (uint64_t)INT64_MAX, &created) ||
+	    take_number(&s, "imported=", false, (uint64_t)INT64_MAX,
+			&imported) ||
+	    strncmp(s, "signer=", 7) != 0)
 		return -1;
-	if (strcmp(signer, "-") == 0)
-		signer[0] = '\0';
-	else if (strlen(signer) != BUNDLE_FPR_LEN)
+	s += 7;
+	size_t n = strlen(s);
+	if (strcmp(s, "-") == 0)
+		n = 0;
+	else if (n != BUNDLE_FPR_LEN || strspn(s, "0123456789abcdef") != n)
 		return -1;
 	m->generation = gen;
-	m->created = created;
-	m->imported = imported;
-	memcpy(m->signer, signer, strlen(signer) + 1);
+	m->created = (int64_t)created;
+	m->imported = (int64_t)imported;
+	memcpy(m->signer, s, n);
+	m->signer[n] = '\0';
 	return 0;
 }
 
@@ -118,8 +147,8 @@ int fleet_require_authority(const tool *t, const char *what)
 static void local_key(const char *id, char key[sizeof(LOCAL_PREFIX) +
 						 TOKEN_ID_LEN])
 {
-	memcpy(key, LOCAL_PREFIX, strlen(LOCAL_PREFIX));
-	memcpy(key + strlen(LOCAL_PREFIX), id, TOKEN_ID_LEN);
+	snprintf(key, sizeof(LOCAL_PREFIX) + TOKEN_ID_LEN, "%s%.12s",
+		 LOCAL_PREFIX, id);
 }
 
 int fleet_local_put(store_txn *txn, const char *id, local_override o)

@@ -173,12 +173,14 @@ int init_mark_import_only(tool *t, const char *trusted_dest)
 	char err[256], add[PATH_MAX + 64] = "";
 	int rc = EXIT_REFUSED;
 
-	if (!t->cfg.role_set)
-		strcat(add, "role = import-only\n");
-	if (trusted_dest) {
-		strcat(add, "trusted_key = ");
-		strncat(add, trusted_dest, PATH_MAX);
-		strcat(add, "\n");
+	int w = snprintf(add, sizeof(add), "%s%s%s%s",
+			 t->cfg.role_set ? "" : "role = import-only\n",
+			 trusted_dest ? "trusted_key = " : "",
+			 trusted_dest ? trusted_dest : "",
+			 trusted_dest ? "\n" : "");
+	if (w < 0 || (size_t)w >= sizeof(add)) {
+		warnx_("trusted key path too long");
+		return EXIT_REFUSED;
 	}
 	if (!add[0])
 		return EXIT_OK;
