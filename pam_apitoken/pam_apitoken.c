@@ -184,6 +184,7 @@ static void log_result(pam_handle_t *pamh, const auth_request *in,
 typedef struct verified_token {
 	token_record rec;
 	cache_store_id store;
+	auth_result auth; /* which secret matched */
 } verified_token;
 
 static void free_verified(pam_handle_t *pamh, void *data, int error_status)
@@ -228,6 +229,7 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	verified_token seen;
 	auth_check_token(lease.cfg, &lease.src, &req, &res, &seen.rec);
 	seen.store = lease.fetched;
+	seen.auth = res;
 	/* Refusals are always logged; a success only when the token's
 	 * last-use record says none was logged within log_success_interval
 	 * (web servers run PAM on every request). */
@@ -288,9 +290,10 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 	 * record is what a fetch would return, so skip the fetch and MAC.
 	 * Otherwise (a revoke, a rotation, any write since) read it anew. */
 	if (cache_store_current(&lease, &v->store))
-		auth_recheck_record(lease.cfg, &v->rec, &req, &res);
+		auth_recheck_record(lease.cfg, &v->rec, &req, &v->auth, &res);
 	else
-		auth_recheck_id(lease.cfg, &lease.src, v->rec.id, &req, &res);
+		auth_recheck_id(lease.cfg, &lease.src, v->rec.id, &req, &v->auth,
+				&res);
 	cache_release(&lease);
 	if (res.outcome != AUTH_ACCEPT) {
 		log_result(pamh, &req, &res, "account check");

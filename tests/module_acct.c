@@ -65,6 +65,29 @@ void test_acct(const profile *p)
 	expect_code(b, PAM_ACCT_EXPIRED,
 		    "9 acct on another thread after revoke");
 
+	/* A rotation between authentication and the account check: a
+	 * session on the replaced secret ends, one on a secret still valid
+	 * (the current one, now in its grace) goes on. */
+	token r, r2;
+	MINT(&r, p->conf, "--name", "acct-rotate", "--user", ME);
+	sess_open(&s, p->alone, "test", ME, r.text, NULL);
+	a = sess_auth(&s, 0);
+	rotate(&r2, p->conf, NULL, r.id, NULL);
+	b = sess_acct(&s, 0);
+	sess_close(&s, b);
+	expect_code(a, PAM_SUCCESS, "9 auth, then rotate without grace");
+	expect_code(b, PAM_ACCT_EXPIRED,
+		    "9 acct after the secret was replaced (no grace)");
+	token g1, g2;
+	MINT(&g1, p->conf, "--name", "acct-grace", "--user", ME);
+	sess_open(&s, p->alone, "test", ME, g1.text, NULL);
+	a = sess_auth(&s, 0);
+	rotate(&g2, p->conf, NULL, g1.id, "1h");
+	b = sess_acct(&s, 0);
+	sess_close(&s, b);
+	expect_code(b, PAM_SUCCESS,
+		    "9 acct after rotate --grace 1h: the old secret is still good");
+
 	MINT(&d, p->conf, "--name", "acct-disable", "--user", ME);
 	sess_open(&s, p->alone, "test", ME, d.text, NULL);
 	a = sess_auth(&s, 0);

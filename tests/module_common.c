@@ -183,9 +183,11 @@ void rotate(token *t, const char *conf, const char *ft, const char *id,
 	    const char *grace)
 {
 	char out[512];
+	/* grace NULL: a plain rotate, the old secret ends at once. */
 	int rc = tokenadm(conf, ft, out, sizeof(out),
-			  (const char *const[]){ "rotate", id, "--grace",
-						 grace, NULL });
+			  grace ? (const char *const[]){ "rotate", id, "--grace",
+							 grace, NULL } :
+				  (const char *const[]){ "rotate", id, NULL });
 
 	if (rc != 0 || !parse_token(out, "ptk", t)) {
 		show_errlog();

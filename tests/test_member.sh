@@ -89,11 +89,12 @@ else
 	holder=$!
 	sleep 0.3
 	# Everything a member can set on their process, at once: low limits,
-	# nice 19, and the delegated cgroup (entered by root, as the user
+	# nice 19, SCHED_IDLE, one CPU, the idle I/O class, and the delegated
+	# cgroup (entered by root, as the user
 	# manager would have put the session there).
 	( echo $BASHPID > "$cg/cgroup.procs" &&
 	  exec runuser -u $U_ALICE -- bash -c \
-		"ulimit -S -f 1; ulimit -S -t 5; ulimit -S -n 16; exec nice -n 19 \"$suid\" create --name frozen$$ --expires 1d" \
+		"ulimit -S -f 1; ulimit -S -t 5; ulimit -S -n 16; exec chrt -i 0 taskset -c 0 ionice -c 3 nice -n 19 \"$suid\" create --name frozen$$ --expires 1d" \
 		>"$work/frozen.out" 2>"$work/frozen.err" ) &
 	pid=
 	for _ in $(seq 50); do
@@ -116,6 +117,15 @@ else
 		[ "$(ps -o ni= -p $pid | tr -d ' ')" = 0 ] &&
 			ok "... and without the member's nice 19" ||
 			bad "nice inside the tool: $(ps -o ni= -p $pid)"
+		chrt -p $pid | grep -q 'SCHED_OTHER' &&
+			ok "... and without the member's SCHED_IDLE" ||
+			bad "scheduling inside the tool: $(chrt -p $pid)"
+		[ "$(taskset -p $pid | sed 's/.*: //')" = "$(taskset -p $$ | sed 's/.*: //')" ] &&
+			ok "... and on every CPU, not pinned to the member's one" ||
+			bad "affinity inside the tool: $(taskset -p $pid)"
+		ionice -p $pid | grep -qv idle &&
+			ok "... and not in the idle I/O class" ||
+			bad "I/O class inside the tool: $(ionice -p $pid)"
 		grep -q "ptk-member-$$" /proc/$pid/cgroup &&
 			bad "the tool is still in the member's cgroup: $(cat /proc/$pid/cgroup)" ||
 			ok "the tool has left the member's cgroup"

@@ -58,6 +58,29 @@ as $U_ADMIN "$suid" show "$id_b" >/dev/null 2>&1
 check "an administrator gets the precise answer (shown)" 0 $?
 as $U_ALICE "$suid" verify --user $U_BOB <<<"$tok_b" >/dev/null 2>&1
 check "a member cannot verify another person's token" 3 $?
+# verify --user self with another person's id and a made-up secret, and
+# with a made-up id: the same answer (tokenadm(8), PERMISSIONS).
+forge() { # forge ID: a token-shaped text with that id and a random secret
+	python3 - "$1" <<'PY'
+import secrets, sys, zlib
+b62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+body = "ptk_%s_%s" % (sys.argv[1], "".join(secrets.choice(b62) for _ in range(32)))
+c = zlib.crc32(body.encode()) & 0xffffffff
+d = ""
+for _ in range(6):
+    d = b62[c % 62] + d
+    c //= 62
+print(body + d)
+PY
+}
+theirs=$(forge "$id_b" | as $U_ALICE "$suid" verify --user $U_ALICE 2>/dev/null)
+none=$(forge AAAAAAAAAAAA | as $U_ALICE "$suid" verify --user $U_ALICE 2>/dev/null)
+[ -n "$theirs" ] && [ "${theirs//$id_b/ID}" = "${none//AAAAAAAAAAAA/ID}" ] &&
+	ok "verify: another person's id with a wrong secret reads like a missing id" ||
+	bad "verify: '$theirs' vs '$none'"
+admin_says=$(forge "$id_b" | "$suid" verify --user $U_BOB 2>/dev/null)
+[[ $admin_says == *"wrong secret"* ]] && ok "verify: root still gets the precise reason" ||
+	bad "verify as root: '$admin_says'"
 
 # --- own tokens: verify, rotate, revoke
 as $U_ALICE "$suid" verify --user $U_ALICE <<<"$tok_a" >/dev/null 2>&1

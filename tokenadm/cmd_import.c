@@ -204,6 +204,11 @@ static int install_record(void *ctx, const char id[12], const uint8_t *val,
 		goto out;
 	}
 	local_override lo = fleet_local_get(c->t, NULL, sid);
+	if (lo == LOCAL_UNKNOWN) {
+		snprintf(c->why, sizeof(c->why),
+			 "cannot read this host's own changes to token %s", sid);
+		goto out;
+	}
 	if (lo == LOCAL_NONE) {
 		if (store_txn_put(c->txn, sid, TOKEN_ID_LEN, val, len) != 0)
 			goto write_failed;

@@ -37,6 +37,7 @@ typedef struct lu_opts {
 	bool merge;
 	const char *out;    /* export: path or "-" */
 	char **files;       /* merge */
+	FILE **in;          /* merge: the files, opened as the caller */
 	int n_files;
 	lastused_table local; /* export: read while privileged */
 	size_t merged, n_in;
@@ -60,6 +61,19 @@ static int lu_parse(int argc, char **argv, void *opts, int64_t now)
 		o->merge = true;
 		o->files = argv + 2;
 		o->n_files = argc - 2;
+		/* Opened here, with the caller's rights: the privileged merge
+		 * must not read what they could not (or probe root's files). */
+		o->in = calloc((size_t)o->n_files, sizeof(*o->in));
+		if (!o->in)
+			return EXIT_REFUSED;
+		for (int i = 0; i < o->n_files; i++) {
+			o->in[i] = fopen(o->files[i], "re");
+			if (!o->in[i]) {
+				warnx_("cannot open %s: %s", o->files[i],
+				       strerror(errno));
+				return EXIT_REFUSED;
+			}
+		}
 		return EXIT_OK;
 	}
 	if (strcmp(argv[1], "export") != 0)
@@ -145,22 +159,16 @@ static int lu_add(lu_list *l, const lastused_entry *e)
 	return 0;
 }
 
-/* Read one file (a host's export, host_from_file, or our own fleet table)
- * into l. Returns 0, or -1 (reported, naming file and line). */
-static int read_lu_file(const char *path, bool host_from_file, int64_t now,
-			lu_list *l)
+/* Read one file (f, named path: a host's export, host_from_file, or our
+ * own fleet table) into l. Returns 0, or -1 (reported, naming file and
+ * line). Does not close f. */
+static int read_lu_stream(FILE *f, const char *path, bool host_from_file,
+			  int64_t now, lu_list *l)
 {
-	FILE *f = fopen(path, "re");
 	char line[LU_LINE_MAX + 2], host[HOST_MAX + 1] = "";
 	unsigned no = 0;
 	int rc = -1;
 
-	if (!f) {
-		if (!host_from_file && errno == ENOENT)
-			return 0; /* no fleet table yet */
-		warnx_("cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
 	while (fgets(line, sizeof(line), f)) {
 		size_t n = strlen(line);
 		no++;
@@ -211,6 +219,21 @@ static int read_lu_file(const char *path, bool host_from_file, int64_t now,
 	}
 	rc = 0;
 out:
+	return rc;
+}
+
+/* Our own fleet table; missing is empty. */
+static int read_fleet_table(const char *path, int64_t now, lu_list *l)
+{
+	FILE *f = fopen(path, "re");
+
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		warnx_("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	int rc = read_lu_stream(f, path, false, now, l);
 	fclose(f);
 	return rc;
 }
@@ -271,11 +294,11 @@ static int merge(tool *t, lu_opts *o)
 	int rc = EXIT_REFUSED;
 	char *path = fleet_lastused_path(&t->cfg);
 
-	if (!path || read_lu_file(path, false, t->now, &all) != 0)
+	if (!path || read_fleet_table(path, t->now, &all) != 0)
 		goto out;
 	size_t before = all.n;
 	for (int i = 0; i < o->n_files; i++)
-		if (read_lu_file(o->files[i], true, t->now, &all) != 0)
+		if (read_lu_stream(o->in[i], o->files[i], true, t->now, &all) != 0)
 			goto out;
 	o->n_in = all.n - before;
 	/* Newest per token: sort by id, then keep each id's latest. */
@@ -345,7 +368,13 @@ static int lu_report(tool *t, void *opts, int rc)
 
 static void lu_cleanup(void *opts)
 {
-	lastused_table_free(&((lu_opts *)opts)->local);
+	lu_opts *o = opts;
+
+	for (int i = 0; o->in && i < o->n_files; i++)
+		if (o->in[i])
+			fclose(o->in[i]);
+	free(o->in);
+	lastused_table_free(&o->local);
 }
 
 const command cmd_lastused = {
@@ -362,7 +391,7 @@ int fleet_lastused_load(const apitoken_config *cfg, int64_t now,
 {
 	lu_list l = { 0 };
 	char *path = fleet_lastused_path(cfg);
-	int rc = path ? read_lu_file(path, false, now, &l) : -1;
+	int rc = path ? read_fleet_table(path, now, &l) : -1;
 
 	free(path);
 	if (rc != 0) {

@@ -105,8 +105,10 @@ static int change_each(tool *t, change_opts *o, change_fn change,
 			rc = tool_put_record(t, txn, rec) ? EXIT_REFUSED : EXIT_OK;
 		}
 		/* A host's own revoke or disable outlives every import. */
+		/* (Never downgraded: a local revoke stays one.) */
 		if (rc == EXIT_OK && t->cfg.role == ROLE_IMPORT_ONLY &&
 		    change != do_enable &&
+		    fleet_local_get(t, txn, rec->id) != LOCAL_REVOKED &&
 		    fleet_local_put(txn, rec->id,
 				    change == do_revoke ? LOCAL_REVOKED :
 							  LOCAL_DISABLED) != 0)

@@ -139,6 +139,14 @@ static int verify_report(tool *t, void *opts, int rc)
 			       " (service rules not checked: no --service)" : "");
 		return EXIT_OK;
 	}
+	/* "unknown token id" against "wrong secret" would tell a member
+	 * which ids exist (another user's among them): one answer for both,
+	 * as show and revoke give. Administrators see every id anyway. */
+	if (!t->admin && res.outcome == AUTH_REFUSED &&
+	    (strcmp(res.reason, "unknown token id") == 0 ||
+	     strcmp(res.reason, "wrong secret") == 0))
+		snprintf(res.reason, sizeof(res.reason),
+			 "unknown token or wrong secret");
 	if (res.outcome == AUTH_NOT_TOKEN)
 		printf("refused: not a token (wrong prefix, shape or check "
 		       "digits); a login would try it as a password\n");

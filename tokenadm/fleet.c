@@ -172,9 +172,13 @@ local_override fleet_local_get(tool *t, store_txn *txn, const char *id)
 	size_t len = 0;
 
 	local_key(id, key);
-	if (meta_fetch(t, txn, key, sizeof(key) - 1, buf, sizeof(buf), &len) !=
-	    STORE_OK)
+	store_status st = meta_fetch(t, txn, key, sizeof(key) - 1, buf,
+				     sizeof(buf), &len);
+	if (st == STORE_NOTFOUND)
 		return LOCAL_NONE;
+	/* A read error must not quietly drop an emergency revocation. */
+	if (st != STORE_OK)
+		return LOCAL_UNKNOWN;
 	if (len == 7 && memcmp(buf, "revoked", 7) == 0)
 		return LOCAL_REVOKED;
 	/* Anything else that is there: the safer of the two that remain. */

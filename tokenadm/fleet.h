@@ -34,7 +34,12 @@ int fleet_bump_generation(tool *t, store_txn *txn);
 int fleet_require_authority(const tool *t, const char *what);
 
 /* This host's own revocation or disable of id, which an import keeps. */
-typedef enum { LOCAL_NONE = 0, LOCAL_DISABLED, LOCAL_REVOKED } local_override;
+typedef enum {
+	LOCAL_NONE = 0,
+	LOCAL_DISABLED,
+	LOCAL_REVOKED,
+	LOCAL_UNKNOWN, /* the store could not be read: assume nothing */
+} local_override;
 int fleet_local_put(store_txn *txn, const char *id, local_override o);
 local_override fleet_local_get(tool *t, store_txn *txn, const char *id);
 

@@ -145,12 +145,15 @@ static int transact(tool *t, const command *cmd, void *opts,
 		    const char *config, const char *db)
 {
 	/* Out of any cgroup the caller was delegated (which they could
-	 * freeze while we hold the lock). Not fatal: a host where root
-	 * cannot write the root cgroup (a read-only cgroupfs in a
-	 * container) has no cgroup delegated to the caller either, and
-	 * other writers' waits are bounded regardless. */
-	if (t->privileged && t->caller.uid != 0)
-		(void)leave_caller_cgroup();
+	 * freeze while we hold the lock). Where we cannot move and the
+	 * cgroup we are in is not the caller's (a read-only cgroupfs in a
+	 * container), staying is harmless; in the caller's own, refuse. */
+	if (t->privileged && t->caller.uid != 0 &&
+	    leave_caller_cgroup(t->caller.uid) != 0) {
+		warnx_("cannot leave a cgroup you could freeze; not starting "
+		       "a transaction");
+		return EXIT_REFUSED;
+	}
 	t->conf_path = config ? config : TOKENADM_CONF;
 	if (config_defaults(&t->cfg) != 0 ||
 	    config_load(t->conf_path, config == NULL, &t->cfg, log_to_stderr,

@@ -1,6 +1,9 @@
 #include "privilege.h"
 
 #include <dirent.h>
+#include <stdio.h>
+#include <sched.h>
+#include <sys/syscall.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -11,6 +14,8 @@
 #include <linux/magic.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -90,6 +95,37 @@ static void raise_limit(int resource, rlim_t want)
 	(void)setrlimit(resource, &rl);
 }
 
+/* The other ways a caller can make us crawl while we hold the lock, all
+ * inherited across exec: SCHED_IDLE or SCHED_BATCH, a CPU affinity of one
+ * busy CPU, the idle I/O class, a niced autogroup. Each is put back to
+ * the default; a real-time policy (only root can set one) is kept. */
+static void undo_slowdowns(void)
+{
+	int policy = sched_getscheduler(0);
+	if (policy == SCHED_IDLE || policy == SCHED_BATCH) {
+		struct sched_param sp = { .sched_priority = 0 };
+		(void)sched_setscheduler(0, SCHED_OTHER, &sp);
+	}
+	cpu_set_t all;
+	CPU_ZERO(&all);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		CPU_SET(c, &all);
+	/* The kernel keeps what the cpuset allows of it. */
+	(void)sched_setaffinity(0, sizeof(all), &all);
+	/* ioprio: class in the top bits (IOPRIO_CLASS_IDLE = 3); no glibc
+	 * wrapper. Best effort, level 4, is the kernel's default. */
+	long io = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
+	if (io >= 0 && (io >> 13) == 3)
+		(void)syscall(SYS_ioprio_set, 1, 0, (2L << 13) | 4);
+	int fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "0", 1) != 1) {
+			/* best effort: an autogroup is only a nice value */
+		}
+		close(fd);
+	}
+}
+
 void raise_limits(void)
 {
 	if (geteuid() != 0)
@@ -110,6 +146,7 @@ void raise_limits(void)
 	int prio = getpriority(PRIO_PROCESS, 0);
 	if (errno == 0 && prio > 0)
 		(void)setpriority(PRIO_PROCESS, 0, 0);
+	undo_slowdowns();
 }
 
 /* Where a user can be handed a cgroup of their own (systemd delegates
@@ -118,7 +155,42 @@ static const char *const freezable_hierarchies[] = {
 	"/sys/fs/cgroup", "/sys/fs/cgroup/unified", "/sys/fs/cgroup/freezer",
 };
 
-int leave_caller_cgroup(void)
+/* Write "0" (this process) into dir/sub/cgroup.procs. */
+static int join(int dir, const char *sub)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "%s%scgroup.procs", sub, *sub ? "/" : "");
+	int fd = openat(dir, path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	int ok = fd >= 0 && write(fd, "0\n", 2) == 2;
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
+/* Is this process's cgroup v2 directory under hierarchy dir owned by uid
+ * (delegated to it)? From /proc/self/cgroup's "0::/path" line. */
+static bool in_cgroup_of(int dir, uid_t uid)
+{
+	char line[4096];
+	bool theirs = false;
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::/", 4) != 0)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		struct stat st;
+		const char *rel = line[4] ? line + 4 : ".";
+		theirs = fstatat(dir, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			 st.st_uid == uid;
+	}
+	fclose(f);
+	return theirs;
+}
+
+int leave_caller_cgroup(uid_t caller)
 {
 	int failed = 0;
 
@@ -139,12 +211,26 @@ int leave_caller_cgroup(void)
 		}
 		/* The root cgroup is root's; "0" means this process. The
 		 * caller can neither freeze it nor move us back. */
-		int fd = openat(dir, "cgroup.procs",
-				O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || write(fd, "0\n", 2) != 2)
+		if (join(dir, "") == 0) {
+			close(dir);
+			continue;
+		}
+		/* A namespace root with controllers enabled takes no process
+		 * (cgroup v2's no-internal-process rule): a leaf of root's own
+		 * beside it does. Kept for the next run. */
+		struct stat st;
+		if (fs.f_type == CGROUP2_SUPER_MAGIC &&
+		    (mkdirat(dir, "tokenadm", 0755) == 0 || errno == EEXIST) &&
+		    fstatat(dir, "tokenadm", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode) && st.st_uid == 0 &&
+		    join(dir, "tokenadm") == 0) {
+			close(dir);
+			continue;
+		}
+		/* Still in a cgroup the caller was given: they could freeze
+		 * us while we hold the lock. Elsewhere, staying is harmless. */
+		if (fs.f_type == CGROUP2_SUPER_MAGIC && in_cgroup_of(dir, caller))
 			failed = -1;
-		if (fd >= 0)
-			close(fd);
 		close(dir);
 	}
 	return failed;
@@ -198,6 +284,14 @@ void reset_signals(void)
 {
 	sigset_t none;
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+
+	/* Interval timers survive exec: a caller's ITIMER_PROF or
+	 * ITIMER_VIRTUAL would end us with a signal at a moment of their
+	 * choosing (after the commit, before the audit line). */
+	setitimer(ITIMER_REAL, &off, NULL);
+	setitimer(ITIMER_VIRTUAL, &off, NULL);
+	setitimer(ITIMER_PROF, &off, NULL);
 
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)

@@ -27,10 +27,12 @@ int disable_core_dumps(void);
 void raise_limits(void);
 
 /* Move this process into the root cgroup of cgroup v2 and of the v1
- * freezer, out of any cgroup delegated to the caller, who could otherwise
- * freeze (cgroup.freeze), throttle or kill us while we hold the writers'
- * lock. Returns 0, or -1 if a hierarchy would not take us. */
-int leave_caller_cgroup(void);
+ * freezer (or, where the root takes no process, a leaf "tokenadm" of
+ * root's beside it), out of any cgroup delegated to the caller, who could
+ * otherwise freeze (cgroup.freeze), throttle or kill us while we hold the
+ * writers' lock. Returns 0, or -1 if we are left in a cgroup the caller
+ * owns. */
+int leave_caller_cgroup(uid_t caller);
 
 /* Who ran us, remembered before we change our own ids. */
 typedef struct caller_ids {
