@@ -408,6 +408,27 @@ rh = rows[0]["last_rhost"]
 assert rh.startswith(sys.argv[3] + ".") and rh.split("@")[1] in ("h1", "h2", "h3"), rh
 PY
 
+# --- the pull alternative (contrib/ansible/pull): curl | tokenadm import -
+PULL=$SRC/pull/pam-apitoken-pull
+pull() { # pull I URL: the wrapper's exit status inside host I
+	in_host "$1" env TOKENADM="$T" "$PULL" "$2" >/dev/null 2>"$W/pull.err"
+	echo $?
+}
+if command -v curl >/dev/null; then
+	expect "pull: the bundle already installed is not an error" "0 $g3" \
+		"$(pull 1 "file://$W/controller/pam_apitoken.bundle") $(gen_of 1)"
+	expect "pull: an old bundle is refused (exit 1), nothing changes" "1 $g3" \
+		"$(pull 1 "file://$W/old.bundle") $(gen_of 1)"
+	expect "pull: a download that fails is refused (exit 1)" "1 $g3" \
+		"$(pull 1 "file://$W/no-such-bundle") $(gen_of 1)"
+	tokD=$(mint delta)
+	auth export --out "$W/pull.bundle" 2>>"$W/auth.log"
+	expect "pull: a newer bundle is installed; its new token logs in" "0 $(auth_gen) accepted" \
+		"$(pull 1 "file://$W/pull.bundle") $(gen_of 1) $(login 1 "$tokD")"
+else
+	echo "# SKIP pull: no curl"
+fi
+
 check "no temporary bundle is left on any host" \
 	eval '! ls -d /tmp/ansible.*.ptk-* >/dev/null 2>&1'
 echo "# $RUN playbook runs, $(( $(date +%s) - START ))s"
