@@ -252,14 +252,9 @@ pam_apitoken_host_config: $HCONF
 pam_apitoken_controller_dir: $W/controller
 pam_apitoken_site_key: "{{ vault_pam_apitoken_site_key }}"
 EOF
-# The site key through the vault, as the README says.
-printf 'vault_pam_apitoken_site_key: "%s"\n' "$(cat "$A/keys/site.key")" >"$ANS/group_vars/all/vault.yml"
-( umask 077; echo "vault-pw-$ID-$RANDOM" >"$W/vault-pass" )
-ansible-vault encrypt --vault-password-file "$W/vault-pass" "$ANS/group_vars/all/vault.yml" >/dev/null 2>&1
-check "the site key sits in an ansible-vault encrypted group_vars/all/vault.yml" \
-	eval 'head -1 "$ANS/group_vars/all/vault.yml" | grep -q "^\$ANSIBLE_VAULT" && ! grep -q ptkkey1 "$ANS/group_vars/all/vault.yml"'
-
+# Ansible keeps to $W: its config, home, and both temporary directories.
 export ANSIBLE_CONFIG=$ANS/ansible.cfg ANSIBLE_HOME=$W/ansible-home \
+	ANSIBLE_REMOTE_TEMP=$W/remote-tmp \
 	ANSIBLE_LOCAL_TEMP=$W/local-tmp ANSIBLE_HOST_KEY_CHECKING=False \
 	ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_TIMEOUT=5 \
 	ANSIBLE_DEPRECATION_WARNINGS=False ANSIBLE_SYSTEM_WARNINGS=False \
@@ -268,6 +263,13 @@ export ANSIBLE_CONFIG=$ANS/ansible.cfg ANSIBLE_HOME=$W/ansible-home \
 # down would hang instead of failing at once, and would outlive the test.
 export ANSIBLE_SSH_ARGS="-F /dev/null -o ControlMaster=no -o ControlPath=none -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR -o ConnectTimeout=5 -o ServerAliveInterval=5 -o ServerAliveCountMax=2 -o IdentitiesOnly=yes"
 unset SSH_AUTH_SOCK
+# The site key through the vault, as the README says.
+printf 'vault_pam_apitoken_site_key: "%s"\n' "$(cat "$A/keys/site.key")" >"$ANS/group_vars/all/vault.yml"
+( umask 077; echo "vault-pw-$ID-$RANDOM" >"$W/vault-pass" )
+ansible-vault encrypt --vault-password-file "$W/vault-pass" "$ANS/group_vars/all/vault.yml" >/dev/null 2>&1
+check "the site key sits in an ansible-vault encrypted group_vars/all/vault.yml" \
+	eval 'head -1 "$ANS/group_vars/all/vault.yml" | grep -q "^\$ANSIBLE_VAULT" && ! grep -q ptkkey1 "$ANS/group_vars/all/vault.yml"'
+
 
 RUN=0
 play() { # play NAME PLAYBOOK [ARGS]: sets $PRC, log in $W/play-NAME.log
