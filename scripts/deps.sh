@@ -41,6 +41,8 @@ if [ "$what" = all ]; then
 	# nginx + auth_pam, OpenSSH + sshpass, Tomcat 10 + a JDK + JNA.
 	PKGS+=(nginx libnginx-mod-http-auth-pam openssh-server openssh-client
 	       sshpass tomcat10 default-jdk-headless libjna-java iproute2)
+	# The fleet through Ansible (tests/test_fleet_ansible.sh, contrib/ansible)
+	PKGS+=(ansible)
 	# Wanted but not essential: installed when the archive has them.
 	OPTIONAL+=(gdbmtool python3-pypamtest)
 fi
