@@ -106,7 +106,10 @@ static void field_safe(const char *in, char *out, size_t outsz)
 	size_t i = 0;
 
 	for (; in[i] && i + 1 < outsz; i++)
-		out[i] = in[i] > ' ' && in[i] < 0x7f ? in[i] : (char)'?';
+		if (in[i] > ' ' && in[i] < 0x7f)
+			out[i] = in[i];
+		else
+			out[i] = '?';
 	out[i] = '\0';
 }
 
