@@ -48,7 +48,7 @@ for opt in $opts config db; do
 done
 
 # Every key in the config parser's key table.
-keys=$(sed -n 's/.*{ *"\([a-z_]*\)", *\(true\|false\), *set_.*/\1/p' \
+keys=$(sed -n 's/.*{ *"\([a-z_]*\)", *set_[a-z_]*, *\(true\|false\),.*/\1/p' \
 	"$root/core/config.c" | sort -u)
 if [ -z "$keys" ]; then
 	echo "FAIL: found no keys in core/config.c"
