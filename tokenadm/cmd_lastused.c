@@ -63,7 +63,7 @@ static int lu_parse(int argc, char **argv, void *opts, int64_t now)
 		o->n_files = argc - 2;
 		/* Opened here, with the caller's rights: the privileged merge
 		 * must not read what they could not (or probe root's files). */
-		o->in = calloc((size_t)o->n_files, sizeof(*o->in));
+		o->in = calloc((size_t)o->n_files, sizeof(FILE *));
 		if (!o->in)
 			return EXIT_REFUSED;
 		for (int i = 0; i < o->n_files; i++) {
@@ -305,7 +305,8 @@ static int merge(tool *t, lu_opts *o)
 			goto out;
 	o->n_in = all.n - before;
 	/* Newest per token: sort by id, then keep each id's latest. */
-	qsort(all.v, all.n, sizeof(*all.v), by_id);
+	if (all.n)
+		qsort(all.v, all.n, sizeof(*all.v), by_id);
 	size_t w = 0;
 	for (size_t r = 0; r < all.n; r++) {
 		if (w && strcmp(all.v[w - 1].id, all.v[r].id) == 0) {
