@@ -270,8 +270,8 @@ void auth_check_token(const apitoken_config *cfg, const record_source *src,
 	}
 	check_record(cfg, &rec, req, res);
 	if (res->outcome == AUTH_ACCEPT) {
-		res->via_previous = !current;
-		memcpy(res->secret_tag, current ? rec.digest : rec.prev_digest,
+		res->secret.via_previous = !current;
+		memcpy(res->secret.tag, current ? rec.digest : rec.prev_digest,
 		       AUTH_SECRET_TAG_LEN);
 	}
 	/* Handed out only once the secret matched and every check passed,
@@ -289,19 +289,18 @@ out:
 /* Is the secret authentication matched still good for rec at now: the
  * token's current one, or its previous one within the grace? A rotation
  * since authentication ends a session that used the old secret. */
-static bool secret_still_valid(const token_record *rec, const auth_result *auth,
-			       int64_t now)
+static bool secret_still_valid(const token_record *rec,
+			       const auth_secret *matched, int64_t now)
 {
-	if (memcmp(rec->digest, auth->secret_tag, AUTH_SECRET_TAG_LEN) == 0)
+	if (memcmp(rec->digest, matched->tag, AUTH_SECRET_TAG_LEN) == 0)
 		return true;
-	return memcmp(rec->prev_digest, auth->secret_tag,
-		      AUTH_SECRET_TAG_LEN) == 0 &&
+	return memcmp(rec->prev_digest, matched->tag, AUTH_SECRET_TAG_LEN) == 0 &&
 	       rec->prev_until != 0 && now < rec->prev_until;
 }
 
 void auth_recheck_id(const apitoken_config *cfg, const record_source *src,
 		     const char *id, const auth_request *req,
-		     const auth_result *auth, auth_result *res)
+		     const auth_secret *matched, auth_result *res)
 {
 	token_record rec;
 
@@ -316,7 +315,8 @@ void auth_recheck_id(const apitoken_config *cfg, const record_source *src,
 	int found = load_record(src, id, &rec, res);
 	if (found == 0)
 		set(res, AUTH_REFUSED, "token no longer exists");
-	else if (found > 0 && auth && !secret_still_valid(&rec, auth, req->now))
+	else if (found > 0 && matched &&
+		 !secret_still_valid(&rec, matched, req->now))
 		set(res, AUTH_REFUSED, "secret replaced by rotation");
 	else if (found > 0)
 		check_record(cfg, &rec, req, res);
@@ -324,14 +324,14 @@ void auth_recheck_id(const apitoken_config *cfg, const record_source *src,
 }
 
 void auth_recheck_record(const apitoken_config *cfg, const token_record *rec,
-			 const auth_request *req, const auth_result *auth,
+			 const auth_request *req, const auth_secret *matched,
 			 auth_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	memcpy(res->token_id, rec->id, TOKEN_ID_LEN + 1);
 	/* The same record as then (the store is unchanged), but time moves:
 	 * a session on the previous secret ends with the grace. */
-	if (auth && auth->via_previous && req->now >= rec->prev_until) {
+	if (matched && matched->via_previous && req->now >= rec->prev_until) {
 		set(res, AUTH_REFUSED, "secret replaced by rotation, grace ended");
 		return;
 	}

@@ -40,7 +40,15 @@ typedef struct auth_request {
 	int64_t now;
 } auth_request;
 
+/* Which secret an accepted token matched: the previous one (in a
+ * rotation's grace) or the current one, and the first bytes of its digest,
+ * so that the account check can tell a rotation since. Part of a digest:
+ * wipe it with the rest. */
 #define AUTH_SECRET_TAG_LEN 8
+typedef struct auth_secret {
+	bool via_previous;
+	uint8_t tag[AUTH_SECRET_TAG_LEN];
+} auth_secret;
 
 typedef struct auth_result {
 	auth_outcome outcome;
@@ -48,11 +56,7 @@ typedef struct auth_result {
 	/* For the log and for tokenadm verify: never the token or digest. */
 	char reason[256];
 	int64_t expires; /* the token's expiry (0: never), once it is known */
-	/* On AUTH_ACCEPT from auth_check_token: which secret matched (the
-	 * previous one, in a rotation's grace) and the first bytes of its
-	 * digest, so that the account check can tell a rotation since. */
-	bool via_previous;
-	uint8_t secret_tag[AUTH_SECRET_TAG_LEN];
+	auth_secret secret; /* on AUTH_ACCEPT from auth_check_token */
 } auth_result;
 
 /* Where records come from: the site key and a lookup by id. tokenadm opens
@@ -79,18 +83,18 @@ void auth_check_token(const apitoken_config *cfg, const record_source *src,
 
 /* Re-check the token a session was authenticated with (pam_sm_acct_mgmt):
  * the same rules without the secret, on the record fetched anew; with
- * auth (the authentication's result), the secret it matched must still be
- * the token's, or the previous one within its grace. req->password is
+ * matched (what authentication matched), that secret must still be the
+ * token's, or the previous one within its grace. req->password is
  * ignored. */
 void auth_recheck_id(const apitoken_config *cfg, const record_source *src,
 		     const char *id, const auth_request *req,
-		     const auth_result *auth, auth_result *res);
+		     const auth_secret *matched, auth_result *res);
 
 /* The same on a record auth_check_token accepted, when the caller knows the
  * store has not changed since (no fetch, no MAC): states, expiry, group,
  * host and service rules are checked again at req->now. */
 void auth_recheck_record(const apitoken_config *cfg, const token_record *rec,
-			 const auth_request *req, const auth_result *auth,
+			 const auth_request *req, const auth_secret *matched,
 			 auth_result *res);
 
 /* A token's lifecycle state, as list/show print it. */

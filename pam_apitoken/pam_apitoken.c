@@ -26,6 +26,7 @@
 #include "duration.h"
 #include "lastused.h"
 #include "logsafe.h"
+#include "secure.h"
 
 #define DATA_VERIFIED "pam_apitoken_verified"
 #define EXPORT __attribute__((visibility("default")))
@@ -184,13 +185,15 @@ static void log_result(pam_handle_t *pamh, const auth_request *in,
 typedef struct verified_token {
 	token_record rec;
 	cache_store_id store;
-	auth_result auth; /* which secret matched */
+	auth_secret secret; /* which secret matched */
 } verified_token;
 
 static void free_verified(pam_handle_t *pamh, void *data, int error_status)
 {
-	/* Nothing secret inside: the core wiped the digests before handing
-	 * the record out. */
+	/* The core wiped the record's digests; only the matched secret's
+	 * tag, a piece of a digest, is left to wipe. */
+	secure_wipe(&((verified_token *)data)->secret,
+		    sizeof(((verified_token *)data)->secret));
 	free(data);
 }
 
@@ -229,7 +232,8 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	verified_token seen;
 	auth_check_token(lease.cfg, &lease.src, &req, &res, &seen.rec);
 	seen.store = lease.fetched;
-	seen.auth = res;
+	seen.secret = res.secret;
+	secure_wipe(&res.secret, sizeof(res.secret));
 	/* Refusals are always logged; a success only when the token's
 	 * last-use record says none was logged within log_success_interval
 	 * (web servers run PAM on every request). */
@@ -248,9 +252,11 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		verified_token *v = malloc(sizeof(*v));
 		if (v)
 			*v = seen;
+		secure_wipe(&seen.secret, sizeof(seen.secret));
 		if (!v || pam_set_data(pamh, DATA_VERIFIED, v, free_verified) !=
 				  PAM_SUCCESS) {
-			free(v);
+			if (v)
+				free_verified(pamh, v, 0);
 			return PAM_BUF_ERR;
 		}
 	}
@@ -290,9 +296,9 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 	 * record is what a fetch would return, so skip the fetch and MAC.
 	 * Otherwise (a revoke, a rotation, any write since) read it anew. */
 	if (cache_store_current(&lease, &v->store))
-		auth_recheck_record(lease.cfg, &v->rec, &req, &v->auth, &res);
+		auth_recheck_record(lease.cfg, &v->rec, &req, &v->secret, &res);
 	else
-		auth_recheck_id(lease.cfg, &lease.src, v->rec.id, &req, &v->auth,
+		auth_recheck_id(lease.cfg, &lease.src, v->rec.id, &req, &v->secret,
 				&res);
 	cache_release(&lease);
 	if (res.outcome != AUTH_ACCEPT) {

@@ -143,50 +143,33 @@ static int count_live(tool *t, void *ctx, const token_record *rec)
 	return 0;
 }
 
-static int count_entry(void *ctx, const char *key, size_t keylen,
-		       const uint8_t *val, size_t vallen)
-{
-	(void)key;
-	(void)val;
-	(void)vallen;
-	if (keylen == TOKEN_ID_LEN)
-		++*(unsigned long *)ctx;
-	return 0;
-}
-
 /* Inside the transaction, so that two creates racing cannot both slip
  * under a limit. Returns EXIT_OK, EXIT_DENIED or EXIT_REFUSED (reported). */
 static int check_limits(tool *t, store_txn *txn, const char *owner)
 {
 	unsigned limit = config_token_limit(&t->cfg, t->admin);
+	bool store_cap = !t->admin && t->cfg.max_store_tokens;
+	count_ctx c = { owner, 0 };
+	unsigned long entries = 0;
 
-	if (limit) {
-		count_ctx c = { owner, 0 };
-		if (tool_foreach_record_of(t, txn, owner, count_live, &c) < 0)
-			return EXIT_REFUSED;
-		if (c.n >= limit) {
-			warnx_("%s already has %u tokens, the most allowed; "
-			       "revoke one first", owner, c.n);
-			return EXIT_DENIED;
-		}
+	if (!limit && !store_cap)
+		return EXIT_OK;
+	/* One walk for both: the owner's live tokens are decoded, everyone
+	 * else's only counted. */
+	if (tool_walk_records(t, txn, owner, count_live, &c, &entries) < 0)
+		return EXIT_REFUSED;
+	if (limit && c.n >= limit) {
+		warnx_("%s already has %u tokens, the most allowed; "
+		       "revoke one first", owner, c.n);
+		return EXIT_DENIED;
 	}
 	/* The whole store, dead records included (they take disk until
 	 * pruned): what members together may grow it to. Administrators are
 	 * not held back, they are who prunes. */
-	if (!t->admin && t->cfg.max_store_tokens) {
-		unsigned long n = 0;
-		char err[256];
-		if (store_each(store_txn_view(txn), count_entry, &n, err,
-			       sizeof(err)) < 0) {
-			warnx_("cannot read the store");
-			return EXIT_REFUSED;
-		}
-		if (n >= t->cfg.max_store_tokens) {
-			warnx_("the store holds %lu tokens, the most allowed "
-			       "(max_store_tokens); ask an administrator",
-			       n);
-			return EXIT_DENIED;
-		}
+	if (store_cap && entries >= t->cfg.max_store_tokens) {
+		warnx_("the store holds %lu tokens, the most allowed "
+		       "(max_store_tokens); ask an administrator", entries);
+		return EXIT_DENIED;
 	}
 	return EXIT_OK;
 }

@@ -3,7 +3,6 @@
  * store holds them: digests and metadata, never a secret or the site key. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "atomicfile.h"
 #include "fleet.h"
 #include "secure.h"
 #include "signkey.h"
@@ -26,22 +24,9 @@ typedef struct export_opts {
 
 static int export_parse(int argc, char **argv, void *opts, int64_t now)
 {
-	static const struct option longopts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ 0 },
-	};
-	export_opts *o = opts;
-	int c;
-
 	(void)now;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c != 'o')
-			goto usage;
-		o->out = optarg;
-	}
-	if (optind == argc && o->out && *o->out)
+	if (parse_out_option(argc, argv, 0, &((export_opts *)opts)->out) == 0)
 		return EXIT_OK;
-usage:
 	warnx_("usage: export --out FILE|-");
 	return EXIT_USAGE;
 }
@@ -106,9 +91,16 @@ static int export_one(void *ctx, const char *key, size_t keylen,
 	return 0;
 }
 
+typedef struct export_out {
+	tool *t;
+	export_opts *o;
+} export_out;
+
 /* Write the bundle on fd. Returns 0 or -1 (reported). */
-static int write_bundle(tool *t, export_opts *o, int fd)
+static int write_bundle(int fd, void *ctx)
 {
+	tool *t = ((export_out *)ctx)->t;
+	export_opts *o = ((export_out *)ctx)->o;
 	bundle_header h = { .generation = o->meta.generation,
 			    .created = t->now };
 	char err[256];
@@ -144,36 +136,17 @@ static int write_bundle(tool *t, export_opts *o, int fd)
 	return 0;
 }
 
-/* As the caller: they name the file, so they write it. A file is written
- * beside its final name and renamed into place, so a reader (the push)
- * never sees half a bundle. */
+/* As the caller: they name the file, so they write it. Secret-free and
+ * signed: readable like the config. */
 static int export_report(tool *t, void *opts, int rc)
 {
 	export_opts *o = opts;
+	export_out x = { t, o };
 
 	if (rc != EXIT_OK)
 		return rc;
-	if (strcmp(o->out, "-") == 0) {
-		if (write_bundle(t, o, STDOUT_FILENO) != 0)
-			return EXIT_REFUSED;
-	} else {
-		atomic_file af;
-		char err[256];
-		/* Secret-free and signed: readable like the config. */
-		if (atomic_create(&af, AT_FDCWD, o->out, 0644, (gid_t)-1, 0,
-				  err, sizeof(err)) != 0) {
-			warnx_("%s", err);
-			return EXIT_REFUSED;
-		}
-		if (write_bundle(t, o, af.fd) != 0) {
-			atomic_abort(&af);
-			return EXIT_REFUSED;
-		}
-		if (atomic_commit(&af, err, sizeof(err)) != 0) {
-			warnx_("%s", err);
-			return EXIT_REFUSED;
-		}
-	}
+	if (tool_write_out(o->out, 0644, write_bundle, &x) != 0)
+		return EXIT_REFUSED;
 	say("exported generation %llu: %lu token(s)",
 	    (unsigned long long)o->meta.generation, o->n);
 	return EXIT_OK;

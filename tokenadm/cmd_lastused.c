@@ -16,14 +16,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "atomicfile.h"
 #include "fleet.h"
 #include "tokenadm.h"
 
@@ -45,12 +43,7 @@ typedef struct lu_opts {
 
 static int lu_parse(int argc, char **argv, void *opts, int64_t now)
 {
-	static const struct option longopts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ 0 },
-	};
 	lu_opts *o = opts;
-	int c;
 
 	(void)now;
 	if (argc < 2)
@@ -76,15 +69,8 @@ static int lu_parse(int argc, char **argv, void *opts, int64_t now)
 		}
 		return EXIT_OK;
 	}
-	if (strcmp(argv[1], "export") != 0)
-		goto usage;
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c != 'o')
-			goto usage;
-		o->out = optarg;
-	}
-	if (optind == argc && o->out && *o->out)
+	if (strcmp(argv[1], "export") == 0 &&
+	    parse_out_option(argc, argv, 2, &o->out) == 0)
 		return EXIT_OK;
 usage:
 	warnx_("usage: lastused export --out FILE|-  |  lastused merge FILE...");
@@ -258,37 +244,27 @@ static int write_lines(FILE *f, const char *host, const lastused_entry *v,
 	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
 }
 
-/* Write path whole (atomic_create: a temporary beside it, renamed). */
-static int write_atomically(const char *path, const char *host,
-			    const lastused_entry *v, size_t n, mode_t mode)
-{
-	atomic_file af;
-	char err[256];
+typedef struct lu_out {
+	const char *host; /* NULL: no host line (the fleet table) */
+	const lastused_entry *v;
+	size_t n;
+} lu_out;
 
-	if (atomic_create(&af, AT_FDCWD, path, mode, (gid_t)-1, 0, err,
-			  sizeof(err)) != 0) {
-		warnx_("%s", err);
-		return -1;
-	}
-	/* stdio on a duplicate: fclose must not close what atomic_commit
+static int write_lu(int fd, void *ctx)
+{
+	const lu_out *x = ctx;
+	/* stdio on a duplicate: fclose must not close what the caller
 	 * still syncs and renames. */
-	int fd = fcntl(af.fd, F_DUPFD_CLOEXEC, 0);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	int ok = f && write_lines(f, host, v, n) == 0;
+	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	FILE *f = dup >= 0 ? fdopen(dup, "w") : NULL;
+	int ok = f && write_lines(f, x->host, x->v, x->n) == 0;
 	if (f)
 		ok = fclose(f) == 0 && ok;
-	else if (fd >= 0)
-		close(fd);
-	if (!ok) {
-		warnx_("cannot write %s", path);
-		atomic_abort(&af);
-		return -1;
-	}
-	if (atomic_commit(&af, err, sizeof(err)) != 0) {
-		warnx_("%s", err);
-		return -1;
-	}
-	return 0;
+	else if (dup >= 0)
+		close(dup);
+	if (!ok)
+		warnx_("cannot write the last-use records");
+	return ok ? 0 : -1;
 }
 
 static int merge(tool *t, lu_opts *o)
@@ -316,7 +292,8 @@ static int merge(tool *t, lu_opts *o)
 		}
 		all.v[w++] = all.v[r];
 	}
-	if (write_atomically(path, NULL, all.v, w, 0644) != 0)
+	lu_out x = { NULL, all.v, w };
+	if (tool_write_out(path, 0644, write_lu, &x) != 0)
 		goto out;
 	o->merged = w;
 	rc = EXIT_OK;
@@ -363,11 +340,9 @@ static int lu_report(tool *t, void *opts, int rc)
 	if (gethostname(host, sizeof(host) - 1) != 0 || !host[0])
 		snprintf(host, sizeof(host), "unknown");
 	field_safe(host, safe, sizeof(safe));
-	if (strcmp(o->out, "-") == 0)
-		return write_lines(stdout, safe, o->local.v, o->local.n) == 0 ?
-			       EXIT_OK : EXIT_REFUSED;
-	return write_atomically(o->out, safe, o->local.v, o->local.n, 0644) == 0 ?
-		       EXIT_OK : EXIT_REFUSED;
+	lu_out x = { safe, o->local.v, o->local.n };
+	return tool_write_out(o->out, 0644, write_lu, &x) == 0 ? EXIT_OK :
+								  EXIT_REFUSED;
 }
 
 static void lu_cleanup(void *opts)

@@ -136,6 +136,10 @@ int tool_foreach_record(tool *t, store_txn *txn, record_visit_fn visit,
 /* The same for one user's records only (others are skipped unverified). */
 int tool_foreach_record_of(tool *t, store_txn *txn, const char *user,
 			   record_visit_fn visit, void *ctx);
+/* The same, also counting every token entry walked past (anyone's, dead
+ * or alive, decoded or not) into *entries. */
+int tool_walk_records(tool *t, store_txn *txn, const char *user,
+		      record_visit_fn visit, void *ctx, unsigned long *entries);
 
 /* getopt_long returns for options tokenadm handles the same everywhere. */
 bool valid_token_name(const char *name);
@@ -155,6 +159,17 @@ int require_writable_stdout(void);
  * stderr. verb: "created" or "rotated". Returns 0 or -1 (reported). */
 int print_new_token(const token_record *rec, const char *token, bool json,
 		    const char *verb);
+
+/* A command whose only option is --out FILE|- (argv from index from):
+ * *out set. Returns 0, or -1 for the caller's usage message. */
+int parse_out_option(int argc, char **argv, int from, const char **out);
+
+/* Write through write_fn (0 or -1, reported) to out: "-" is standard
+ * output; a path is written whole with mode and renamed into place.
+ * Returns 0 or -1 (reported). */
+typedef int (*out_writer)(int fd, void *ctx);
+int tool_write_out(const char *out, mode_t mode, out_writer write_fn,
+		   void *ctx);
 
 /* JSON string (with quotes) to stdout; invalid UTF-8 becomes U+FFFD. */
 void json_string(const char *s);

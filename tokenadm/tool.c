@@ -1,5 +1,6 @@
 /* Helpers every command shares: messages, audit, the key, records. */
 #include <ctype.h>
+#include <getopt.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "atomicfile.h"
 #include "duration.h"
 #include "fleet.h"
 #include "lastused.h"
@@ -344,6 +346,7 @@ typedef struct walk_ctx {
 	record_visit_fn visit;
 	void *ctx;
 	const char *only_user; /* NULL: every record */
+	unsigned long entries; /* token entries seen, anyone's */
 } walk_ctx;
 
 static int walk_one(void *ctx, const char *key, size_t keylen,
@@ -357,6 +360,7 @@ static int walk_one(void *ctx, const char *key, size_t keylen,
 		warnx_("skipping a store entry with a malformed key");
 		return 0;
 	}
+	w->entries++;
 	memcpy(id, key, TOKEN_ID_LEN);
 	id[TOKEN_ID_LEN] = '\0';
 	/* Someone else's (by the unverified owner field): not worth a MAC. A
@@ -379,7 +383,13 @@ int tool_foreach_record(tool *t, store_txn *txn, record_visit_fn visit,
 int tool_foreach_record_of(tool *t, store_txn *txn, const char *user,
 			   record_visit_fn visit, void *ctx)
 {
-	walk_ctx w = { t, visit, ctx, user };
+	return tool_walk_records(t, txn, user, visit, ctx, NULL);
+}
+
+int tool_walk_records(tool *t, store_txn *txn, const char *user,
+		      record_visit_fn visit, void *ctx, unsigned long *entries)
+{
+	walk_ctx w = { t, visit, ctx, user, 0 };
 	char err[256] = "";
 
 	if (tool_key(t) != 0)
@@ -389,6 +399,8 @@ int tool_foreach_record_of(tool *t, store_txn *txn, const char *user,
 	store_close(own);
 	if (rc < 0)
 		warnx_("%s", err[0] ? err : "cannot read the store");
+	if (entries)
+		*entries = w.entries;
 	return rc;
 }
 
@@ -546,3 +558,45 @@ int print_new_token(const token_record *rec, const char *token, bool json,
 	return 0;
 }
 
+int parse_out_option(int argc, char **argv, int from, const char **out)
+{
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	int c;
+
+	optind = from;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != 'o')
+			return -1;
+		*out = optarg;
+	}
+	return optind == argc && *out && **out ? 0 : -1;
+}
+
+int tool_write_out(const char *out, mode_t mode, out_writer write_fn,
+		   void *ctx)
+{
+	atomic_file af;
+	char err[256];
+
+	if (strcmp(out, "-") == 0)
+		return write_fn(STDOUT_FILENO, ctx);
+	/* Beside its final name and renamed into place, so a reader (a
+	 * push, a fetch) never sees half a file. */
+	if (atomic_create(&af, AT_FDCWD, out, mode, (gid_t)-1, 0, err,
+			  sizeof(err)) != 0) {
+		warnx_("%s", err);
+		return -1;
+	}
+	if (write_fn(af.fd, ctx) != 0) {
+		atomic_abort(&af);
+		return -1;
+	}
+	if (atomic_commit(&af, err, sizeof(err)) != 0) {
+		warnx_("%s", err);
+		return -1;
+	}
+	return 0;
+}
