@@ -147,15 +147,20 @@ void store_close(store_view *v)
 	free(v);
 }
 
-int store_each(store_view *v, store_visit_fn visit, void *ctx, char *err,
-	       size_t errlen)
+/* Walk the token entries (meta false) or the metadata (meta true, the
+ * decoy excepted). */
+static int walk(store_view *v, bool meta, store_visit_fn visit, void *ctx,
+		char *err, size_t errlen)
 {
 	GDBM_FILE db = v->db;
 	datum key = gdbm_firstkey(db);
 	int rc = 0;
 
 	while (key.dptr) {
-		if (key.dsize > 0 && key.dptr[0] == STORE_META_MARK) {
+		bool is_meta = key.dsize > 0 && key.dptr[0] == STORE_META_MARK;
+		bool is_decoy = key.dsize == sizeof(STORE_DECOY_KEY) - 1 &&
+				memcmp(key.dptr, STORE_DECOY_KEY, key.dsize) == 0;
+		if (is_meta != meta || is_decoy) {
 			/* Not an entry anyone asked for: skip it. */
 			datum next = gdbm_nextkey(db, key);
 			free(key.dptr);
@@ -185,6 +190,18 @@ int store_each(store_view *v, store_visit_fn visit, void *ctx, char *err,
 		return -1;
 	}
 	return 0;
+}
+
+int store_each(store_view *v, store_visit_fn visit, void *ctx, char *err,
+	       size_t errlen)
+{
+	return walk(v, false, visit, ctx, err, errlen);
+}
+
+int store_each_meta(store_view *v, store_visit_fn visit, void *ctx, char *err,
+		    size_t errlen)
+{
+	return walk(v, true, visit, ctx, err, errlen);
 }
 
 store_view *store_txn_view(store_txn *txn)

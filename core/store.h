@@ -59,6 +59,10 @@ typedef int (*store_visit_fn)(void *ctx, const char *key, size_t keylen,
 /* Walk every entry. Returns 0, the visitor's non-zero value, or -1 (err). */
 int store_each(store_view *v, store_visit_fn visit, void *ctx, char *err,
 	       size_t errlen);
+/* The same over the metadata entries (STORE_META_MARK keys but the
+ * decoy), for tokenadm, which keeps fleet state there. */
+int store_each_meta(store_view *v, store_visit_fn visit, void *ctx, char *err,
+		    size_t errlen);
 
 /* A filler entry under a key no token id can have ('~' is not base62),
  * the size of a typical record. A lookup of an unknown id also reads it,

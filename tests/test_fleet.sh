@@ -219,5 +219,30 @@ if [[ -d $lu ]]; then
 	check "host: lastused merge is the authority's (exit 3)" rc_is 3
 fi
 
+# --- local measures outlive a token's absence from a bundle
+# A local revoke of a token that a bundle then lacks (revoked and pruned on
+# the authority) still holds when a restored backup of the authority brings
+# the token back in a later, newer bundle.
+on auth create --name comeback --user "$(id -un)"
+tok5=$(<"$W/out")
+on auth export --out "$W/b5a"
+on h1 import "$W/b5a"
+on h1 revoke "$(id_of "$tok5")"
+cp -a "$W/auth/store/tokens.db" "$W/auth-backup.db"
+on auth revoke "$(id_of "$tok5")"
+on auth prune --older-than 0s
+on auth export --out "$W/b5b"
+on h1 import "$W/b5b"
+check "host: the bundle without the pruned token is installed" rc_is 0
+cp -a "$W/auth-backup.db" "$W/auth/store/tokens.db"
+for i in 1 2 3; do on auth create --name "bump$i" --user "$(id -un)"; done
+on auth export --out "$W/b5c"
+on h1 import "$W/b5c"
+check "host: the restored authority's newer bundle is installed" rc_is 0
+verify_on h1 "$tok5"
+check "host: its local revoke outlived the token's absence from a bundle" rc_is 1
+verify_on auth "$tok5"
+check "(control: the restored authority accepts the token)" rc_is 0
+
 echo "$((n - fails)) passed, $fails failed"
 [[ $fails == 0 ]]

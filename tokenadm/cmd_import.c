@@ -221,8 +221,8 @@ static int install_record(void *ctx, const char id[12], const uint8_t *val,
 		} else {
 			rec.flags |= RECORD_DISABLED;
 		}
-		if (tool_put_record(c->t, c->txn, &rec) != 0 ||
-		    fleet_local_put(c->txn, sid, lo) != 0)
+		/* The mark itself is carried over by fleet_local_carry. */
+		if (tool_put_record(c->t, c->txn, &rec) != 0)
 			goto write_failed;
 	}
 	c->n++;
@@ -284,6 +284,8 @@ static int import_transact(tool *t, void *opts)
 		warnx_("refused: %s", c.why[0] ? c.why : err);
 		goto out;
 	}
+	if (fleet_local_carry(t, c.txn) != 0)
+		goto out;
 	fleet_meta m = { .generation = h.generation, .created = h.created,
 			 .imported = t->now };
 	memcpy(m.signer, proof.signer, sizeof(m.signer));

@@ -165,6 +165,30 @@ int fleet_local_put(store_txn *txn, const char *id, local_override o)
 	return 0;
 }
 
+/* Copies one of this host's marks into the new store as it was. */
+static int carry_mark(void *ctx, const char *key, size_t keylen,
+		      const uint8_t *val, size_t vallen)
+{
+	store_txn *txn = ctx;
+
+	if (keylen != sizeof(LOCAL_PREFIX) - 1 + TOKEN_ID_LEN ||
+	    memcmp(key, LOCAL_PREFIX, sizeof(LOCAL_PREFIX) - 1) != 0)
+		return 0;
+	return store_txn_put(txn, key, keylen, val, vallen) != 0 ? -1 : 0;
+}
+
+int fleet_local_carry(tool *t, store_txn *txn)
+{
+	char err[256] = "";
+
+	if (store_each_meta(t->reader, carry_mark, txn, err, sizeof(err)) != 0) {
+		warnx_("cannot carry this host's own revocations and disables "
+		       "over: %s", err[0] ? err : "store write failed");
+		return -1;
+	}
+	return 0;
+}
+
 local_override fleet_local_get(tool *t, store_txn *txn, const char *id)
 {
 	char key[sizeof(LOCAL_PREFIX) + TOKEN_ID_LEN];

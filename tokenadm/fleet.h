@@ -42,6 +42,10 @@ typedef enum {
 } local_override;
 int fleet_local_put(store_txn *txn, const char *id, local_override o);
 local_override fleet_local_get(tool *t, store_txn *txn, const char *id);
+/* Copy every mark of this host from t->reader into txn, also those of ids
+ * the new bundle lacks: a token pruned on the authority and brought back
+ * by a restored backup must find its local revocation still here. */
+int fleet_local_carry(tool *t, store_txn *txn);
 
 /* The authority's merged, fleet-wide last-use table
  * (<db>.lastused.fleet, written by tokenadm lastused merge); missing is
