@@ -22,7 +22,8 @@
 # After the three configurations, each of those steps counts as one test.
 #
 # Build directories: build-gcc, build-clang, build-asan (wiped first).
-# The last line is "N passed, N failed, N skipped", summed over the runs; a
+# The last line is "N passed, N failed", summed over the runs (the line
+# before it counts the skipped tests); a
 # configuration that does not build counts as one failure. The exit status
 # is non-zero when anything failed or no test ran.
 set -uo pipefail
@@ -55,7 +56,8 @@ finish() {
 		echo "    no test passed: treating the run as failed"
 		status=1
 	fi
-	echo "$TOTAL_PASS passed, $TOTAL_FAIL failed, $TOTAL_SKIP skipped"
+	echo "    $TOTAL_SKIP skipped (each with its reason in the log above)"
+	echo "$TOTAL_PASS passed, $TOTAL_FAIL failed"
 	exit "$status"
 }
 
