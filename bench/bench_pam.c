@@ -35,6 +35,8 @@
 
 #include <security/pam_appl.h>
 
+#include "harness.h"
+
 #define N_RC 32 /* PAM_SUCCESS .. PAM_INCOMPLETE */
 
 typedef enum {
@@ -88,9 +90,8 @@ typedef struct worker {
 	uint64_t *cpu;      /* ns per timed login, on this thread's CPU */
 	size_t cap;
 	pthread_t thread;
-	/* the conversation's state */
-	size_t next_pw;
-	long conv_msgs;
+	size_t next_pw;     /* the password the next login answers with */
+	th_conv tc;         /* the conversation's state */
 } worker;
 
 static pthread_barrier_t barrier;
@@ -147,48 +148,15 @@ static int64_t cpu_ns(int who)
 	       ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
 }
 
-static int conv(int n, const struct pam_message **msg,
-		struct pam_response **resp, void *data)
-{
-	worker *w = data;
-	struct pam_response *r;
-
-	if (n <= 0 || n > PAM_MAX_NUM_MSG)
-		return PAM_CONV_ERR;
-	/* libpam frees the replies: libc malloc. */
-	r = calloc((size_t)n, sizeof(*r));
-	if (!r)
-		return PAM_BUF_ERR;
-	for (int i = 0; i < n; i++) {
-		switch (msg[i]->msg_style) {
-		case PAM_PROMPT_ECHO_OFF:
-		case PAM_PROMPT_ECHO_ON:
-			r[i].resp = strdup(opt.passwords[w->next_pw]);
-			if (!r[i].resp)
-				goto fail;
-			break;
-		default:
-			w->conv_msgs++;
-			break;
-		}
-	}
-	*resp = r;
-	return PAM_SUCCESS;
-fail:
-	for (int i = 0; i < n; i++)
-		free(r[i].resp);
-	free(r);
-	return PAM_BUF_ERR;
-}
-
 /* One login. Returns true if it succeeded (authenticate and account). */
 static bool login(worker *w, int *auth_rc, int *acct_rc)
 {
-	struct pam_conv pc = { conv, w };
+	struct pam_conv pc = { th_conversation, &w->tc };
 	pam_handle_t *pamh = NULL;
 	int rc;
 
 	*acct_rc = -1;
+	w->tc.password = opt.passwords[w->next_pw];
 	rc = pam_start_confdir(opt.service, opt.user, &pc, opt.service_dir,
 			       &pamh);
 	if (rc != PAM_SUCCESS) {
@@ -256,7 +224,7 @@ static void run_timed(worker *w, int rusage_who)
 	int arc = 0, crc = 0;
 	int64_t cpu0 = cpu_ns(rusage_who);
 
-	w->conv_msgs = 0;
+	w->tc.messages = w->tc.unknown = 0;
 	for (long i = 0;; i++) {
 		if (deadline_ns ? mono_ns() >= deadline_ns : i >= per_worker_count)
 			break;
@@ -279,7 +247,7 @@ static void run_timed(worker *w, int rusage_who)
 	}
 	w->st.end_ns = mono_ns();
 	w->st.cpu_ns = cpu_ns(rusage_who) - cpu0;
-	w->st.conv_msgs = w->conv_msgs;
+	w->st.conv_msgs = w->tc.messages + w->tc.unknown;
 	w->st.last_auth_rc = arc;
 	w->st.last_acct_rc = crc;
 }
@@ -314,38 +282,6 @@ static int64_t run_threads(worker *ws)
 	return start;
 }
 
-static int read_all(int fd, void *buf, size_t n)
-{
-	char *p = buf;
-
-	while (n > 0) {
-		ssize_t r = read(fd, p, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n > 0) {
-		ssize_t r = write(fd, p, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 /* Fork the workers one after another; each warms up, says it is ready,
  * waits for the start signal (the deadline), runs and sends back its
  * stats and latencies. */
@@ -373,14 +309,14 @@ static int64_t run_procs(worker *ws)
 			close(go[1]);
 			close(out[0]);
 			run_warmup(w);
-			if (write_all(ready[1], &c, 1) ||
-			    read_all(go[0], &deadline_ns, sizeof(deadline_ns)))
+			if (!th_write_all(ready[1], &c, 1) ||
+			    !th_read_all(go[0], &deadline_ns, sizeof(deadline_ns)))
 				_exit(1);
 			run_timed(w, RUSAGE_SELF);
-			if (write_all(out[1], &w->st, sizeof(w->st)) ||
-			    write_all(out[1], w->lat,
+			if (!th_write_all(out[1], &w->st, sizeof(w->st)) ||
+			    !th_write_all(out[1], w->lat,
 				      (size_t)w->st.n * sizeof(*w->lat)) ||
-			    write_all(out[1], w->cpu,
+			    !th_write_all(out[1], w->cpu,
 				      (size_t)w->st.n * sizeof(*w->cpu)))
 				_exit(1);
 			_exit(0);
@@ -390,24 +326,24 @@ static int64_t run_procs(worker *ws)
 		pids[i] = pid;
 		/* One at a time: a worker is warm before the next starts. */
 		char c;
-		if (read_all(ready[0], &c, 1))
+		if (!th_read_all(ready[0], &c, 1))
 			die("%s", "a worker failed during warm-up");
 	}
 	start = mono_ns();
 	int64_t dl = opt.seconds > 0 ? start + (int64_t)(opt.seconds * 1e9) : 0;
 	for (int i = 0; i < opt.workers; i++)
-		if (write_all(go[1], &dl, sizeof(dl)))
+		if (!th_write_all(go[1], &dl, sizeof(dl)))
 			die("%s", "cannot start the workers");
 	for (int i = 0; i < opt.workers; i++) {
 		worker *w = &ws[i];
 		int status;
-		if (read_all(res[i], &w->st, sizeof(w->st)))
+		if (!th_read_all(res[i], &w->st, sizeof(w->st)))
 			die("%s", "a worker died");
 		w->lat = malloc(((size_t)w->st.n + 1) * sizeof(*w->lat));
 		w->cpu = malloc(((size_t)w->st.n + 1) * sizeof(*w->cpu));
 		if (!w->lat || !w->cpu ||
-		    read_all(res[i], w->lat, (size_t)w->st.n * sizeof(*w->lat)) ||
-		    read_all(res[i], w->cpu, (size_t)w->st.n * sizeof(*w->cpu)))
+		    !th_read_all(res[i], w->lat, (size_t)w->st.n * sizeof(*w->lat)) ||
+		    !th_read_all(res[i], w->cpu, (size_t)w->st.n * sizeof(*w->cpu)))
 			die("%s", "a worker died");
 		close(res[i]);
 		if (waitpid(pids[i], &status, 0) < 0 || !WIFEXITED(status) ||

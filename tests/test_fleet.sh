@@ -218,6 +218,25 @@ if [[ -d $lu ]]; then
 	on h1 lastused merge "$W/lu1"
 	check "host: lastused merge is the authority's (exit 3)" rc_is 3
 fi
+# Scale: three hosts that each saw the same 800,000 tokens (2.4 million
+# entries, more than a table of distinct tokens needs) merge into 800,000,
+# each with its newest use (host m1's, one second later than m2's).
+now=$(date +%s)
+for h in 1 2 3; do
+	awk -v h=$h -v now="$now" 'BEGIN {
+		print "pam_apitoken-lastused 1"; print "host m" h
+		c = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		for (i = 0; i < 800000; i++) {
+			id = ""; x = i
+			for (j = 0; j < 12; j++) { id = id substr(c, x % 62 + 1, 1); x = int(x / 62) }
+			print id, now - h, "192.0.2." h
+		}
+	}' >"$W/many$h.lu"
+done
+on auth lastused merge "$W/many1.lu" "$W/many2.lu" "$W/many3.lu"
+check "authority: 2.4M entries from 3 hosts merge into 800,000 tokens, newest kept" \
+	eval '[[ $RC == 0 ]] && [[ $(grep -c " 192.0.2.1@m1$" "$W/auth/store/tokens.db.lastused.fleet") == 800000 ]]'
+rm -f "$W"/many?.lu
 
 # --- local measures outlive a token's absence from a bundle
 # A local revoke of a token that a bundle then lacks (revoked and pruned on

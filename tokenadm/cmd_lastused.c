@@ -130,14 +130,40 @@ static int by_id(const void *a, const void *b)
 typedef struct lu_list {
 	lastused_entry *v;
 	size_t n, cap;
+	size_t added; /* entries read in, before any were folded together */
 } lu_list;
 
+/* Keep only each token's newest entry (sorted by id). */
+static void lu_compact(lu_list *l)
+{
+	size_t w = 0;
+
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), by_id);
+	for (size_t r = 0; r < l->n; r++) {
+		if (w && strcmp(l->v[w - 1].id, l->v[r].id) == 0) {
+			if (l->v[r].lu.when > l->v[w - 1].lu.when)
+				l->v[w - 1] = l->v[r];
+			continue;
+		}
+		l->v[w++] = l->v[r];
+	}
+	l->n = w;
+}
+
+/* The table grows to LASTUSED_TABLE_MAX entries; when full, the repeats
+ * (one token seen on many hosts) are folded first, so the limit is on
+ * distinct tokens, not on what all the hosts' files add up to. */
 static int lu_add(lu_list *l, const lastused_entry *e)
 {
+	if (l->n == l->cap && l->cap == LASTUSED_TABLE_MAX)
+		lu_compact(l);
 	if (l->n == l->cap) {
+		if (l->cap == LASTUSED_TABLE_MAX)
+			return -1;
 		size_t cap = l->cap ? l->cap * 2 : 256;
 		if (cap > LASTUSED_TABLE_MAX)
-			return -1;
+			cap = LASTUSED_TABLE_MAX;
 		lastused_entry *v = realloc(l->v, cap * sizeof(*v));
 		if (!v)
 			return -1;
@@ -145,6 +171,7 @@ static int lu_add(lu_list *l, const lastused_entry *e)
 		l->cap = cap;
 	}
 	l->v[l->n++] = *e;
+	l->added++;
 	return 0;
 }
 
@@ -198,7 +225,8 @@ static int read_lu_stream(FILE *f, const char *path, bool host_from_file,
 			e.lu.rhost[k] = '\0';
 		}
 		if (lu_add(l, &e) != 0) {
-			warnx_("%s: too many entries", path);
+			warnx_("%s: more than %d distinct tokens", path,
+			       LASTUSED_TABLE_MAX);
 			goto out;
 		}
 	}
@@ -275,27 +303,16 @@ static int merge(tool *t, lu_opts *o)
 
 	if (!path || read_fleet_table(path, t->now, &all) != 0)
 		goto out;
-	size_t before = all.n;
+	size_t before = all.added;
 	for (int i = 0; i < o->n_files; i++)
 		if (read_lu_stream(o->in[i], o->files[i], true, t->now, &all) != 0)
 			goto out;
-	o->n_in = all.n - before;
-	/* Newest per token: sort by id, then keep each id's latest. */
-	if (all.n)
-		qsort(all.v, all.n, sizeof(*all.v), by_id);
-	size_t w = 0;
-	for (size_t r = 0; r < all.n; r++) {
-		if (w && strcmp(all.v[w - 1].id, all.v[r].id) == 0) {
-			if (all.v[r].lu.when > all.v[w - 1].lu.when)
-				all.v[w - 1] = all.v[r];
-			continue;
-		}
-		all.v[w++] = all.v[r];
-	}
-	lu_out x = { NULL, all.v, w };
+	o->n_in = all.added - before;
+	lu_compact(&all);
+	lu_out x = { NULL, all.v, all.n };
 	if (tool_write_out(path, 0644, write_lu, &x) != 0)
 		goto out;
-	o->merged = w;
+	o->merged = all.n;
 	rc = EXIT_OK;
 out:
 	free(all.v);
