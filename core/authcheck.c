@@ -23,6 +23,15 @@ const char *token_state_name(token_state state)
 	return "unknown";
 }
 
+token_state record_death(const token_record *rec, int64_t now)
+{
+	if (rec->flags & RECORD_REVOKED)
+		return TOKEN_REVOKED;
+	if (rec->expires != 0 && now >= rec->expires)
+		return TOKEN_EXPIRED;
+	return TOKEN_ACTIVE;
+}
+
 token_state record_state(const apitoken_config *cfg, const token_record *rec,
 			 int64_t now, const char **reason)
 {

@@ -112,4 +112,10 @@ const char *token_state_name(token_state state);
 token_state record_state(const apitoken_config *cfg, const token_record *rec,
 			 int64_t now, const char **reason);
 
+/* TOKEN_REVOKED or TOKEN_EXPIRED if rec is dead for good at now, whatever
+ * else is true of it (disabled, its owner's groups), else TOKEN_ACTIVE.
+ * Makes no lookups: tokenadm asks it of every record under the writers'
+ * lock (limits, prune, rotate). */
+token_state record_death(const token_record *rec, int64_t now);
+
 #endif

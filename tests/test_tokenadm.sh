@@ -570,11 +570,16 @@ sys.exit(0 if any(o["id"]==sys.argv[2] for o in json.load(open(sys.argv[1]))) el
 check "prune setup: active token" pr_new p_act --name active
 check "prune setup: to-revoke token" pr_new p_rev --name revoked
 check "prune setup: expiring token" pr_new p_exp --name expiring --expires 1s
+check "prune setup: expiring token, disabled" pr_new p_dx --name disabled-expiring --expires 1s
 pr list --json
-check "prune setup: the --db store holds just its 3 tokens" py 'import json,sys; sys.exit(0 if len(json.load(open(sys.argv[1])))==3 else 1)' "$W/out"
-PA=$(id_of "$p_act"); PR=$(id_of "$p_rev"); PE=$(id_of "$p_exp")
+check "prune setup: the --db store holds just its 4 tokens" py 'import json,sys; sys.exit(0 if len(json.load(open(sys.argv[1])))==4 else 1)' "$W/out"
+PA=$(id_of "$p_act"); PR=$(id_of "$p_rev"); PE=$(id_of "$p_exp"); PDX=$(id_of "$p_dx")
 pr revoke "$PR"
+pr disable "$PDX"
 sleep 2
+# Disabled and past its expiry: dead for good, whichever it shows.
+pr rotate "$PDX"
+check "rotate of a disabled token past its expiry is refused as expired (exit 1)" eval '[[ $RC == 1 ]] && grep -q "is expired" "$W/err"'
 check "prune setup: states" test "$(pr_state "$PR")/$(pr_state "$PE")/$(pr_state "$PA")" = revoked/expired/active
 pr prune --older-than 30d
 check "prune --older-than 30d exit 0" rc_is 0
@@ -584,6 +589,7 @@ pr prune
 check "prune exit 0" rc_is 0
 check "prune removed the revoked token" eval '! pr_has "$PR"'
 check "prune removed the expired token" eval '! pr_has "$PE"'
+check "prune removed the expired token that was also disabled" eval '! pr_has "$PDX"'
 check "prune kept the active token" pr_has "$PA"
 verify_tok_db() { run --db "$PDB" verify "$@"; }
 verify_tok_db --user "$me" <<<"$p_act"

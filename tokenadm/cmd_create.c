@@ -132,13 +132,12 @@ typedef struct count_ctx {
 static int count_live(tool *t, void *ctx, const token_record *rec)
 {
 	count_ctx *c = ctx;
-	const char *why;
 
 	if (strcmp(rec->user, c->user) != 0)
 		return 0;
-	/* Dead tokens do not count against the limit; prune removes them. */
-	token_state st = record_state(&t->cfg, rec, t->now, &why);
-	if (st != TOKEN_REVOKED && st != TOKEN_EXPIRED)
+	/* Dead tokens do not count against the limit; prune removes them.
+	 * A disabled one counts: it can be enabled again. */
+	if (record_death(rec, t->now) == TOKEN_ACTIVE)
 		c->n++;
 	return 0;
 }

@@ -226,9 +226,7 @@ static int rotate_transact(tool *t, void *opts)
 	rc = tool_get_record(t, txn, o->id, rec);
 	if (rc == EXIT_OK)
 		rc = tool_may_manage(t, rec);
-	const char *why;
-	token_state st = rc == EXIT_OK ? record_state(&t->cfg, rec, t->now, &why) :
-					 TOKEN_ACTIVE;
+	token_state st = rc == EXIT_OK ? record_death(rec, t->now) : TOKEN_ACTIVE;
 	if (rc == EXIT_OK && (st == TOKEN_REVOKED || st == TOKEN_EXPIRED)) {
 		warnx_("token %s is %s; create a new one instead", rec->id,
 		       token_state_name(st));
@@ -310,8 +308,7 @@ typedef struct prune_ctx {
 static int find_dead(tool *t, void *ctx, const token_record *rec)
 {
 	prune_ctx *p = ctx;
-	const char *why;
-	token_state st = record_state(&t->cfg, rec, t->now, &why);
+	token_state st = record_death(rec, t->now);
 	int64_t since;
 
 	if (st == TOKEN_REVOKED)
