@@ -89,12 +89,13 @@ else
 	holder=$!
 	sleep 0.3
 	# Everything a member can set on their process, at once: low limits,
-	# nice 19, SCHED_IDLE, one CPU, the idle I/O class, and the delegated
-	# cgroup (entered by root, as the user
-	# manager would have put the session there).
+	# nice 19, SCHED_IDLE, one CPU, the idle I/O class, a niced autogroup
+	# (of a session of its own, so the test's session keeps its own), and
+	# the delegated cgroup (entered by root, as the user manager would
+	# have put the session there).
 	( echo $BASHPID > "$cg/cgroup.procs" &&
-	  exec runuser -u $U_ALICE -- bash -c \
-		"ulimit -S -f 1; ulimit -S -t 5; ulimit -S -n 16; exec chrt -i 0 taskset -c 0 ionice -c 3 nice -n 19 \"$suid\" create --name frozen$$ --expires 1d" \
+	  exec setsid runuser -u $U_ALICE -- bash -c \
+		"ulimit -S -f 1; ulimit -S -t 5; ulimit -S -n 16; echo 10 > /proc/self/autogroup 2>/dev/null; exec chrt -i 0 taskset -c 0 ionice -c 3 nice -n 19 \"$suid\" create --name frozen$$ --expires 1d" \
 		>"$work/frozen.out" 2>"$work/frozen.err" ) &
 	pid=
 	for _ in $(seq 50); do
@@ -126,6 +127,13 @@ else
 		ionice -p $pid | grep -qv idle &&
 			ok "... and not in the idle I/O class" ||
 			bad "I/O class inside the tool: $(ionice -p $pid)"
+		if [ -r /proc/$pid/autogroup ]; then
+			grep -q ' nice 0$' /proc/$pid/autogroup &&
+				ok "... and without the member's autogroup nice 10" ||
+				bad "autogroup inside the tool: $(cat /proc/$pid/autogroup)"
+		else
+			echo "# SKIP autogroup: the kernel has no /proc/PID/autogroup"
+		fi
 		grep -q "ptk-member-$$" /proc/$pid/cgroup &&
 			bad "the tool is still in the member's cgroup: $(cat /proc/$pid/cgroup)" ||
 			ok "the tool has left the member's cgroup"

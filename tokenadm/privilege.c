@@ -117,10 +117,19 @@ static void undo_slowdowns(void)
 	long io = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
 	if (io >= 0 && (io >> 13) == 3)
 		(void)syscall(SYS_ioprio_set, 1, 0, (2L << 13) | 4);
-	int fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC);
+	/* The autogroup is the whole session's: only a positive nice (the
+	 * caller slowing us) is undone, never root's negative one. Reads
+	 * "/autogroup-N nice K". Best effort: it is only a nice value. */
+	int fd = open("/proc/self/autogroup", O_RDWR | O_CLOEXEC);
 	if (fd >= 0) {
-		if (write(fd, "0", 1) != 1) {
-			/* best effort: an autogroup is only a nice value */
+		char buf[64];
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		const char *k = strstr(buf, " nice ");
+		/* (write, not pwrite: a seq_file refuses pwrite; this one
+		 * ignores the offset.) */
+		if (k && strtol(k + 6, NULL, 10) > 0 && write(fd, "0", 1) != 1) {
+			/* nothing more to try */
 		}
 		close(fd);
 	}
@@ -167,9 +176,11 @@ static int join(int dir, const char *sub)
 	return ok ? 0 : -1;
 }
 
-/* Is this process's cgroup v2 directory under hierarchy dir owned by uid
- * (delegated to it)? From /proc/self/cgroup's "0::/path" line. */
-static bool in_cgroup_of(int dir, uid_t uid)
+/* Is this process's cgroup in hierarchy dir, or any cgroup above it,
+ * owned by uid (delegated to it: freezing an ancestor freezes us too)?
+ * From /proc/self/cgroup: the "0::/path" line on cgroup v2, the
+ * "N:...freezer...:/path" line on the v1 freezer. */
+static bool in_cgroup_of(int dir, bool v2, uid_t uid)
 {
 	char line[4096];
 	bool theirs = false;
@@ -177,14 +188,29 @@ static bool in_cgroup_of(int dir, uid_t uid)
 
 	if (!f)
 		return false;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::/", 4) != 0)
-			continue;
+	while (!theirs && fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
-		struct stat st;
-		const char *rel = line[4] ? line + 4 : ".";
-		theirs = fstatat(dir, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			 st.st_uid == uid;
+		char *ctl = strchr(line, ':');
+		char *path = ctl ? strchr(ctl + 1, ':') : NULL;
+		if (!path)
+			continue;
+		*path++ = '\0';
+		ctl++;
+		bool mine = v2 ? strcmp(line, "0") == 0 && *ctl == '\0' :
+				 strstr(ctl, "freezer") != NULL;
+		if (!mine || path[0] != '/')
+			continue;
+		/* "/a/b/c": check "a/b/c", then "a/b", then "a". */
+		char *rel = path + 1;
+		while (*rel && !theirs) {
+			struct stat st;
+			theirs = fstatat(dir, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				 st.st_uid == uid;
+			char *cut = strrchr(rel, '/');
+			if (!cut)
+				break;
+			*cut = '\0';
+		}
 	}
 	fclose(f);
 	return theirs;
@@ -229,7 +255,7 @@ int leave_caller_cgroup(uid_t caller)
 		}
 		/* Still in a cgroup the caller was given: they could freeze
 		 * us while we hold the lock. Elsewhere, staying is harmless. */
-		if (fs.f_type == CGROUP2_SUPER_MAGIC && in_cgroup_of(dir, caller))
+		if (in_cgroup_of(dir, fs.f_type == CGROUP2_SUPER_MAGIC, caller))
 			failed = -1;
 		close(dir);
 	}

@@ -46,8 +46,11 @@ static void emit(const char *prefix, const char *fmt, va_list ap)
 	}
 	size_t add = strlen(prefix) + strlen(line) + 1;
 	char *grown = realloc(deferred.text, deferred.len + add + 1);
-	if (!grown)
+	if (!grown) {
+		/* Said late or now, but said. */
+		fprintf(stderr, "%s%s\n", prefix, line);
 		return;
+	}
 	deferred.text = grown;
 	snprintf(deferred.text + deferred.len, add + 1, "%s%s\n", prefix, line);
 	deferred.len += add;
@@ -99,8 +102,13 @@ void tool_drop(tool *t)
 	if (!t->privileged)
 		return;
 	if (drop_privilege(&t->caller) != 0) {
-		/* Fail safe: never go on with privilege we meant to shed. */
-		warnx_("cannot drop privilege; stopping");
+		/* Fail safe: never go on with privilege we meant to shed. What
+		 * the transaction said is still shown (the lock is released);
+		 * a token it minted is not, so say where the change is. */
+		tool_hold_messages(false);
+		warnx_("cannot drop privilege; stopping (any change this command "
+		       "made is in the audit log; a token it created is not "
+		       "shown: revoke it)");
 		_exit(EXIT_REFUSED);
 	}
 	t->privileged = false;
@@ -171,8 +179,11 @@ static int begin(tool *t, bool empty, store_txn **txn)
 		return -1;
 	}
 	/* From here to the end of the run: no ^C, hang-up or broken pipe
-	 * between the commit and its audit line. (Messages are already held
-	 * until the drop: see tool_hold_messages.) */
+	 * between the commit and its audit line, nor between the commit and
+	 * the report that shows the token just minted, which a ^C pending
+	 * from the transaction would otherwise cut off once let in. (The
+	 * caller can still kill the report, which runs as them. Messages are
+	 * already held until the drop: see tool_hold_messages.) */
 	sigset_t hold;
 	sigemptyset(&hold);
 	sigaddset(&hold, SIGINT);
