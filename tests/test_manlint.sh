@@ -47,6 +47,28 @@ for opt in $opts config db; do
 	fi
 done
 
+# tokenadm --help (usage() in main.c) names every command of the command
+# table and every long option, so it cannot fall behind the code either.
+help=$(sed -n '/^static void usage(FILE/,/^}/p' "$root/tokenadm/main.c")
+cmds=$( (sed -n 's/.*\.name = "\([a-z]*\)",.*/\1/p' "$root"/tokenadm/cmd_*.c
+	sed -n 's/^CHANGE_COMMAND(\([a-z]*\),.*/\1/p' "$root/tokenadm/cmd_state.c") | sort -u)
+if [ -z "$help" ] || [ -z "$cmds" ]; then
+	echo "FAIL: found no usage() in tokenadm/main.c or no commands"
+	fail=1
+fi
+for c in $cmds; do
+	if ! grep -Eq "(\"|  )$c " <<<"$help"; then
+		echo "FAIL: tokenadm --help does not name the command $c"
+		fail=1
+	fi
+done
+for opt in $opts config db; do
+	if ! grep -Eq -- "--$opt([^a-z-]|\$)" <<<"$help"; then
+		echo "FAIL: tokenadm --help does not name --$opt"
+		fail=1
+	fi
+done
+
 # Every key in the config parser's key table.
 keys=$(sed -n 's/.*{ *"\([a-z_]*\)", *set_[a-z_]*, *\(true\|false\),.*/\1/p' \
 	"$root/core/config.c" | sort -u)

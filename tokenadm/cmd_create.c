@@ -299,8 +299,7 @@ static void create_cleanup(void *opts)
 {
 	create_opts *o = opts;
 
-	minted_wipe(&o->token);
-	secure_burn_stack();
+	minted_wipe(&o->token, &o->rec);
 	addr_list_free(&o->allow);
 	addr_list_free(&o->deny);
 }

@@ -141,7 +141,10 @@ static int change_report(tool *t, change_opts *o, const char *action, int rc)
 
 static void change_cleanup(void *opts)
 {
-	free(((change_opts *)opts)->done);
+	change_opts *o = opts;
+
+	/* The records hold their digests. */
+	secure_free(o->done, (size_t)o->count * sizeof(*o->done));
 }
 
 #define CHANGE_COMMAND(verb, fn, action)                                    \
@@ -276,10 +279,7 @@ static void rotate_cleanup(void *opts)
 {
 	rotate_opts *o = opts;
 
-	minted_wipe(&o->token);
-	secure_wipe(o->rec.digest, sizeof(o->rec.digest));
-	secure_wipe(o->rec.prev_digest, sizeof(o->rec.prev_digest));
-	secure_burn_stack();
+	minted_wipe(&o->token, &o->rec);
 }
 
 const command cmd_rotate = {

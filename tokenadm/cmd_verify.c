@@ -118,6 +118,9 @@ static int verify_report(tool *t, void *opts, int rc)
 		fputc('\n', stderr);
 	}
 	if (n < 0) {
+		/* What was read of it before the error is a piece of it. */
+		secure_wipe(buf, sizeof(buf));
+		secure_burn_stack();
 		warnx_("cannot read the token from stdin");
 		return EXIT_REFUSED;
 	}
@@ -131,6 +134,7 @@ static int verify_report(tool *t, void *opts, int rc)
 	auth_check_token(&t->cfg, &src, req, &res, NULL);
 	req->password = NULL;
 	secure_wipe(buf, sizeof(buf));
+	secure_wipe(&res.secret, sizeof(res.secret)); /* a piece of a digest */
 	secure_burn_stack();
 
 	if (res.outcome == AUTH_ACCEPT) {

@@ -103,7 +103,9 @@ typedef struct minted {
  * failure the transaction is abandoned. Returns 0 or -1 (reported). */
 int tool_mint(tool *t, store_txn *txn, token_record *rec, bool fresh_id,
 	      minted *out, const char *action, const char *detail);
-void minted_wipe(minted *m);
+/* Wipe the new token and the digests rec holds (create's and rotate's
+ * cleanup). */
+void minted_wipe(minted *m, token_record *rec);
 
 /* Begin a write transaction (reported on failure). */
 int tool_begin(tool *t, store_txn **txn);

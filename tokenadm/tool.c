@@ -233,10 +233,13 @@ void tool_abort(tool *t, store_txn *txn)
 		alarm(0);
 }
 
-void minted_wipe(minted *m)
+void minted_wipe(minted *m, token_record *rec)
 {
 	secure_wipe(m->text, sizeof(m->text));
 	token_parts_wipe(&m->parts);
+	secure_wipe(rec->digest, sizeof(rec->digest));
+	secure_wipe(rec->prev_digest, sizeof(rec->prev_digest));
+	secure_burn_stack();
 }
 
 int tool_mint(tool *t, store_txn *txn, token_record *rec, bool fresh_id,
