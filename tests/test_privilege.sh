@@ -56,6 +56,23 @@ done
 check "the probed token is untouched and root still sees its owner" 0 $?
 as $U_ADMIN "$suid" show "$id_b" >/dev/null 2>&1
 check "an administrator gets the precise answer (shown)" 0 $?
+# Another person's record, damaged (one byte of its body flipped in
+# place): to a member still just "no token", to root the integrity failure.
+cp -p "$store/tokens.db" "$work/tokens.db.good"
+python3 -c '
+import sys
+p, i = sys.argv[1], sys.argv[2].encode()
+b = bytearray(open(p, "rb").read()); at = b.find(i + b"PTKR")
+if at < 0: sys.exit(1)
+b[at + 12 + 80] ^= 1; open(p, "r+b").write(b)' "$store/tokens.db" "$id_b"
+check "setup: another person's record damaged in the store" 0 $?
+theirs=$(as $U_ALICE "$suid" show "$id_b" 2>&1 >/dev/null); rc_theirs=$?
+[ "$rc_theirs" = 4 ] && [ "${theirs//$id_b/ID}" = "${none//AAAAAAAAAAAA/ID}" ] &&
+	ok "a member asking for another person's damaged record: no such token" ||
+	bad "damaged record of another: '$theirs' ($rc_theirs)"
+"$suid" show "$id_b" 2>&1 >/dev/null | grep -q integrity
+check "root is told it failed its integrity check" 0 $?
+cp -p "$work/tokens.db.good" "$store/tokens.db"
 as $U_ALICE "$suid" verify --user $U_BOB <<<"$tok_b" >/dev/null 2>&1
 check "a member cannot verify another person's token" 3 $?
 # verify --user self with another person's id and a made-up secret, and

@@ -320,12 +320,21 @@ int tool_get_record(tool *t, store_txn *txn, const char *id,
 		warnx_("%s", err[0] ? err : "cannot read the store");
 		return EXIT_REFUSED;
 	}
+	int rc = EXIT_OK;
 	if (record_decode(id, buf, len, t->key, rec) != 0) {
-		warnx_("token %s failed its integrity check (corrupt or "
-		       "tampered); refusing to use it", id);
-		return EXIT_REFUSED;
+		/* Someone else's damaged record is, to a member, not there:
+		 * the same answer as for a missing id (tool_may_manage). */
+		if (!t->admin && !record_peek_user(buf, len, t->user)) {
+			warnx_("no token %s", id);
+			rc = EXIT_NO_TOKEN;
+		} else {
+			warnx_("token %s failed its integrity check (corrupt or "
+			       "tampered); refusing to use it", id);
+			rc = EXIT_REFUSED;
+		}
 	}
-	return EXIT_OK;
+	secure_wipe(buf, sizeof(buf)); /* it holds the digests */
+	return rc;
 }
 
 int tool_put_record(tool *t, store_txn *txn, const token_record *rec)
