@@ -266,6 +266,9 @@ expect_rc "create with an unknown option" 2 create --name x --bogus
 expect_rc "create with a stray argument" 2 create --name x stray
 expect_rc "create with a bad name (newline)" 2 create --name $'a\nb'
 expect_rc "create with a 65-char name" 2 create --name "$(printf 'n%.0s' {1..65})"
+many_rules=(); for i in $(seq 1 100); do many_rules+=(--allow-from "10.0.$i.0/24"); done
+expect_rc "create with more address rules than a record holds" 2 create --name many "${many_rules[@]}"
+check "... says so" eval '[[ $ERR == *"too many address rules"* ]]'
 expect_rc "create --user nosuchuser" 1 create --name x --user nosuchuser_xyz
 for a in 10.0.0.0/33 foo 300.1.1.1 10.0.0.1/ ::gg 10.0.0.0/8x; do
 	expect_rc "create --allow-from '$a'" 2 create --name x --allow-from "$a"

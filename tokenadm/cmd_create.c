@@ -18,15 +18,13 @@ typedef struct create_opts {
 	const char *name;
 	const char *user;
 	const char *expires;
-	bool has_expires;
-	int64_t expires_at; /* from --expires: 0 = never */
+	int64_t expires_at; /* from --expires (when set): 0 = never */
 	addr_list allow, deny;
 	char services[RECORD_SERVICES_MAX + 1];
 	bool json;
 	/* Filled by transact for report. */
 	token_record rec;
 	minted token;
-	bool made;
 } create_opts;
 
 static int add_rules(addr_list *list, const char *text)
@@ -88,40 +86,48 @@ static int create_parse(int argc, char **argv, void *opts, int64_t now)
 		case 'n': o->name = optarg; break;
 		case 'u': o->user = optarg; break;
 		case 'e': o->expires = optarg; break;
-		case 'a': if (add_rules(&o->allow, optarg)) return -1; break;
-		case 'd': if (add_rules(&o->deny, optarg)) return -1; break;
-		case 's': if (add_service(o->services, optarg)) return -1; break;
+		case 'a': if (add_rules(&o->allow, optarg)) return EXIT_USAGE; break;
+		case 'd': if (add_rules(&o->deny, optarg)) return EXIT_USAGE; break;
+		case 's': if (add_service(o->services, optarg)) return EXIT_USAGE; break;
 		case 'j': o->json = true; break;
-		default: return -1;
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
 		warnx_("unexpected argument '%.64s'", argv[optind]);
-		return -1;
+		return EXIT_USAGE;
 	}
 	if (!o->name) {
 		warnx_("create needs --name NAME");
-		return -1;
+		return EXIT_USAGE;
 	}
 	if (!valid_token_name(o->name)) {
 		warnx_("a name is 1-%d letters, digits, spaces and ._-@:+",
 		       RECORD_NAME_MAX);
-		return -1;
+		return EXIT_USAGE;
 	}
 	if (o->expires) {
 		if (expiry_parse(o->expires, now, &o->expires_at) != 0) {
 			warnx_("bad --expires '%.64s': use 30m, 12h, 90d, 4w, "
 			       "2027-01-31, an RFC 3339 time or never",
 			       o->expires);
-			return -1;
+			return EXIT_USAGE;
 		}
 		if (o->expires_at != 0 && o->expires_at <= now) {
 			warnx_("--expires is in the past");
-			return -1;
+			return EXIT_USAGE;
 		}
-		o->has_expires = true;
 	}
-	return 0;
+	/* Into the record now: more rules than it holds is a usage error,
+	 * found before anything privileged runs. */
+	if (addr_list_format(&o->allow, o->rec.allow_from,
+			     sizeof(o->rec.allow_from)) ||
+	    addr_list_format(&o->deny, o->rec.deny_from,
+			     sizeof(o->rec.deny_from))) {
+		warnx_("too many address rules");
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
 }
 
 typedef struct count_ctx {
@@ -252,7 +258,7 @@ static int create_transact(tool *t, void *opts)
 		warnx_("no such user '%.64s'", owner);
 		return EXIT_REFUSED;
 	}
-	rec->expires = o->has_expires ? o->expires_at :
+	rec->expires = o->expires ? o->expires_at :
 					t->now + default_lifetime(t, owner);
 	bool bound = false;
 	rc = check_policy(t, owner, rec->expires, &bound);
@@ -262,11 +268,6 @@ static int create_transact(tool *t, void *opts)
 	snprintf(rec->user, sizeof(rec->user), "%s", owner);
 	snprintf(rec->name, sizeof(rec->name), "%s", o->name);
 	memcpy(rec->services, o->services, sizeof(rec->services));
-	if (addr_list_format(&o->allow, rec->allow_from, sizeof(rec->allow_from)) ||
-	    addr_list_format(&o->deny, rec->deny_from, sizeof(rec->deny_from))) {
-		warnx_("too many address rules");
-		return EXIT_USAGE;
-	}
 	rec->created = t->now;
 	rec->creator_uid = (uint32_t)t->uid;
 	rec->flags = bound ? RECORD_GROUP_BOUND : 0;
@@ -280,7 +281,6 @@ static int create_transact(tool *t, void *opts)
 	}
 	if (tool_mint(t, txn, rec, true, &o->token, "created", NULL) != 0)
 		return EXIT_REFUSED;
-	o->made = true;
 	return EXIT_OK;
 }
 
@@ -289,7 +289,7 @@ static int create_report(tool *t, void *opts, int rc)
 	create_opts *o = opts;
 
 	(void)t;
-	if (rc != EXIT_OK || !o->made)
+	if (rc != EXIT_OK)
 		return rc;
 	return print_new_token(&o->rec, o->token.text, o->json, "created") == 0 ?
 		       EXIT_OK : EXIT_REFUSED;
@@ -304,15 +304,10 @@ static void create_cleanup(void *opts)
 	addr_list_free(&o->deny);
 }
 
-static int create_parse_argv(int argc, char **argv, void *opts, int64_t now)
-{
-	return create_parse(argc, argv, opts, now) == 0 ? EXIT_OK : EXIT_USAGE;
-}
-
 const command cmd_create = {
 	.name = "create",
 	.opts_size = sizeof(create_opts),
-	.parse = create_parse_argv,
+	.parse = create_parse,
 	.transact = create_transact,
 	.report = create_report,
 	.cleanup = create_cleanup,

@@ -175,7 +175,6 @@ typedef struct rotate_opts {
 	bool json;
 	token_record rec; /* filled by transact */
 	minted token;
-	bool made;
 } rotate_opts;
 
 static int rotate_parse(int argc, char **argv, void *opts, int64_t now)
@@ -255,7 +254,6 @@ static int rotate_transact(tool *t, void *opts)
 		 fmt_time(rec->prev_until, "none", b));
 	if (tool_mint(t, txn, rec, false, &o->token, "rotated", detail) != 0)
 		return EXIT_REFUSED;
-	o->made = true;
 	return EXIT_OK;
 }
 
@@ -265,7 +263,7 @@ static int rotate_report(tool *t, void *opts, int rc)
 	char b[32];
 
 	(void)t;
-	if (rc != EXIT_OK || !o->made)
+	if (rc != EXIT_OK)
 		return rc;
 	if (print_new_token(&o->rec, o->token.text, o->json, "rotated") != 0)
 		return EXIT_REFUSED;

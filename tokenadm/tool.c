@@ -249,7 +249,7 @@ int tool_mint(tool *t, store_txn *txn, token_record *rec, bool fresh_id,
 	 * but checking costs one lookup). */
 	for (int tries = 0;; tries++) {
 		uint8_t probe[RECORD_ENCODED_MAX];
-		char err[256];
+		char err[256] = "";
 		size_t len;
 		int r = fresh_id ? token_generate(t->cfg.prefix, &out->parts,
 						  out->text, sizeof(out->text)) :
@@ -260,11 +260,18 @@ int tool_mint(tool *t, store_txn *txn, token_record *rec, bool fresh_id,
 			warnx_("cannot generate a token");
 			goto fail;
 		}
-		if (!fresh_id ||
-		    store_get(store_txn_view(txn), out->parts.id, TOKEN_ID_LEN,
-			      probe, sizeof(probe), &len, err,
-			      sizeof(err)) == STORE_NOTFOUND)
+		if (!fresh_id)
 			break;
+		store_status st = store_get(store_txn_view(txn), out->parts.id,
+					    TOKEN_ID_LEN, probe, sizeof(probe),
+					    &len, err, sizeof(err));
+		secure_wipe(probe, sizeof(probe));
+		if (st == STORE_NOTFOUND)
+			break;
+		if (st != STORE_OK) {
+			warnx_("%s", err[0] ? err : "cannot read the store");
+			goto fail;
+		}
 	}
 	memcpy(rec->id, out->parts.id, sizeof(rec->id));
 	if (record_token_digest(t->key, &out->parts, rec->digest) != 0 ||
