@@ -131,7 +131,6 @@ static int create_parse(int argc, char **argv, void *opts, int64_t now)
 }
 
 typedef struct count_ctx {
-	const char *user;
 	unsigned n;
 } count_ctx;
 
@@ -139,10 +138,9 @@ static int count_live(tool *t, void *ctx, const token_record *rec)
 {
 	count_ctx *c = ctx;
 
-	if (strcmp(rec->user, c->user) != 0)
-		return 0;
-	/* Dead tokens do not count against the limit; prune removes them.
-	 * A disabled one counts: it can be enabled again. */
+	/* Only the owner's records come here (tool_walk_records). Dead
+	 * tokens do not count against the limit; prune removes them. A
+	 * disabled one counts: it can be enabled again. */
 	if (record_death(rec, t->now) == TOKEN_ACTIVE)
 		c->n++;
 	return 0;
@@ -154,7 +152,7 @@ static int check_limits(tool *t, store_txn *txn, const char *owner)
 {
 	unsigned limit = config_token_limit(&t->cfg, t->admin);
 	bool store_cap = !t->admin && t->cfg.max_store_tokens;
-	count_ctx c = { owner, 0 };
+	count_ctx c = { 0 };
 	unsigned long entries = 0;
 
 	if (!limit && !store_cap)

@@ -68,12 +68,11 @@ static void json_record(tool *t, const token_record *rec, token_state st,
 }
 
 /* The filters administrators ask for most: expiry warnings for a mail or
- * timer job, stale tokens to clean up, tokens in one state. */
+ * timer job, stale tokens to clean up, tokens in one state. (--user is
+ * the walk's own filter: tool_foreach_record_of.) */
 static bool wanted(tool *t, const list_ctx *l, const token_record *rec,
 		   token_state *state, const char **why)
 {
-	if (l->only_user && strcmp(rec->user, l->only_user) != 0)
-		return false;
 	/* Worked out once per record: it may ask NSS about groups. */
 	token_state st = *state = record_state(&t->cfg, rec, t->now, why);
 	if (l->state >= 0 && (int)st != l->state)

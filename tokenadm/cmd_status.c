@@ -60,7 +60,7 @@ static int status_transact(tool *t, void *opts)
 {
 	status_opts *o = opts;
 
-	if (tool_open_for_reading(t, "") != 0 ||
+	if (tool_open_store(t) != 0 ||
 	    fleet_meta_get(t, NULL, &o->meta) != 0)
 		return EXIT_REFUSED;
 	for (size_t i = 0; i < t->cfg.n_trusted_keys; i++)

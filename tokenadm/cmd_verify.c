@@ -89,7 +89,7 @@ static int verify_transact(tool *t, void *opts)
 	}
 	/* Open key and store now; the caller's input is read only after
 	 * the drop, in report. */
-	return tool_open_for_reading(t, "") == 0 ? EXIT_OK : EXIT_REFUSED;
+	return tool_open_store(t) == 0 ? EXIT_OK : EXIT_REFUSED;
 }
 
 static int verify_report(tool *t, void *opts, int rc)

@@ -80,9 +80,11 @@ void audit(const tool *t, const char *action, const token_record *rec,
  * drop cannot be proved. */
 void tool_drop(tool *t);
 
-/* For commands that only read: open the key and the store and read the
- * last-used records (all, or only_id's), in their transact step, so that
- * report can read them after the drop. Returns 0 or -1 (reported). */
+/* For commands that only read, in their transact step, so that report
+ * can read after the drop: tool_open_store opens the key and the store;
+ * tool_open_for_reading also reads this host's and the fleet's last-use
+ * records (all, or only_id's). Return 0 or -1 (reported). */
+int tool_open_store(tool *t);
 int tool_open_for_reading(tool *t, const char *only_id);
 
 /* When and from where a token was last used (as read above). */

@@ -114,7 +114,7 @@ void tool_drop(tool *t)
 	t->privileged = false;
 }
 
-int tool_open_for_reading(tool *t, const char *only_id)
+int tool_open_store(tool *t)
 {
 	char err[256];
 
@@ -127,15 +127,18 @@ int tool_open_for_reading(tool *t, const char *only_id)
 			return -1;
 		}
 	}
+	return 0;
+}
+
+int tool_open_for_reading(tool *t, const char *only_id)
+{
+	if (tool_open_store(t) != 0)
+		return -1;
 	if (lastused_table_load(&t->cfg, only_id, &t->lastused) != 0) {
 		warnx_("out of memory");
 		return -1;
 	}
-	/* "" asks for no last-use records at all. */
-	if ((!only_id || *only_id) &&
-	    fleet_lastused_load(&t->cfg, t->now, &t->fleet_lastused) != 0)
-		return -1;
-	return 0;
+	return fleet_lastused_load(&t->cfg, t->now, &t->fleet_lastused);
 }
 
 void tool_lastused(const tool *t, const char *id, lastused *lu)
@@ -401,7 +404,11 @@ static int walk_one(void *ctx, const char *key, size_t keylen,
 		warnx_("skipping token %.12s: failed its integrity check", id);
 		return 0;
 	}
-	return w->visit(w->t, w->ctx, &rec);
+	/* The visitors trust this filter: it is exact once the MAC holds. */
+	int rc = !w->only_user || strcmp(rec.user, w->only_user) == 0 ?
+			 w->visit(w->t, w->ctx, &rec) : 0;
+	secure_wipe(&rec, sizeof(rec)); /* it holds the digests */
+	return rc;
 }
 
 int tool_foreach_record(tool *t, store_txn *txn, record_visit_fn visit,
