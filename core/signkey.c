@@ -80,8 +80,9 @@ static int read_key_file(const char *path, const char *what, bool secret,
 	return 0;
 }
 
-static EVP_PKEY *load_key(const char *path, bool secret, char *err,
-			  size_t errlen)
+/* keep: NULL, or where the text the key came from is handed over. */
+static EVP_PKEY *load_key(const char *path, bool secret, file_data *keep,
+			  char *err, size_t errlen)
 {
 	const char *what = secret ? "signing key" : "public key";
 	file_data data = { 0 };
@@ -108,6 +109,10 @@ static EVP_PKEY *load_key(const char *path, bool secret, char *err,
 		EVP_PKEY_free(k);
 		k = NULL;
 	}
+	if (k && keep) {
+		*keep = data;
+		memset(&data, 0, sizeof(data));
+	}
 out:
 	/* The PEM text of a private key is the key: read_file wipes it. */
 	file_data_free(&data);
@@ -117,12 +122,18 @@ out:
 
 EVP_PKEY *signkey_load_private(const char *path, char *err, size_t errlen)
 {
-	return load_key(path, true, err, errlen);
+	return load_key(path, true, NULL, err, errlen);
 }
 
 EVP_PKEY *signkey_load_public(const char *path, char *err, size_t errlen)
 {
-	return load_key(path, false, err, errlen);
+	return load_key(path, false, NULL, err, errlen);
+}
+
+EVP_PKEY *signkey_read_public(const char *path, file_data *text, char *err,
+			      size_t errlen)
+{
+	return load_key(path, false, text, err, errlen);
 }
 
 /* Start path anew (never over an existing file) with exactly mode and

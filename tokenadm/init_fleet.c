@@ -16,7 +16,6 @@
 #include "secure.h"
 #include "signkey.h"
 
-#define KEY_FILE_MAX 4096
 #define CONF_FILE_MAX (1024 * 1024)
 
 /* Do a and b hold the same key? Compared by what they compute, since the
@@ -42,8 +41,9 @@ int init_install_site_key(tool *t, const char *src, mode_t mode, gid_t gid)
 	char err[256];
 	int rc = EXIT_REFUSED;
 
-	/* The authority's key, held to the rules of any site key. */
-	if (site_key_load(src, &given, err, sizeof(err)) != 0) {
+	/* The authority's key, held to the rules of any site key; data keeps
+	 * the bytes checked, so that they are what gets installed. */
+	if (site_key_read(src, &given, &data, err, sizeof(err)) != 0) {
 		warnx_("--site-key: %s", err);
 		return EXIT_REFUSED;
 	}
@@ -62,11 +62,6 @@ int init_install_site_key(tool *t, const char *src, mode_t mode, gid_t gid)
 		}
 		say("site key %s already installed; kept", t->cfg.key_path);
 		rc = EXIT_OK;
-		goto out;
-	}
-	if (read_file(AT_FDCWD, src, KEY_FILE_MAX, READ_SECRET, &data, err,
-		      sizeof(err)) != 0) {
-		warnx_("%s %s", src, err);
 		goto out;
 	}
 	if (atomic_create(&af, AT_FDCWD, t->cfg.key_path, mode, gid,
@@ -100,7 +95,8 @@ int init_install_trusted_key(tool *t, const char *src, char **dest)
 	int rc = EXIT_REFUSED;
 
 	*dest = NULL;
-	EVP_PKEY *k = signkey_load_public(src, err, sizeof(err));
+	/* data: the bytes checked, which are what gets installed. */
+	EVP_PKEY *k = signkey_read_public(src, &data, err, sizeof(err));
 	if (!k) {
 		warnx_("--trusted-key: %s", err);
 		return EXIT_REFUSED;
@@ -137,11 +133,6 @@ int init_install_trusted_key(tool *t, const char *src, char **dest)
 			rc = EXIT_OK;
 			goto out;
 		}
-	}
-	if (read_file(AT_FDCWD, src, KEY_FILE_MAX, READ_TRUSTED, &data, err,
-		      sizeof(err)) != 0) {
-		warnx_("%s %s", src, err);
-		goto out;
 	}
 	if (atomic_create(&af, AT_FDCWD, *dest, 0644, (gid_t)-1, 0, err,
 			  sizeof(err)) != 0) {
