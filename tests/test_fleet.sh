@@ -54,6 +54,8 @@ on auth create --name ci --user "$(id -un)"
 tok2=$(<"$W/out")
 on auth export --out "$W/b1"
 check "export --out FILE" rc_is 0
+check "the bundle file is readable by its owner only (0600)" \
+	eval '[[ $(stat -c %a "$W/b1") == 600 ]]'
 check "the bundle holds no token secret and no site key" \
 	eval '! grep -qF "${tok1##*_}" "$W/b1" && ! grep -qF "${tok2##*_}" "$W/b1" && ! grep -qf <(sed "s/^ptkkey1://" "$W/auth/keys/site.key") "$W/b1"'
 check "the bundle is ASCII text, versioned, with a generation and a signature" \
