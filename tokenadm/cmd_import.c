@@ -57,6 +57,11 @@ static int import_parse(int argc, char **argv, void *opts, int64_t now)
 	 * not. */
 	if (strcmp(o->file, "-") == 0) {
 		o->in = dup(STDIN_FILENO);
+		if (o->in < 0) {
+			warnx_("cannot read standard input: %s",
+			       strerror(errno));
+			return EXIT_REFUSED;
+		}
 	} else {
 		o->in = open(o->file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (o->in < 0) {
@@ -64,7 +69,7 @@ static int import_parse(int argc, char **argv, void *opts, int64_t now)
 			return EXIT_REFUSED;
 		}
 	}
-	return o->in < 0 ? EXIT_REFUSED : EXIT_OK;
+	return EXIT_OK;
 usage:
 	warnx_("usage: import FILE|- [--allow-same]");
 	return EXIT_USAGE;
