@@ -4,7 +4,8 @@
 # way a bundle is refused (each leaving the host's store byte for byte as
 # it was). Each "host" is a private directory with its own config.
 #
-# env: TOKENADM, FAKETIME (optional: the too-old case)
+# env: TOKENADM, FAKETIME (optional: the too-old case), SYSLOG_SHIM
+# (optional: the syslog line of a refusal, as in test_audit.sh)
 set -u
 export LC_ALL=C
 
@@ -171,6 +172,15 @@ refused "an empty file" "truncated|malformed" "$W/t"
 on h1 import - <"$W/b3"
 check "import - reads the bundle from stdin (same generation: refused)" \
 	eval '[[ $RC == 1 ]] && err_has "stale generation"'
+# (An LD_PRELOAD shim cannot go in front of the sanitizer's runtime.)
+if [[ -n ${SYSLOG_SHIM:-} && -z ${PTK_SANITIZED:-} ]]; then
+	PTK_SYSLOG_FILE=$W/syslog LD_PRELOAD=$SYSLOG_SHIM \
+		"$T" --config "$W/h1/conf" import "$W/b1" >"$W/out" 2>"$W/err"
+	check "a refused import is also logged: one warning line with reason and caller" \
+		eval '[[ $(grep -c "import refused: " "$W/syslog") == 1 ]] && grep -q "^fac=[0-9]* pri=$((LOG_WARNING = 4)) .*import refused: stale?generation?[0-9].* by=$(id -un) uid=$(id -u)$" "$W/syslog"'
+else
+	echo "# SKIP the syslog line of a refusal: no SYSLOG_SHIM, or a sanitizer build"
+fi
 # (libfaketime is preloaded: a sanitizer build cannot run under it.)
 if [[ -n ${FAKETIME:-} && -x ${FAKETIME:-} && -z ${PTK_SANITIZED:-} ]]; then
 	on auth create --name aging --user "$(id -un)"
