@@ -398,11 +398,17 @@ bundle_writer *bundle_writer_open(int fd, const bundle_header *h, char *err,
 	}
 	w->fd = fd;
 	w->sha = EVP_MD_CTX_new();
-	if (!w->sha || EVP_DigestInit_ex(w->sha, EVP_sha512(), NULL) != 1 ||
-	    idset_init(&w->ids) != 0) {
+	if (!w->sha || EVP_DigestInit_ex(w->sha, EVP_sha512(), NULL) != 1) {
 		snprintf(err, errlen, "bundle: cannot set up SHA-512");
 		writer_free(w);
 		ERR_clear_error();
+		return NULL;
+	}
+	/* The id table's hash is keyed with random bytes. */
+	if (idset_init(&w->ids) != 0) {
+		snprintf(err, errlen, "bundle: cannot get random bytes: %s",
+			 strerror(errno));
+		writer_free(w);
 		return NULL;
 	}
 	int n = snprintf(text, sizeof(text),
