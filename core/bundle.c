@@ -830,6 +830,9 @@ static bool keyword_is(const line_reader *r, const char *kw)
 }
 
 static const char *const header_keys[] = { "prefix", "generation", "created" };
+#define N_HEADER_KEYS (sizeof(header_keys) / sizeof(header_keys[0]))
+/* "count " before the number. */
+#define COUNT_KW_LEN (sizeof("count ") - 1)
 
 /* Parse header line i (0: prefix, 1: generation, 2: created) into h.
  * Returns NULL or the reason (in why). */
@@ -1008,8 +1011,7 @@ int bundle_read_checked(int fd, const bundle_proof *proof,
 							    why, sizeof(why));
 			if (bad)
 				FAIL("%s", bad);
-			if (++header_i < sizeof(header_keys) /
-						 sizeof(header_keys[0]))
+			if (++header_i < N_HEADER_KEYS)
 				break;
 			st = S_BODY;
 			if (h_out)
@@ -1024,7 +1026,8 @@ int bundle_read_checked(int fd, const bundle_proof *proof,
 			if (keyword_is(r, "count")) {
 				const char *v = value_of(r, "count");
 				uint64_t n;
-				if (!v || parse_decimal(v, r->len - 6, &n) != 0)
+				if (!v || parse_decimal(v, r->len - COUNT_KW_LEN,
+							&n) != 0)
 					FAIL("count must be a decimal number "
 					     "without leading zeros");
 				if (n != records)
@@ -1035,7 +1038,7 @@ int bundle_read_checked(int fd, const bundle_proof *proof,
 				break;
 			}
 			if (!keyword_is(r, "record")) {
-				for (size_t j = 0; j < 3; j++)
+				for (size_t j = 0; j < N_HEADER_KEYS; j++)
 					if (keyword_is(r, header_keys[j]))
 						FAIL("duplicate \"%s\"",
 						     header_keys[j]);
