@@ -71,6 +71,8 @@ on h1 init --import-only --site-key "$W/auth/keys/site.key" --trusted-key "$W/au
 check "host: init --import-only --site-key --trusted-key" rc_is 0
 check "host: the config now says role = import-only and names the trusted key" \
 	eval 'grep -q "^role = import-only$" "$W/h1/conf" && grep -q "^trusted_key = " "$W/h1/conf"'
+check "host: the trusted key is named by its full fingerprint" \
+	eval 'grep -q "^trusted_key = $W/h1/keys/pam_apitoken.trusted-[0-9a-f]\{64\}\.pub$" "$W/h1/conf"'
 mkhost other
 on other init
 on h1 init --import-only --site-key "$W/other/keys/site.key" --trusted-key "$W/auth/keys/signing.key.pub"

@@ -87,11 +87,83 @@ out:
 	return rc;
 }
 
+/* Where a trusted key of fingerprint fpr goes: beside the site key, named
+ * by its full fingerprint (as tokenadm(8) says), so that a second key (a
+ * rollover) lands beside the first instead of over it. NULL: no memory. */
+static char *trusted_key_path(const tool *t, const char *fpr)
+{
+	char *copy = strdup(t->cfg.key_path);
+	if (!copy)
+		return NULL;
+	const char *dir = dirname(copy);
+	int n = snprintf(NULL, 0, "%s/pam_apitoken.trusted-%s.pub", dir, fpr);
+	char *path = n < 0 ? NULL : malloc((size_t)n + 1);
+	if (path)
+		snprintf(path, (size_t)n + 1, "%s/pam_apitoken.trusted-%s.pub",
+			 dir, fpr);
+	free(copy);
+	return path;
+}
+
+/* The configured trusted_key that is the key of fingerprint fpr, or NULL. */
+static const char *configured_key(const tool *t, const char *fpr)
+{
+	for (size_t i = 0; i < t->cfg.n_trusted_keys; i++) {
+		char other[BUNDLE_FPR_LEN + 1], err[256];
+		EVP_PKEY *o = signkey_load_public(t->cfg.trusted_keys[i], err,
+						  sizeof(err));
+		bool same = o && signkey_fingerprint(o, other) == 0 &&
+			    strcmp(other, fpr) == 0;
+		EVP_PKEY_free(o);
+		if (same)
+			return t->cfg.trusted_keys[i];
+	}
+	return NULL;
+}
+
+/* Write data as a new file at dest, never over an existing one (as the
+ * site key): a file already there is kept if it is the key of fingerprint
+ * fpr (an earlier run that stopped before the config was changed), else
+ * refused. Returns EXIT_OK or EXIT_REFUSED (reported). */
+static int write_trusted_key(const char *dest, const char *fpr,
+			     const file_data *data)
+{
+	char err[256], have[BUNDLE_FPR_LEN + 1];
+	atomic_file af;
+	struct stat st;
+
+	if (lstat(dest, &st) == 0) {
+		EVP_PKEY *o = signkey_load_public(dest, err, sizeof(err));
+		bool same = o && signkey_fingerprint(o, have) == 0 &&
+			    strcmp(have, fpr) == 0;
+		EVP_PKEY_free(o);
+		if (!same) {
+			warnx_("%s already exists and is not the key %s; "
+			       "refusing to replace it", dest, fpr);
+			return EXIT_REFUSED;
+		}
+		say("trusted key %s already at %s; kept", fpr, dest);
+		return EXIT_OK;
+	}
+	if (atomic_create(&af, AT_FDCWD, dest, 0644, (gid_t)-1,
+			  ATOMIC_NOREPLACE, err, sizeof(err)) != 0) {
+		warnx_("%s", err);
+		return EXIT_REFUSED;
+	}
+	if (write(af.fd, data->data, data->len) != (ssize_t)data->len ||
+	    atomic_commit(&af, err, sizeof(err)) != 0) {
+		warnx_("cannot write %s", dest);
+		atomic_abort(&af);
+		return EXIT_REFUSED;
+	}
+	say("installed trusted key %s as %s", fpr, dest);
+	return EXIT_OK;
+}
+
 int init_install_trusted_key(tool *t, const char *src, char **dest)
 {
 	char err[256], fpr[BUNDLE_FPR_LEN + 1];
 	file_data data = { 0 };
-	atomic_file af;
 	int rc = EXIT_REFUSED;
 
 	*dest = NULL;
@@ -105,53 +177,23 @@ int init_install_trusted_key(tool *t, const char *src, char **dest)
 		warnx_("--trusted-key %s: not an Ed25519 key", src);
 		goto out;
 	}
-	/* Named by its fingerprint beside the site key, so that a second
-	 * key (a rollover) lands beside the first instead of over it. */
-	char *copy = strdup(t->cfg.key_path);
-	if (!copy)
-		goto out;
-	size_t n = strlen(copy) + 64;
-	*dest = malloc(n);
-	if (*dest)
-		snprintf(*dest, n, "%s/pam_apitoken.trusted-%.16s.pub",
-			 dirname(copy), fpr);
-	free(copy);
-	if (!*dest)
-		goto out;
-	for (size_t i = 0; i < t->cfg.n_trusted_keys; i++) {
-		char other[BUNDLE_FPR_LEN + 1];
-		EVP_PKEY *o = signkey_load_public(t->cfg.trusted_keys[i], err,
-						  sizeof(err));
-		bool same = o && signkey_fingerprint(o, other) == 0 &&
-			    strcmp(other, fpr) == 0;
-		EVP_PKEY_free(o);
-		if (same) {
-			say("trusted key %s already trusted as %s; kept", fpr,
-			    t->cfg.trusted_keys[i]);
-			free(*dest);
-			*dest = NULL;
-			rc = EXIT_OK;
-			goto out;
-		}
-	}
-	if (atomic_create(&af, AT_FDCWD, *dest, 0644, (gid_t)-1, 0, err,
-			  sizeof(err)) != 0) {
-		warnx_("%s", err);
+	const char *have = configured_key(t, fpr);
+	if (have) {
+		say("trusted key %s already trusted as %s; kept", fpr, have);
+		rc = EXIT_OK;
 		goto out;
 	}
-	if (write(af.fd, data.data, data.len) != (ssize_t)data.len ||
-	    atomic_commit(&af, err, sizeof(err)) != 0) {
-		warnx_("cannot write %s", *dest);
-		atomic_abort(&af);
+	*dest = trusted_key_path(t, fpr);
+	if (!*dest) {
+		warnx_("out of memory");
 		goto out;
 	}
-	say("installed trusted key %s as %s", fpr, *dest);
-	rc = EXIT_OK;
-out:
+	rc = write_trusted_key(*dest, fpr, &data);
 	if (rc != EXIT_OK) {
 		free(*dest);
 		*dest = NULL;
 	}
+out:
 	file_data_free(&data);
 	EVP_PKEY_free(k);
 	return rc;
