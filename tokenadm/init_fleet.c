@@ -268,14 +268,14 @@ out:
 int init_signing_key(tool *t)
 {
 	char err[256], fpr[BUNDLE_FPR_LEN + 1];
-	size_t n = strlen(t->cfg.signing_key) + sizeof(".pub");
-	char *pub = malloc(n);
+	char *pub = fleet_signing_pub_path(&t->cfg);
 	struct stat st;
 	int rc = EXIT_REFUSED;
 
-	if (!pub)
+	if (!pub) {
+		warnx_("out of memory");
 		return EXIT_REFUSED;
-	snprintf(pub, n, "%s.pub", t->cfg.signing_key);
+	}
 	if (lstat(t->cfg.signing_key, &st) == 0) {
 		say("signing key %s already exists; kept", t->cfg.signing_key);
 		rc = EXIT_OK;
