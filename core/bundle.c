@@ -14,6 +14,7 @@
 #include "secure.h"
 #include "signkey.h"
 #include "token.h"
+#include "writeall.h"
 
 /* The text of the format (man pam_apitoken-bundle(5)). */
 #define MAGIC "pam_apitoken-bundle 1"
@@ -310,23 +311,6 @@ static void w_fail(bundle_writer *w, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(w->err, sizeof(w->err), fmt, ap);
 	va_end(ap);
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			if (k == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
 }
 
 static int w_flush(bundle_writer *w)

@@ -22,6 +22,7 @@
 #include "secure.h"
 #include "signkey.h"
 #include "tokenadm.h"
+#include "writeall.h"
 
 /* A signed bundle's creation time may be this far ahead of our clock. */
 #define CLOCK_SKEW 86400
@@ -122,17 +123,10 @@ static int spool(const tool *t, int in)
 			close(fd);
 			return -1;
 		}
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(fd, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				warnx_("cannot copy the bundle: %s",
-				       strerror(errno));
-				close(fd);
-				return -1;
-			}
-			off += w;
+		if (write_all(fd, buf, (size_t)n) != 0) {
+			warnx_("cannot copy the bundle: %s", strerror(errno));
+			close(fd);
+			return -1;
 		}
 	}
 	return fd;

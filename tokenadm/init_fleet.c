@@ -15,6 +15,7 @@
 #include "readfile.h"
 #include "secure.h"
 #include "signkey.h"
+#include "writeall.h"
 
 #define CONF_FILE_MAX (1024 * 1024)
 
@@ -69,7 +70,7 @@ int init_install_site_key(tool *t, const char *src, mode_t mode, gid_t gid)
 		warnx_("%s", err);
 		goto out;
 	}
-	if (write(af.fd, data.data, data.len) != (ssize_t)data.len) {
+	if (write_all(af.fd, data.data, data.len) != 0) {
 		warnx_("cannot write %s: %s", t->cfg.key_path, strerror(errno));
 		atomic_abort(&af);
 		goto out;
@@ -150,7 +151,7 @@ static int write_trusted_key(const char *dest, const char *fpr,
 		warnx_("%s", err);
 		return EXIT_REFUSED;
 	}
-	if (write(af.fd, data->data, data->len) != (ssize_t)data->len ||
+	if (write_all(af.fd, data->data, data->len) != 0 ||
 	    atomic_commit(&af, err, sizeof(err)) != 0) {
 		warnx_("cannot write %s", dest);
 		atomic_abort(&af);
@@ -245,10 +246,10 @@ int init_mark_import_only(tool *t, const char *trusted_dest)
 	/* A file without a final newline gets one before our lines. */
 	bool need_nl = at > 0 && text[at - 1] != '\n';
 	size_t n = strlen(add);
-	if (write(af.fd, text, at) != (ssize_t)at ||
-	    (need_nl && write(af.fd, "\n", 1) != 1) ||
-	    write(af.fd, add, n) != (ssize_t)n ||
-	    write(af.fd, text + at, len - at) != (ssize_t)(len - at)) {
+	if (write_all(af.fd, text, at) != 0 ||
+	    (need_nl && write_all(af.fd, "\n", 1) != 0) ||
+	    write_all(af.fd, add, n) != 0 ||
+	    write_all(af.fd, text + at, len - at) != 0) {
 		warnx_("cannot write %s: %s", t->conf_path, strerror(errno));
 		atomic_abort(&af);
 		goto out;
