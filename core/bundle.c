@@ -14,6 +14,7 @@
 #include "secure.h"
 #include "signkey.h"
 #include "token.h"
+#include "writeall.h"
 
 /* The text of the format (man pam_apitoken-bundle(5)). */
 #define MAGIC "pam_apitoken-bundle 1"
@@ -312,23 +313,6 @@ static void w_fail(bundle_writer *w, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			if (k == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 static int w_flush(bundle_writer *w)
 {
 	if (w->failed)
@@ -398,11 +382,17 @@ bundle_writer *bundle_writer_open(int fd, const bundle_header *h, char *err,
 	}
 	w->fd = fd;
 	w->sha = EVP_MD_CTX_new();
-	if (!w->sha || EVP_DigestInit_ex(w->sha, EVP_sha512(), NULL) != 1 ||
-	    idset_init(&w->ids) != 0) {
+	if (!w->sha || EVP_DigestInit_ex(w->sha, EVP_sha512(), NULL) != 1) {
 		snprintf(err, errlen, "bundle: cannot set up SHA-512");
 		writer_free(w);
 		ERR_clear_error();
+		return NULL;
+	}
+	/* The id table's hash is keyed with random bytes. */
+	if (idset_init(&w->ids) != 0) {
+		snprintf(err, errlen, "bundle: cannot get random bytes: %s",
+			 strerror(errno));
+		writer_free(w);
 		return NULL;
 	}
 	int n = snprintf(text, sizeof(text),
@@ -824,6 +814,9 @@ static bool keyword_is(const line_reader *r, const char *kw)
 }
 
 static const char *const header_keys[] = { "prefix", "generation", "created" };
+#define N_HEADER_KEYS (sizeof(header_keys) / sizeof(header_keys[0]))
+/* "count " before the number. */
+#define COUNT_KW_LEN (sizeof("count ") - 1)
 
 /* Parse header line i (0: prefix, 1: generation, 2: created) into h.
  * Returns NULL or the reason (in why). */
@@ -1002,8 +995,7 @@ int bundle_read_checked(int fd, const bundle_proof *proof,
 							    why, sizeof(why));
 			if (bad)
 				FAIL("%s", bad);
-			if (++header_i < sizeof(header_keys) /
-						 sizeof(header_keys[0]))
+			if (++header_i < N_HEADER_KEYS)
 				break;
 			st = S_BODY;
 			if (h_out)
@@ -1018,7 +1010,8 @@ int bundle_read_checked(int fd, const bundle_proof *proof,
 			if (keyword_is(r, "count")) {
 				const char *v = value_of(r, "count");
 				uint64_t n;
-				if (!v || parse_decimal(v, r->len - 6, &n) != 0)
+				if (!v || parse_decimal(v, r->len - COUNT_KW_LEN,
+							&n) != 0)
 					FAIL("count must be a decimal number "
 					     "without leading zeros");
 				if (n != records)
@@ -1029,7 +1022,7 @@ int bundle_read_checked(int fd, const bundle_proof *proof,
 				break;
 			}
 			if (!keyword_is(r, "record")) {
-				for (size_t j = 0; j < 3; j++)
+				for (size_t j = 0; j < N_HEADER_KEYS; j++)
 					if (keyword_is(r, header_keys[j]))
 						FAIL("duplicate \"%s\"",
 						     header_keys[j]);

@@ -53,6 +53,12 @@ static int open_checked(int dirfd, const char *path, unsigned flags,
 	} else if ((flags & READ_ONE_LINK) && st->st_nlink != 1) {
 		e = EMLINK;
 		snprintf(err, errlen, "has more than one link");
+	} else if ((flags & READ_OWNER_ONLY) && (st->st_mode & 077) != 0) {
+		e = EPERM;
+		snprintf(err, errlen,
+			 "is open to group or others (mode %04o): it must be "
+			 "0600 or stricter",
+			 (unsigned)(st->st_mode & 07777));
 	}
 	if (e) {
 		close(fd);

@@ -16,6 +16,10 @@ enum {
 	/* Exactly one link: in a directory others may write (last-use
 	 * records), a hard link to some other file is not ours to read. */
 	READ_ONE_LINK = 1u << 2,
+	/* No permission bits for group or others, checked on the open
+	 * descriptor (EPERM): READ_SECRET lets group read a secret (how
+	 * services share the site key), a signing key is its owner's alone. */
+	READ_OWNER_ONLY = 1u << 3,
 };
 
 typedef struct file_data {

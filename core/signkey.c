@@ -65,32 +65,24 @@ static int read_key_file(const char *path, const char *what, bool secret,
 			 file_data *data, char *err, size_t errlen)
 {
 	char why[200];
-	struct stat st;
+	/* A private key: every check on the descriptor read from, so the
+	 * mode checked is that of the bytes loaded. */
+	unsigned flags = secret ? READ_SECRET | READ_OWNER_ONLY : READ_TRUSTED;
 
-	if (read_file(AT_FDCWD, path, KEY_FILE_MAX,
-		      secret ? READ_SECRET : READ_TRUSTED, data, why,
+	if (read_file(AT_FDCWD, path, KEY_FILE_MAX, flags, data, why,
 		      sizeof(why)) != 0) {
+		int e = errno;
 		snprintf(err, errlen, "%s %s %s", what, path,
-			 errno == EFBIG ? "is too large to be a key" : why);
-		return -1;
-	}
-	/* read_file lets group read a secret (how services share the site
-	 * key); a signing key is for its owner alone. Its directory is
-	 * trusted, so the name still leads to the file just read. */
-	if (secret && (lstat(path, &st) != 0 || (st.st_mode & 077) != 0)) {
-		snprintf(err, errlen,
-			 "%s %s is open to group or others (mode %04o): "
-			 "it must be 0600 or stricter",
-			 what, path, (unsigned)(st.st_mode & 07777));
-		file_data_free(data);
-		errno = EPERM;
+			 e == EFBIG ? "is too large to be a key" : why);
+		errno = e;
 		return -1;
 	}
 	return 0;
 }
 
-static EVP_PKEY *load_key(const char *path, bool secret, char *err,
-			  size_t errlen)
+/* keep: NULL, or where the text the key came from is handed over. */
+static EVP_PKEY *load_key(const char *path, bool secret, file_data *keep,
+			  char *err, size_t errlen)
 {
 	const char *what = secret ? "signing key" : "public key";
 	file_data data = { 0 };
@@ -117,6 +109,10 @@ static EVP_PKEY *load_key(const char *path, bool secret, char *err,
 		EVP_PKEY_free(k);
 		k = NULL;
 	}
+	if (k && keep) {
+		*keep = data;
+		memset(&data, 0, sizeof(data));
+	}
 out:
 	/* The PEM text of a private key is the key: read_file wipes it. */
 	file_data_free(&data);
@@ -126,12 +122,18 @@ out:
 
 EVP_PKEY *signkey_load_private(const char *path, char *err, size_t errlen)
 {
-	return load_key(path, true, err, errlen);
+	return load_key(path, true, NULL, err, errlen);
 }
 
 EVP_PKEY *signkey_load_public(const char *path, char *err, size_t errlen)
 {
-	return load_key(path, false, err, errlen);
+	return load_key(path, false, NULL, err, errlen);
+}
+
+EVP_PKEY *signkey_read_public(const char *path, file_data *text, char *err,
+			      size_t errlen)
+{
+	return load_key(path, false, text, err, errlen);
 }
 
 /* Start path anew (never over an existing file) with exactly mode and

@@ -13,6 +13,8 @@
 
 #include <openssl/evp.h>
 
+#include "readfile.h"
+
 /* Make a new key pair: the private key in priv_path (mode 0600), the
  * public key in pub_path (mode 0644), both created new (an existing file
  * or a symbolic link at either path is refused, never replaced) and
@@ -33,6 +35,12 @@ EVP_PKEY *signkey_load_private(const char *path, char *err, size_t errlen);
  * writable by group or others, no symbolic link. Returns the key or NULL
  * with a reason in err. */
 EVP_PKEY *signkey_load_public(const char *path, char *err, size_t errlen);
+
+/* The same, and on success the PEM text the key was parsed from into
+ * *text (file_data_free it), for a caller that installs a copy: what it
+ * writes is what was checked, not a second read of path. */
+EVP_PKEY *signkey_read_public(const char *path, file_data *text, char *err,
+			      size_t errlen);
 
 /* The fingerprint of an Ed25519 key (public or private) into out: 64
  * lowercase hex digits and a NUL. Returns 0, or -1 for another kind of

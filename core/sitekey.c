@@ -79,6 +79,12 @@ fail:
 
 int site_key_load(const char *path, site_key **out, char *err, size_t errlen)
 {
+	return site_key_read(path, out, NULL, err, errlen);
+}
+
+int site_key_read(const char *path, site_key **out, file_data *keep,
+		  char *err, size_t errlen)
+{
 	uint8_t raw[SITE_KEY_LEN];
 	char why[160];
 	file_data text;
@@ -109,6 +115,10 @@ int site_key_load(const char *path, site_key **out, char *err, size_t errlen)
 		goto out;
 	}
 	rc = 0;
+	if (keep) {
+		*keep = text; /* handed over, wiped by the caller's free */
+		memset(&text, 0, sizeof(text));
+	}
 out:
 	file_data_free(&text);
 	secure_wipe(raw, sizeof(raw));

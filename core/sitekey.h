@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "readfile.h"
+
 #define SITE_KEY_LEN 32
 #define MAC_LEN 32
 
@@ -17,6 +19,12 @@ typedef struct site_key site_key;
  * writable by group/others, not readable by others). Returns 0, or -1 with
  * errno and a reason in err. */
 int site_key_load(const char *path, site_key **out, char *err, size_t errlen);
+
+/* The same, and on success the very bytes the key was parsed from into
+ * *text (file_data_free wipes them), for a caller that copies the key:
+ * what it writes is what was checked, not a second read of path. */
+int site_key_read(const char *path, site_key **out, file_data *text,
+		  char *err, size_t errlen);
 
 /* Write a new random key to path (O_EXCL: never overwrites), with mode and
  * group gid (or (gid_t)-1 to keep the default). Returns 0 or -1 (err). */

@@ -18,6 +18,7 @@
 
 #include "atomicfile.h"
 #include "fileperm.h"
+#include "writeall.h"
 
 #define LOCK_SUFFIX ".lock"
 #define STORE_BLOCK_SIZE 4096
@@ -314,15 +315,8 @@ static int copy_fd(int from, int to)
 				continue;
 			return -1;
 		}
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(to, buf + off, (size_t)(n - off));
-			if (w < 0) {
-				if (errno == EINTR)
-					continue;
-				return -1;
-			}
-			off += w;
-		}
+		if (write_all(to, buf, (size_t)n) != 0)
+			return -1;
 	}
 }
 

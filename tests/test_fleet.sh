@@ -4,7 +4,8 @@
 # way a bundle is refused (each leaving the host's store byte for byte as
 # it was). Each "host" is a private directory with its own config.
 #
-# env: TOKENADM, FAKETIME (optional: the too-old case)
+# env: TOKENADM, FAKETIME (optional: the too-old case), SYSLOG_SHIM
+# (optional: the syslog line of a refusal, as in test_audit.sh)
 set -u
 export LC_ALL=C
 
@@ -54,6 +55,8 @@ on auth create --name ci --user "$(id -un)"
 tok2=$(<"$W/out")
 on auth export --out "$W/b1"
 check "export --out FILE" rc_is 0
+check "the bundle file is readable by its owner only (0600)" \
+	eval '[[ $(stat -c %a "$W/b1") == 600 ]]'
 check "the bundle holds no token secret and no site key" \
 	eval '! grep -qF "${tok1##*_}" "$W/b1" && ! grep -qF "${tok2##*_}" "$W/b1" && ! grep -qf <(sed "s/^ptkkey1://" "$W/auth/keys/site.key") "$W/b1"'
 check "the bundle is ASCII text, versioned, with a generation and a signature" \
@@ -68,6 +71,8 @@ on h1 init --import-only --site-key "$W/auth/keys/site.key" --trusted-key "$W/au
 check "host: init --import-only --site-key --trusted-key" rc_is 0
 check "host: the config now says role = import-only and names the trusted key" \
 	eval 'grep -q "^role = import-only$" "$W/h1/conf" && grep -q "^trusted_key = " "$W/h1/conf"'
+check "host: the trusted key is named by its full fingerprint" \
+	eval 'grep -q "^trusted_key = $W/h1/keys/pam_apitoken.trusted-[0-9a-f]\{64\}\.pub$" "$W/h1/conf"'
 mkhost other
 on other init
 on h1 init --import-only --site-key "$W/other/keys/site.key" --trusted-key "$W/auth/keys/signing.key.pub"
@@ -169,6 +174,15 @@ refused "an empty file" "truncated|malformed" "$W/t"
 on h1 import - <"$W/b3"
 check "import - reads the bundle from stdin (same generation: refused)" \
 	eval '[[ $RC == 1 ]] && err_has "stale generation"'
+# (An LD_PRELOAD shim cannot go in front of the sanitizer's runtime.)
+if [[ -n ${SYSLOG_SHIM:-} && -z ${PTK_SANITIZED:-} ]]; then
+	PTK_SYSLOG_FILE=$W/syslog LD_PRELOAD=$SYSLOG_SHIM \
+		"$T" --config "$W/h1/conf" import "$W/b1" >"$W/out" 2>"$W/err"
+	check "a refused import is also logged: one warning line with reason and caller" \
+		eval '[[ $(grep -c "import refused: " "$W/syslog") == 1 ]] && grep -q "^fac=[0-9]* pri=$((LOG_WARNING = 4)) .*import refused: stale?generation?[0-9].* by=$(id -un) uid=$(id -u)$" "$W/syslog"'
+else
+	echo "# SKIP the syslog line of a refusal: no SYSLOG_SHIM, or a sanitizer build"
+fi
 # (libfaketime is preloaded: a sanitizer build cannot run under it.)
 if [[ -n ${FAKETIME:-} && -x ${FAKETIME:-} && -z ${PTK_SANITIZED:-} ]]; then
 	on auth create --name aging --user "$(id -un)"

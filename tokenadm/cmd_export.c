@@ -137,7 +137,8 @@ static int write_bundle(int fd, void *ctx)
 }
 
 /* As the caller: they name the file, so they write it. Secret-free and
- * signed: readable like the config. */
+ * signed, but it shows every owner, token name and host rule: readable
+ * by its owner only, as pam_apitoken-bundle(5) asks. */
 static int export_report(tool *t, void *opts, int rc)
 {
 	export_opts *o = opts;
@@ -145,7 +146,7 @@ static int export_report(tool *t, void *opts, int rc)
 
 	if (rc != EXIT_OK)
 		return rc;
-	if (tool_write_out(o->out, 0644, write_bundle, &x) != 0)
+	if (tool_write_out(o->out, 0600, write_bundle, &x) != 0)
 		return EXIT_REFUSED;
 	say("exported generation %llu: %lu token(s)",
 	    (unsigned long long)o->meta.generation, o->n);

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +22,30 @@
 #include "secure.h"
 #include "signkey.h"
 #include "tokenadm.h"
+#include "writeall.h"
 
 /* A signed bundle's creation time may be this far ahead of our clock. */
 #define CLOCK_SKEW 86400
+
+/* A refusal: the reason on stderr (the push sees it) and one syslog line
+ * beside the "imported" one (the host's log monitoring sees it). The
+ * reason may quote the bundle, so it goes through log_safe. */
+static void refuse(const tool *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void refuse(const tool *t, const char *fmt, ...)
+{
+	char why[256], safe[256], by[LOGSAFE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	warnx_("refused: %s", why);
+	syslog(LOG_WARNING, "import refused: %s by=%s uid=%u",
+	       log_safe(why, safe, sizeof(safe)),
+	       log_safe(t->user, by, sizeof(by)), (unsigned)t->uid);
+}
 
 typedef struct import_opts {
 	const char *file;  /* a path, or "-" */
@@ -57,6 +79,11 @@ static int import_parse(int argc, char **argv, void *opts, int64_t now)
 	 * not. */
 	if (strcmp(o->file, "-") == 0) {
 		o->in = dup(STDIN_FILENO);
+		if (o->in < 0) {
+			warnx_("cannot read standard input: %s",
+			       strerror(errno));
+			return EXIT_REFUSED;
+		}
 	} else {
 		o->in = open(o->file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (o->in < 0) {
@@ -64,7 +91,7 @@ static int import_parse(int argc, char **argv, void *opts, int64_t now)
 			return EXIT_REFUSED;
 		}
 	}
-	return o->in < 0 ? EXIT_REFUSED : EXIT_OK;
+	return EXIT_OK;
 usage:
 	warnx_("usage: import FILE|- [--allow-same]");
 	return EXIT_USAGE;
@@ -92,21 +119,14 @@ static int spool(const tool *t, int in)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			warnx_("refused: read: %s", strerror(errno));
+			refuse(t, "read: %s", strerror(errno));
 			close(fd);
 			return -1;
 		}
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(fd, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				warnx_("cannot copy the bundle: %s",
-				       strerror(errno));
-				close(fd);
-				return -1;
-			}
-			off += w;
+		if (write_all(fd, buf, (size_t)n) != 0) {
+			warnx_("cannot copy the bundle: %s", strerror(errno));
+			close(fd);
+			return -1;
 		}
 	}
 	return fd;
@@ -118,7 +138,7 @@ static int load_trusted(const tool *t, EVP_PKEY **keys, size_t *n)
 
 	*n = 0;
 	if (t->cfg.n_trusted_keys == 0) {
-		warnx_("refused: no trusted_key in the configuration");
+		refuse(t, "no trusted_key in the configuration");
 		return -1;
 	}
 	for (size_t i = 0; i < t->cfg.n_trusted_keys; i++) {
@@ -263,7 +283,7 @@ static int import_transact(tool *t, void *opts)
 	/* Pass 1: nothing in the file is believed before this. */
 	if (lseek(fd, 0, SEEK_SET) != 0 ||
 	    bundle_verify_proof(fd, keys, nkeys, &proof, err, sizeof(err)) != 0) {
-		warnx_("refused: %s", err);
+		refuse(t, "%s", err);
 		goto out;
 	}
 	/* Under the lock the live store cannot change: its metadata and
@@ -281,7 +301,7 @@ static int import_transact(tool *t, void *opts)
 	if (lseek(fd, 0, SEEK_SET) != 0 ||
 	    bundle_read_checked(fd, &proof, &h, check_header, install_record,
 				&c, err, sizeof(err)) != 0) {
-		warnx_("refused: %s", c.why[0] ? c.why : err);
+		refuse(t, "%s", c.why[0] ? c.why : err);
 		goto out;
 	}
 	if (fleet_local_carry(t, c.txn) != 0)

@@ -57,8 +57,10 @@ static int lu_parse(int argc, char **argv, void *opts, int64_t now)
 		/* Opened here, with the caller's rights: the privileged merge
 		 * must not read what they could not (or probe root's files). */
 		o->in = calloc((size_t)o->n_files, sizeof(FILE *));
-		if (!o->in)
+		if (!o->in) {
+			warnx_("out of memory");
 			return EXIT_REFUSED;
+		}
 		for (int i = 0; i < o->n_files; i++) {
 			o->in[i] = fopen(o->files[i], "re");
 			if (!o->in[i]) {

@@ -66,11 +66,11 @@ static int status_transact(tool *t, void *opts)
 	for (size_t i = 0; i < t->cfg.n_trusted_keys; i++)
 		read_key(&o->trusted[o->n_trusted++], t->cfg.trusted_keys[i]);
 	if (t->cfg.role == ROLE_AUTHORITY) {
-		size_t n = strlen(t->cfg.signing_key) + sizeof(".pub");
-		o->signing_pub = malloc(n);
-		if (!o->signing_pub)
+		o->signing_pub = fleet_signing_pub_path(&t->cfg);
+		if (!o->signing_pub) {
+			warnx_("out of memory");
 			return EXIT_REFUSED;
-		snprintf(o->signing_pub, n, "%s.pub", t->cfg.signing_key);
+		}
 		read_key(&o->signing, o->signing_pub);
 	}
 	return EXIT_OK;

@@ -134,6 +134,15 @@ int fleet_bump_generation(tool *t, store_txn *txn)
 	return fleet_meta_put(txn, &m);
 }
 
+char *fleet_signing_pub_path(const apitoken_config *cfg)
+{
+	size_t n = strlen(cfg->signing_key) + sizeof(".pub");
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s.pub", cfg->signing_key);
+	return p;
+}
+
 int fleet_require_authority(const tool *t, const char *what)
 {
 	if (t->cfg.role == ROLE_AUTHORITY)

@@ -29,6 +29,11 @@ int fleet_meta_put(store_txn *txn, const fleet_meta *m);
 /* On the authority, every commit advances the generation (tool_commit). */
 int fleet_bump_generation(tool *t, store_txn *txn);
 
+/* The public half of the authority's signing key, "<signing_key>.pub"
+ * (init --signing writes it there; status reads it). Free it; NULL: no
+ * memory. */
+char *fleet_signing_pub_path(const apitoken_config *cfg);
+
 /* Refuse, with the message and exit 3 the fleet's scripts expect, a
  * command that only the authority may run ("what": "create tokens"). */
 int fleet_require_authority(const tool *t, const char *what);

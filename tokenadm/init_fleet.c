@@ -15,8 +15,8 @@
 #include "readfile.h"
 #include "secure.h"
 #include "signkey.h"
+#include "writeall.h"
 
-#define KEY_FILE_MAX 4096
 #define CONF_FILE_MAX (1024 * 1024)
 
 /* Do a and b hold the same key? Compared by what they compute, since the
@@ -42,8 +42,9 @@ int init_install_site_key(tool *t, const char *src, mode_t mode, gid_t gid)
 	char err[256];
 	int rc = EXIT_REFUSED;
 
-	/* The authority's key, held to the rules of any site key. */
-	if (site_key_load(src, &given, err, sizeof(err)) != 0) {
+	/* The authority's key, held to the rules of any site key; data keeps
+	 * the bytes checked, so that they are what gets installed. */
+	if (site_key_read(src, &given, &data, err, sizeof(err)) != 0) {
 		warnx_("--site-key: %s", err);
 		return EXIT_REFUSED;
 	}
@@ -64,17 +65,12 @@ int init_install_site_key(tool *t, const char *src, mode_t mode, gid_t gid)
 		rc = EXIT_OK;
 		goto out;
 	}
-	if (read_file(AT_FDCWD, src, KEY_FILE_MAX, READ_SECRET, &data, err,
-		      sizeof(err)) != 0) {
-		warnx_("%s %s", src, err);
-		goto out;
-	}
 	if (atomic_create(&af, AT_FDCWD, t->cfg.key_path, mode, gid,
 			  ATOMIC_NOREPLACE, err, sizeof(err)) != 0) {
 		warnx_("%s", err);
 		goto out;
 	}
-	if (write(af.fd, data.data, data.len) != (ssize_t)data.len) {
+	if (write_all(af.fd, data.data, data.len) != 0) {
 		warnx_("cannot write %s: %s", t->cfg.key_path, strerror(errno));
 		atomic_abort(&af);
 		goto out;
@@ -92,15 +88,88 @@ out:
 	return rc;
 }
 
+/* Where a trusted key of fingerprint fpr goes: beside the site key, named
+ * by its full fingerprint (as tokenadm(8) says), so that a second key (a
+ * rollover) lands beside the first instead of over it. NULL: no memory. */
+static char *trusted_key_path(const tool *t, const char *fpr)
+{
+	char *copy = strdup(t->cfg.key_path);
+	if (!copy)
+		return NULL;
+	const char *dir = dirname(copy);
+	int n = snprintf(NULL, 0, "%s/pam_apitoken.trusted-%s.pub", dir, fpr);
+	char *path = n < 0 ? NULL : malloc((size_t)n + 1);
+	if (path)
+		snprintf(path, (size_t)n + 1, "%s/pam_apitoken.trusted-%s.pub",
+			 dir, fpr);
+	free(copy);
+	return path;
+}
+
+/* The configured trusted_key that is the key of fingerprint fpr, or NULL. */
+static const char *configured_key(const tool *t, const char *fpr)
+{
+	for (size_t i = 0; i < t->cfg.n_trusted_keys; i++) {
+		char other[BUNDLE_FPR_LEN + 1], err[256];
+		EVP_PKEY *o = signkey_load_public(t->cfg.trusted_keys[i], err,
+						  sizeof(err));
+		bool same = o && signkey_fingerprint(o, other) == 0 &&
+			    strcmp(other, fpr) == 0;
+		EVP_PKEY_free(o);
+		if (same)
+			return t->cfg.trusted_keys[i];
+	}
+	return NULL;
+}
+
+/* Write data as a new file at dest, never over an existing one (as the
+ * site key): a file already there is kept if it is the key of fingerprint
+ * fpr (an earlier run that stopped before the config was changed), else
+ * refused. Returns EXIT_OK or EXIT_REFUSED (reported). */
+static int write_trusted_key(const char *dest, const char *fpr,
+			     const file_data *data)
+{
+	char err[256], have[BUNDLE_FPR_LEN + 1];
+	atomic_file af;
+	struct stat st;
+
+	if (lstat(dest, &st) == 0) {
+		EVP_PKEY *o = signkey_load_public(dest, err, sizeof(err));
+		bool same = o && signkey_fingerprint(o, have) == 0 &&
+			    strcmp(have, fpr) == 0;
+		EVP_PKEY_free(o);
+		if (!same) {
+			warnx_("%s already exists and is not the key %s; "
+			       "refusing to replace it", dest, fpr);
+			return EXIT_REFUSED;
+		}
+		say("trusted key %s already at %s; kept", fpr, dest);
+		return EXIT_OK;
+	}
+	if (atomic_create(&af, AT_FDCWD, dest, 0644, (gid_t)-1,
+			  ATOMIC_NOREPLACE, err, sizeof(err)) != 0) {
+		warnx_("%s", err);
+		return EXIT_REFUSED;
+	}
+	if (write_all(af.fd, data->data, data->len) != 0 ||
+	    atomic_commit(&af, err, sizeof(err)) != 0) {
+		warnx_("cannot write %s", dest);
+		atomic_abort(&af);
+		return EXIT_REFUSED;
+	}
+	say("installed trusted key %s as %s", fpr, dest);
+	return EXIT_OK;
+}
+
 int init_install_trusted_key(tool *t, const char *src, char **dest)
 {
 	char err[256], fpr[BUNDLE_FPR_LEN + 1];
 	file_data data = { 0 };
-	atomic_file af;
 	int rc = EXIT_REFUSED;
 
 	*dest = NULL;
-	EVP_PKEY *k = signkey_load_public(src, err, sizeof(err));
+	/* data: the bytes checked, which are what gets installed. */
+	EVP_PKEY *k = signkey_read_public(src, &data, err, sizeof(err));
 	if (!k) {
 		warnx_("--trusted-key: %s", err);
 		return EXIT_REFUSED;
@@ -109,58 +178,23 @@ int init_install_trusted_key(tool *t, const char *src, char **dest)
 		warnx_("--trusted-key %s: not an Ed25519 key", src);
 		goto out;
 	}
-	/* Named by its fingerprint beside the site key, so that a second
-	 * key (a rollover) lands beside the first instead of over it. */
-	char *copy = strdup(t->cfg.key_path);
-	if (!copy)
-		goto out;
-	size_t n = strlen(copy) + 64;
-	*dest = malloc(n);
-	if (*dest)
-		snprintf(*dest, n, "%s/pam_apitoken.trusted-%.16s.pub",
-			 dirname(copy), fpr);
-	free(copy);
-	if (!*dest)
-		goto out;
-	for (size_t i = 0; i < t->cfg.n_trusted_keys; i++) {
-		char other[BUNDLE_FPR_LEN + 1];
-		EVP_PKEY *o = signkey_load_public(t->cfg.trusted_keys[i], err,
-						  sizeof(err));
-		bool same = o && signkey_fingerprint(o, other) == 0 &&
-			    strcmp(other, fpr) == 0;
-		EVP_PKEY_free(o);
-		if (same) {
-			say("trusted key %s already trusted as %s; kept", fpr,
-			    t->cfg.trusted_keys[i]);
-			free(*dest);
-			*dest = NULL;
-			rc = EXIT_OK;
-			goto out;
-		}
-	}
-	if (read_file(AT_FDCWD, src, KEY_FILE_MAX, READ_TRUSTED, &data, err,
-		      sizeof(err)) != 0) {
-		warnx_("%s %s", src, err);
+	const char *have = configured_key(t, fpr);
+	if (have) {
+		say("trusted key %s already trusted as %s; kept", fpr, have);
+		rc = EXIT_OK;
 		goto out;
 	}
-	if (atomic_create(&af, AT_FDCWD, *dest, 0644, (gid_t)-1, 0, err,
-			  sizeof(err)) != 0) {
-		warnx_("%s", err);
+	*dest = trusted_key_path(t, fpr);
+	if (!*dest) {
+		warnx_("out of memory");
 		goto out;
 	}
-	if (write(af.fd, data.data, data.len) != (ssize_t)data.len ||
-	    atomic_commit(&af, err, sizeof(err)) != 0) {
-		warnx_("cannot write %s", *dest);
-		atomic_abort(&af);
-		goto out;
-	}
-	say("installed trusted key %s as %s", fpr, *dest);
-	rc = EXIT_OK;
-out:
+	rc = write_trusted_key(*dest, fpr, &data);
 	if (rc != EXIT_OK) {
 		free(*dest);
 		*dest = NULL;
 	}
+out:
 	file_data_free(&data);
 	EVP_PKEY_free(k);
 	return rc;
@@ -212,10 +246,10 @@ int init_mark_import_only(tool *t, const char *trusted_dest)
 	/* A file without a final newline gets one before our lines. */
 	bool need_nl = at > 0 && text[at - 1] != '\n';
 	size_t n = strlen(add);
-	if (write(af.fd, text, at) != (ssize_t)at ||
-	    (need_nl && write(af.fd, "\n", 1) != 1) ||
-	    write(af.fd, add, n) != (ssize_t)n ||
-	    write(af.fd, text + at, len - at) != (ssize_t)(len - at)) {
+	if (write_all(af.fd, text, at) != 0 ||
+	    (need_nl && write_all(af.fd, "\n", 1) != 0) ||
+	    write_all(af.fd, add, n) != 0 ||
+	    write_all(af.fd, text + at, len - at) != 0) {
 		warnx_("cannot write %s: %s", t->conf_path, strerror(errno));
 		atomic_abort(&af);
 		goto out;
@@ -235,14 +269,14 @@ out:
 int init_signing_key(tool *t)
 {
 	char err[256], fpr[BUNDLE_FPR_LEN + 1];
-	size_t n = strlen(t->cfg.signing_key) + sizeof(".pub");
-	char *pub = malloc(n);
+	char *pub = fleet_signing_pub_path(&t->cfg);
 	struct stat st;
 	int rc = EXIT_REFUSED;
 
-	if (!pub)
+	if (!pub) {
+		warnx_("out of memory");
 		return EXIT_REFUSED;
-	snprintf(pub, n, "%s.pub", t->cfg.signing_key);
+	}
 	if (lstat(t->cfg.signing_key, &st) == 0) {
 		say("signing key %s already exists; kept", t->cfg.signing_key);
 		rc = EXIT_OK;
