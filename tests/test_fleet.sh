@@ -216,22 +216,21 @@ id3=$(id_of "$tok3")
 lu="$W/h1/store/tokens.db.lastused"
 # What the module writes after a login (its format is pam_apitoken(8)'s);
 # tested through the real module in the fleet test.
-if [[ -d $lu ]]; then
-	printf 'ptklu1 %s 192.0.2.7\n' "$(date +%s)" >"$lu/$id3"
-	on h1 lastused export --out "$W/lu1"
-	check "host: lastused export" eval '[[ $RC == 0 ]] && grep -q "^$id3 [0-9]* 192.0.2.7$" "$W/lu1" && head -1 "$W/lu1" | grep -q "^pam_apitoken-lastused 1$"'
-	on auth lastused merge "$W/lu1"
-	check "authority: lastused merge" rc_is 0
-	on auth list --json
-	check "authority: list shows the host's use, with host and client" \
-		eval 'python3 -c "import json,sys; t=[x for x in json.load(open(sys.argv[1])) if x[\"id\"]==sys.argv[2]][0]; assert t[\"last_used\"] and t[\"last_rhost\"].startswith(\"192.0.2.7@\"), t" "$W/out" "$id3"'
-	printf 'pam_apitoken-lastused 1\nhost h\n%s notatime 1.2.3.4\n' "$id3" >"$W/lu2"
-	on auth lastused merge "$W/lu2"
-	check "authority: a malformed last-use file is refused with its line" \
-		eval '[[ $RC == 1 ]] && err_has "lu2:3"'
-	on h1 lastused merge "$W/lu1"
-	check "host: lastused merge is the authority's (exit 3)" rc_is 3
-fi
+check "host: init made the last-use directory" test -d "$lu"
+printf 'ptklu1 %s 192.0.2.7\n' "$(date +%s)" >"$lu/$id3"
+on h1 lastused export --out "$W/lu1"
+check "host: lastused export" eval '[[ $RC == 0 ]] && grep -q "^$id3 [0-9]* 192.0.2.7$" "$W/lu1" && head -1 "$W/lu1" | grep -q "^pam_apitoken-lastused 1$"'
+on auth lastused merge "$W/lu1"
+check "authority: lastused merge" rc_is 0
+on auth list --json
+check "authority: list shows the host's use, with host and client" \
+	eval 'python3 -c "import json,sys; t=[x for x in json.load(open(sys.argv[1])) if x[\"id\"]==sys.argv[2]][0]; assert t[\"last_used\"] and t[\"last_rhost\"].startswith(\"192.0.2.7@\"), t" "$W/out" "$id3"'
+printf 'pam_apitoken-lastused 1\nhost h\n%s notatime 1.2.3.4\n' "$id3" >"$W/lu2"
+on auth lastused merge "$W/lu2"
+check "authority: a malformed last-use file is refused with its line" \
+	eval '[[ $RC == 1 ]] && err_has "lu2:3"'
+on h1 lastused merge "$W/lu1"
+check "host: lastused merge is the authority's (exit 3)" rc_is 3
 # Scale: three hosts that each saw the same 800,000 tokens (2.4 million
 # entries, more than a table of distinct tokens needs) merge into 800,000,
 # each with its newest use (host m1's, one second later than m2's).
