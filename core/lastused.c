@@ -219,45 +219,44 @@ static int parse_time(const char *p, int64_t *t, char **end)
 static void get_at(int dfd, const char *id, lastused *lu)
 {
 	char err[160];
-	file_data f;
+	/* On the stack: this runs on every successful login. */
+	char buf[RECORD_FILE_MAX + 2];
+	size_t len;
 	int used = 0;
 
 	memset(lu, 0, sizeof(*lu));
 	if (dfd < 0 || !token_id_valid(id))
 		return;
 	/* One link only: a hard link to some other file is not a record. */
-	if (read_file(dfd, id, RECORD_FILE_MAX, READ_ONE_LINK, &f, err,
-		      sizeof(err)) != 0)
+	if (read_file_buf(dfd, id, READ_ONE_LINK, buf, sizeof(buf), &len, err,
+			  sizeof(err)) != 0)
 		return;
 	/* Written by services, so parsed as hostile: magic, a number, one
 	 * log-safe word, (version 2) a second number, a newline, nothing
 	 * else. */
-	const char *buf = f.data;
 	char rhost[LASTUSED_RHOST_MAX + 1];
 	int64_t when = 0;
 	bool v2 = strncmp(buf, FILE_MAGIC " ", sizeof(FILE_MAGIC)) == 0;
 	if (!v2 && strncmp(buf, FILE_MAGIC_V1 " ", sizeof(FILE_MAGIC_V1)) != 0)
-		goto out;
+		return;
 	const char *p = buf + sizeof(FILE_MAGIC);
 	char *end;
 	if (parse_time(p, &when, &end) != 0 || *end != ' ')
-		goto out;
+		return;
 	if (sscanf(end, " %64s%n", rhost, &used) != 1)
-		goto out;
+		return;
 	end += used;
 	int64_t logged = 0;
 	if (v2 && (*end != ' ' || parse_time(end + 1, &logged, &end) != 0))
-		goto out;
+		return;
 	if (end[0] != '\n' || end[1] != '\0')
-		goto out;
+		return;
 	char safe[LASTUSED_RHOST_MAX + 1];
 	if (strcmp(log_safe(rhost, safe, sizeof(safe)), rhost) != 0)
-		goto out;
+		return;
 	lu->when = when;
 	lu->logged = logged;
 	memcpy(lu->rhost, rhost, sizeof(lu->rhost));
-out:
-	file_data_free(&f);
 }
 
 void lastused_forget(const apitoken_config *cfg, const char *id)
