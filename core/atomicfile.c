@@ -73,7 +73,6 @@ static int set_up(atomic_file *af, mode_t mode, gid_t gid)
 int atomic_create(atomic_file *af, int dirfd, const char *path, mode_t mode,
 		  gid_t gid, unsigned flags, char *err, size_t errlen)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char rnd[TMP_RANDOM_BYTES];
 	const char *slash = strrchr(path, '/');
 	size_t plen = strlen(path), ilen = strlen(ATOMIC_TMP_INFIX);
@@ -109,11 +108,8 @@ int atomic_create(atomic_file *af, int dirfd, const char *path, mode_t mode,
 	memcpy(p, path, plen);
 	memcpy(p + plen, ATOMIC_TMP_INFIX, ilen);
 	p += plen + ilen;
-	for (size_t i = 0; i < sizeof(rnd); i++) {
-		*p++ = hex[rnd[i] >> 4];
-		*p++ = hex[rnd[i] & 15];
-	}
-	*p = '\0';
+	secure_hex_encode(rnd, sizeof(rnd), p);
+	p[2 * sizeof(rnd)] = '\0';
 
 	af->dirfd = open_parent(dirfd, path, af->base);
 	if (af->dirfd < 0) {

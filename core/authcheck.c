@@ -230,6 +230,14 @@ static int load_record(const record_source *src, const char *id,
 	return rc;
 }
 
+/* Is rec's previous secret (one a rotation with grace left behind) still
+ * accepted at now? The one statement of the grace rule, for the login and
+ * both account checks. */
+static bool previous_in_grace(const token_record *rec, int64_t now)
+{
+	return rec->prev_until != 0 && now < rec->prev_until;
+}
+
 void auth_check_token(const apitoken_config *cfg, const record_source *src,
 		      const auth_request *req, auth_result *res,
 		      token_record *accepted)
@@ -273,7 +281,7 @@ void auth_check_token(const apitoken_config *cfg, const record_source *src,
 		set(res, AUTH_REFUSED, "wrong secret");
 		goto out;
 	}
-	if (!current && req->now >= rec.prev_until) {
+	if (!current && !previous_in_grace(&rec, req->now)) {
 		set(res, AUTH_REFUSED, "secret replaced by rotation, grace ended");
 		goto out;
 	}
@@ -304,7 +312,7 @@ static bool secret_still_valid(const token_record *rec,
 	if (memcmp(rec->digest, matched->tag, AUTH_SECRET_TAG_LEN) == 0)
 		return true;
 	return memcmp(rec->prev_digest, matched->tag, AUTH_SECRET_TAG_LEN) == 0 &&
-	       rec->prev_until != 0 && now < rec->prev_until;
+	       previous_in_grace(rec, now);
 }
 
 void auth_recheck_id(const apitoken_config *cfg, const record_source *src,
@@ -324,8 +332,7 @@ void auth_recheck_id(const apitoken_config *cfg, const record_source *src,
 	int found = load_record(src, id, &rec, res);
 	if (found == 0)
 		set(res, AUTH_REFUSED, "token no longer exists");
-	else if (found > 0 && matched &&
-		 !secret_still_valid(&rec, matched, req->now))
+	else if (found > 0 && !secret_still_valid(&rec, matched, req->now))
 		set(res, AUTH_REFUSED, "secret replaced by rotation");
 	else if (found > 0)
 		check_record(cfg, &rec, req, res);
@@ -340,7 +347,7 @@ void auth_recheck_record(const apitoken_config *cfg, const token_record *rec,
 	memcpy(res->token_id, rec->id, TOKEN_ID_LEN + 1);
 	/* The same record as then (the store is unchanged), but time moves:
 	 * a session on the previous secret ends with the grace. */
-	if (matched && matched->via_previous && req->now >= rec->prev_until) {
+	if (matched->via_previous && !previous_in_grace(rec, req->now)) {
 		set(res, AUTH_REFUSED, "secret replaced by rotation, grace ended");
 		return;
 	}

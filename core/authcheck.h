@@ -82,9 +82,9 @@ void auth_check_token(const apitoken_config *cfg, const record_source *src,
 		      token_record *accepted);
 
 /* Re-check the token a session was authenticated with (pam_sm_acct_mgmt):
- * the same rules without the secret, on the record fetched anew; with
- * matched (what authentication matched), that secret must still be the
- * token's, or the previous one within its grace. req->password is
+ * the same rules without the secret, on the record fetched anew; matched
+ * (what authentication matched, never NULL) must still be the token's
+ * secret, or the previous one within its grace. req->password is
  * ignored. */
 void auth_recheck_id(const apitoken_config *cfg, const record_source *src,
 		     const char *id, const auth_request *req,
@@ -92,7 +92,8 @@ void auth_recheck_id(const apitoken_config *cfg, const record_source *src,
 
 /* The same on a record auth_check_token accepted, when the caller knows the
  * store has not changed since (no fetch, no MAC): states, expiry, group,
- * host and service rules are checked again at req->now. */
+ * host and service rules are checked again at req->now, and a secret
+ * matched (never NULL) via the previous one only within its grace. */
 void auth_recheck_record(const apitoken_config *cfg, const token_record *rec,
 			 const auth_request *req, const auth_secret *matched,
 			 auth_result *res);

@@ -1,7 +1,7 @@
 #include "lastused.h"
 
+#include <ctype.h>
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -202,62 +202,92 @@ void lastused_table_free(lastused_table *table)
 	memset(table, 0, sizeof(*table));
 }
 
-/* A time in a record: a positive decimal without a leading zero, up to the
- * end of year 9999 (what RFC 3339 output can show). */
+/* The latest time a record may hold: the end of year 9999 (what RFC 3339
+ * output can show). 12 digits, so a longer number is always too large. */
+#define TIME_MAX 253402300799LL
+#define TIME_MAX_DIGITS 12
+
+/* A time in a record: a positive decimal without a leading zero, up to
+ * TIME_MAX. By hand rather than with strtoll (this is on every login's
+ * path); it accepts exactly what the strtoll version did. */
 static int parse_time(const char *p, int64_t *t, char **end)
 {
+	size_t n = 0;
+	int64_t v = 0;
+
 	if (*p < '1' || *p > '9')
 		return -1;
-	errno = 0;
-	long long v = strtoll(p, end, 10);
-	if (errno || v <= 0 || v > 253402300799LL)
+	while (p[n] >= '0' && p[n] <= '9') {
+		if (++n > TIME_MAX_DIGITS)
+			return -1;
+		v = v * 10 + (p[n - 1] - '0');
+	}
+	if (v > TIME_MAX)
 		return -1;
 	*t = v;
+	*end = (char *)p + n;
 	return 0;
+}
+
+/* The client word, as sscanf(" %64s") took it before (by hand for the
+ * same reason): white space skipped, then 1 to LASTUSED_RHOST_MAX
+ * characters up to the next white space or the end. Returns the end of the
+ * word, or NULL if there is none. */
+static char *parse_word(const char *p, char word[LASTUSED_RHOST_MAX + 1])
+{
+	size_t n = 0;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	while (n < LASTUSED_RHOST_MAX && p[n] && !isspace((unsigned char)p[n]))
+		n++;
+	if (n == 0)
+		return NULL;
+	memcpy(word, p, n);
+	word[n] = '\0';
+	return (char *)p + n;
 }
 
 static void get_at(int dfd, const char *id, lastused *lu)
 {
 	char err[160];
-	file_data f;
-	int used = 0;
+	/* On the stack: this runs on every successful login. */
+	char buf[RECORD_FILE_MAX + 2];
+	size_t len;
 
 	memset(lu, 0, sizeof(*lu));
 	if (dfd < 0 || !token_id_valid(id))
 		return;
 	/* One link only: a hard link to some other file is not a record. */
-	if (read_file(dfd, id, RECORD_FILE_MAX, READ_ONE_LINK, &f, err,
-		      sizeof(err)) != 0)
+	if (read_file_buf(dfd, id, READ_ONE_LINK, buf, sizeof(buf), &len, err,
+			  sizeof(err)) != 0)
 		return;
 	/* Written by services, so parsed as hostile: magic, a number, one
 	 * log-safe word, (version 2) a second number, a newline, nothing
 	 * else. */
-	const char *buf = f.data;
 	char rhost[LASTUSED_RHOST_MAX + 1];
 	int64_t when = 0;
 	bool v2 = strncmp(buf, FILE_MAGIC " ", sizeof(FILE_MAGIC)) == 0;
 	if (!v2 && strncmp(buf, FILE_MAGIC_V1 " ", sizeof(FILE_MAGIC_V1)) != 0)
-		goto out;
+		return;
 	const char *p = buf + sizeof(FILE_MAGIC);
 	char *end;
 	if (parse_time(p, &when, &end) != 0 || *end != ' ')
-		goto out;
-	if (sscanf(end, " %64s%n", rhost, &used) != 1)
-		goto out;
-	end += used;
+		return;
+	end = parse_word(end, rhost);
+	if (!end)
+		return;
 	int64_t logged = 0;
 	if (v2 && (*end != ' ' || parse_time(end + 1, &logged, &end) != 0))
-		goto out;
+		return;
 	if (end[0] != '\n' || end[1] != '\0')
-		goto out;
+		return;
 	char safe[LASTUSED_RHOST_MAX + 1];
 	if (strcmp(log_safe(rhost, safe, sizeof(safe)), rhost) != 0)
-		goto out;
+		return;
 	lu->when = when;
 	lu->logged = logged;
 	memcpy(lu->rhost, rhost, sizeof(lu->rhost));
-out:
-	file_data_free(&f);
 }
 
 void lastused_forget(const apitoken_config *cfg, const char *id)

@@ -160,6 +160,62 @@ int read_file(int dirfd, const char *path, size_t max, unsigned flags,
 	return 0;
 }
 
+int read_file_buf(int dirfd, const char *path, unsigned flags, char *buf,
+		  size_t bufsz, size_t *len, char *err, size_t errlen)
+{
+	struct stat st;
+
+	*len = 0;
+	if (bufsz < 2) {
+		snprintf(err, errlen, "cannot be read: buffer too small");
+		errno = EINVAL;
+		return -1;
+	}
+	/* One byte to notice a file that grew past max, one for the NUL. */
+	size_t max = bufsz - 2;
+	buf[0] = '\0';
+	int fd = open_checked(dirfd, path, flags, &st, err, errlen);
+	if (fd < 0)
+		return -1;
+	if (st.st_size < 0 || (uintmax_t)st.st_size > max) {
+		close(fd);
+		return too_big(max, err, errlen);
+	}
+	/* Usually one read: it stops once the size fstat saw is in, rather
+	 * than pay a second call to see EOF (this is on the login path). A
+	 * size of 0 proves nothing (procfs), so such a file is read to EOF. */
+	size_t n = 0;
+	int e = 0;
+	while (n <= max) {
+		ssize_t got = read(fd, buf + n, max + 1 - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			e = errno;
+			break;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+		if (st.st_size > 0 && n >= (size_t)st.st_size)
+			break;
+	}
+	close(fd);
+	if (e) {
+		buf[0] = '\0';
+		snprintf(err, errlen, "cannot read: %s", strerror(e));
+		errno = e;
+		return -1;
+	}
+	if (n > max) {
+		buf[0] = '\0';
+		return too_big(max, err, errlen);
+	}
+	buf[n] = '\0';
+	*len = n;
+	return 0;
+}
+
 void file_data_free(file_data *f)
 {
 	if (f->secret)

@@ -40,6 +40,16 @@ typedef struct file_data {
 int read_file(int dirfd, const char *path, size_t max, unsigned flags,
 	      file_data *out, char *err, size_t errlen);
 
+/* The same checks into the caller's buf, without an allocation, for a
+ * short file read often (a last-use record, on every login): up to
+ * bufsz - 2 bytes of contents and a NUL after them, *len their number.
+ * It reads until it has the size fstat reported, not until EOF, so the
+ * common case is a single read(). The buffer is the caller's: with
+ * READ_SECRET, so is wiping it. Returns 0, or -1 with errno and err as
+ * read_file, and an empty string in buf. */
+int read_file_buf(int dirfd, const char *path, unsigned flags, char *buf,
+		  size_t bufsz, size_t *len, char *err, size_t errlen);
+
 /* Free (wiping first if secret) and zero; a zeroed f is fine. */
 void file_data_free(file_data *f);
 

@@ -44,6 +44,23 @@ __attribute__((noinline)) void secure_burn_stack(void)
 	__asm__ __volatile__("" : : "r"(pad) : "memory");
 }
 
+/* 0..15 to '0'..'9', 'a'..'f' by arithmetic: (9 - v) >> 8 is all ones
+ * exactly when v > 9, adding the gap from '9' + 1 to 'a'. */
+static char hex_digit(unsigned v)
+{
+	return (char)('0' + v + (((9u - v) >> 8) & ('a' - '0' - 10)));
+}
+
+void secure_hex_encode(const void *in, size_t n, char *out)
+{
+	const unsigned char *p = in;
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex_digit(p[i] >> 4);
+		out[2 * i + 1] = hex_digit(p[i] & 15u);
+	}
+}
+
 void secure_free(void *p, size_t n)
 {
 	secure_wipe(p, n);

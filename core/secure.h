@@ -22,6 +22,11 @@ int secure_random(void *buf, size_t n);
  * moved: wipe that region once the secret is no longer needed. */
 void secure_burn_stack(void);
 
+/* Lowercase hex of the n bytes at in: 2 * n digits at out, no NUL (callers
+ * place them inside a longer text). Without a table indexed by the bytes,
+ * so that encoding a key leaks nothing through the cache. */
+void secure_hex_encode(const void *in, size_t n, char *out);
+
 /* free() after wiping n bytes; NULL is fine. */
 void secure_free(void *p, size_t n);
 

@@ -27,7 +27,6 @@ static bool is_ed25519(const EVP_PKEY *k)
 
 int signkey_fingerprint(EVP_PKEY *k, char out[65])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char raw[32], md[32];
 	size_t rawlen = sizeof(raw);
 	unsigned int mdlen = 0;
@@ -41,10 +40,7 @@ int signkey_fingerprint(EVP_PKEY *k, char out[65])
 		ERR_clear_error();
 		return -1;
 	}
-	for (size_t i = 0; i < sizeof(md); i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
+	secure_hex_encode(md, sizeof(md), out);
 	out[64] = '\0';
 	return 0;
 }

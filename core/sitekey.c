@@ -128,7 +128,6 @@ out:
 int site_key_create(const char *path, mode_t mode, gid_t gid, char *err,
 		    size_t errlen)
 {
-	static const char hex[] = "0123456789abcdef";
 	uint8_t raw[SITE_KEY_LEN];
 	char text[KEY_FILE_LEN];
 	size_t tag = sizeof(KEY_TAG) - 1;
@@ -140,10 +139,7 @@ int site_key_create(const char *path, mode_t mode, gid_t gid, char *err,
 		return -1;
 	}
 	memcpy(text, KEY_TAG, tag);
-	for (size_t i = 0; i < SITE_KEY_LEN; i++) {
-		text[tag + 2 * i] = hex[raw[i] >> 4];
-		text[tag + 2 * i + 1] = hex[raw[i] & 15];
-	}
+	secure_hex_encode(raw, SITE_KEY_LEN, text + tag);
 	text[KEY_FILE_LEN - 1] = '\n';
 
 	/* Written whole, then linked into place only if nothing is there: a

@@ -97,6 +97,15 @@ store_view *store_open(const char *path, char *err, size_t errlen)
 	return v;
 }
 
+/* A value is a record, which holds digests: wipe GDBM's copy of it before
+ * freeing it. */
+static void free_value(datum val)
+{
+	if (val.dptr && val.dsize > 0)
+		explicit_bzero(val.dptr, (size_t)val.dsize);
+	free(val.dptr);
+}
+
 store_status store_get(store_view *v, const char *id, size_t idlen,
 		       uint8_t *buf, size_t bufsz, size_t *len, char *err,
 		       size_t errlen)
@@ -120,10 +129,7 @@ store_status store_get(store_view *v, const char *id, size_t idlen,
 		memcpy(buf, val.dptr, (size_t)val.dsize);
 		*len = (size_t)val.dsize;
 	}
-	/* A record holds digests: wipe GDBM's copy before freeing it. */
-	if (val.dsize > 0)
-		explicit_bzero(val.dptr, (size_t)val.dsize);
-	free(val.dptr);
+	free_value(val);
 	return st;
 }
 
@@ -176,7 +182,7 @@ static int walk(store_view *v, bool meta, store_visit_fn visit, void *ctx,
 		}
 		rc = visit(ctx, key.dptr, (size_t)key.dsize,
 			   (const uint8_t *)val.dptr, (size_t)val.dsize);
-		free(val.dptr);
+		free_value(val);
 		if (rc != 0) {
 			free(key.dptr);
 			return rc;

@@ -197,6 +197,22 @@ static void free_verified(pam_handle_t *pamh, void *data, int error_status)
 	free(data);
 }
 
+/* Put what authentication verified on the handle for the account check.
+ * Returns PAM_SUCCESS or PAM_BUF_ERR (nothing kept). */
+static int keep_verified(pam_handle_t *pamh, const verified_token *seen)
+{
+	verified_token *v = malloc(sizeof(*v));
+
+	if (!v)
+		return PAM_BUF_ERR;
+	*v = *seen;
+	if (pam_set_data(pamh, DATA_VERIFIED, v, free_verified) != PAM_SUCCESS) {
+		free_verified(pamh, v, 0);
+		return PAM_BUF_ERR;
+	}
+	return PAM_SUCCESS;
+}
+
 EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 			       const char **argv)
 {
@@ -234,6 +250,16 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	seen.store = lease.fetched;
 	seen.secret = res.secret;
 	secure_wipe(&res.secret, sizeof(res.secret));
+	/* Kept before the last-use record is written: a success that fails
+	 * here is an error, logged below, and must not count as the logged
+	 * success that silences the next ones. */
+	if (res.outcome == AUTH_ACCEPT &&
+	    keep_verified(pamh, &seen) != PAM_SUCCESS) {
+		res.outcome = AUTH_NOMEM;
+		snprintf(res.reason, sizeof(res.reason),
+			 "out of memory keeping the verified token");
+	}
+	secure_wipe(&seen.secret, sizeof(seen.secret));
 	/* Refusals are always logged; a success only when the token's
 	 * last-use record says none was logged within log_success_interval
 	 * (web servers run PAM on every request). */
@@ -247,18 +273,6 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		if (args.debug)
 			pam_syslog(pamh, LOG_DEBUG, "password is not a token");
 		return PAM_IGNORE;
-	}
-	if (res.outcome == AUTH_ACCEPT) {
-		verified_token *v = malloc(sizeof(*v));
-		if (v)
-			*v = seen;
-		secure_wipe(&seen.secret, sizeof(seen.secret));
-		if (!v || pam_set_data(pamh, DATA_VERIFIED, v, free_verified) !=
-				  PAM_SUCCESS) {
-			if (v)
-				free_verified(pamh, v, 0);
-			return PAM_BUF_ERR;
-		}
 	}
 	if (log_it)
 		log_result(pamh, &req, &res, "authentication");

@@ -15,7 +15,11 @@
  *     passed), a first-version record without one, and one dated in the
  *     future (clock set back) each let the next success be logged;
  *   - without the last-used directory every success is logged;
- *   - log_success_interval = 0 logs every success. */
+ *   - log_success_interval = 0 logs every success;
+ *   - a success that cannot be kept on the handle (pam_set_data fails,
+ *     made to here) is PAM_BUF_ERR with an error line, and does not count
+ *     as logged: the next success is logged. */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +35,8 @@
 
 static int failures;
 static pthread_barrier_t barrier;
+/* Set: pam_set_data refuses the module's verified token (below). */
+static volatile int fail_set_data;
 static const char *thread_confdir, *thread_tok;
 
 static void expect(bool ok, const char *what, const char *log)
@@ -68,6 +74,27 @@ static int accepted(const char *id)
 static int refused(const char *id)
 {
 	return count_lines("authentication failure;", id);
+}
+
+/* pam_set_data taken over (export_dynamic: the module binds to this):
+ * with fail_set_data, storing the module's verified token fails as on
+ * ENOMEM (libpam then calls no cleanup); everything else goes to libpam. */
+__attribute__((visibility("default"))) int
+pam_set_data(pam_handle_t *pamh, const char *name, void *data,
+	     void (*cleanup)(pam_handle_t *, void *, int));
+
+int pam_set_data(pam_handle_t *pamh, const char *name, void *data,
+		 void (*cleanup)(pam_handle_t *, void *, int))
+{
+	int (*real)(pam_handle_t *, const char *, void *,
+		    void (*)(pam_handle_t *, void *, int)) =
+		(int (*)(pam_handle_t *, const char *, void *,
+			 void (*)(pam_handle_t *, void *, int)))
+			dlsym(RTLD_NEXT, "pam_set_data");
+
+	if (fail_set_data && data && strcmp(name, "pam_apitoken_verified") == 0)
+		return PAM_BUF_ERR;
+	return real ? real(pamh, name, data, cleanup) : PAM_SYSTEM_ERR;
 }
 
 static void login_ok(const hc_site *s, const char *tok, const char *rhost)
@@ -242,6 +269,25 @@ int main(void)
 	       "without the last-used directory every success is logged",
 	       hc_log_text());
 	rename(cmd, ludir);
+
+	/* The success cannot be kept on the handle: an error, logged, and
+	 * not the logged success that would silence the next one. */
+	char tok4[HC_TOKEN_MAX], id4[13];
+	hc_create(&site, tok4, id4, "four", NULL);
+	hc_log_clear();
+	fail_set_data = 1;
+	int rc = hc_auth_simple(site.confdir, "root", tok4, "192.0.2.16");
+	fail_set_data = 0;
+	expect(rc == PAM_BUF_ERR &&
+		       count_lines("authentication error;", id4) == 1 &&
+		       count_lines("reason=out of memory", id4) == 1 &&
+		       accepted(id4) == 0,
+	       "pam_set_data fails: PAM_BUF_ERR and one error line",
+	       hc_log_text());
+	hc_log_clear();
+	login_ok(&site, tok4, "192.0.2.16");
+	expect(accepted(id4) == 1,
+	       "after that failure, the next success is logged", hc_log_text());
 
 	/* log_success_interval = 0: every success. */
 	snprintf(dir, sizeof(dir), "%s/zero", top);
