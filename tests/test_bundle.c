@@ -704,8 +704,6 @@ static void signed_case(const char *name, const char *body, const char *want)
 
 static void test_signed_content(void)
 {
-	const char *R1 = "record AAAAAAAAAAAB AQID\n";
-
 	signed_case("valid", HEADER "record AAAAAAAAAAAB AQID\ncount 1\n", NULL);
 	signed_case("duplicate id",
 		    HEADER "record AAAAAAAAAAAB AQID\nrecord AAAAAAAAAAAC AQID\n"
@@ -798,7 +796,6 @@ static void test_signed_content(void)
 		    "pam_apitoken-bundle 1\nprefix pt_k\n"
 		    "generation 1\ncreated 0\ncount 0\n",
 		    "line 2: prefix must be 1 to 16 letters and digits");
-	(void)R1;
 
 	/* Record size: 4096 bytes is the most. */
 	static char body[BUNDLE_LINE_MAX + 256];
@@ -1073,7 +1070,7 @@ static void test_openssl_cli(void)
 
 	if (system("command -v openssl >/dev/null 2>&1 && "
 		   "command -v base64 >/dev/null 2>&1") != 0) {
-		printf("SKIP: no openssl or base64 command\n");
+		th_skip("openssl(1) recipe: no openssl or base64 command");
 		return;
 	}
 	path_in_dir(priv, sizeof(priv), "cli.key");
