@@ -155,27 +155,10 @@ static void run_case(const kase *k)
 
 /* pam_authenticate, then tokenadm revoke, then pam_acct_mgmt: the account
  * phase's refusal line. */
-static int conv_answer(int n, const struct pam_message **msg,
-		       struct pam_response **resp, void *pw)
-{
-	struct pam_response *r = calloc((size_t)n, sizeof(*r));
-	if (!r)
-		return PAM_BUF_ERR;
-	for (int i = 0; i < n; i++)
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF &&
-		    !(r[i].resp = strdup(pw))) {
-			for (int j = 0; j < i; j++)
-				free(r[j].resp);
-			free(r);
-			return PAM_BUF_ERR;
-		}
-	*resp = r;
-	return PAM_SUCCESS;
-}
-
 static void account_refusal(const char *tok, const char *id)
 {
-	struct pam_conv conv = { conv_answer, (void *)tok };
+	th_conv tc = { .password = tok };
+	struct pam_conv conv = { th_conversation, &tc };
 	pam_handle_t *pamh = NULL;
 	const char *host = "192.0.2.15";
 
