@@ -9,7 +9,9 @@
  *   - default config: of many successes with one token only the first is
  *     logged; a second token is logged on its own; every refusal of the
  *     throttled token is logged;
- *   - another process (fork) sees the same record and logs nothing;
+ *   - another process (this program exec'd anew, so nothing of this
+ *     one's memory or of the module loaded here) sees the same record and
+ *     logs nothing;
  *   - threads racing on a fresh record log at least once, then never;
  *   - a record whose logged time is over the interval old (the interval
  *     passed), a first-version record without one, and one dated in the
@@ -138,13 +140,26 @@ static void race(const hc_site *s, const char *tok)
 	pthread_barrier_destroy(&barrier);
 }
 
-int main(void)
+/* hard_logthrottle --login CONFDIR TOKEN RHOST ID, run by main in a new
+ * process: one login; exit status the number of accepted lines for ID, or
+ * 100 if the login failed. */
+static int login_child(char **argv)
+{
+	int rc = hc_auth_simple(argv[2], "root", argv[3], argv[4]);
+	return rc != PAM_SUCCESS ? 100 : accepted(argv[5]);
+}
+
+int main(int argc, char **argv)
 {
 	hc_site site, zero;
 	char dir[1024], tok1[HC_TOKEN_MAX], id1[13], tok2[HC_TOKEN_MAX], id2[13];
 	char tok3[HC_TOKEN_MAX], id3[13], tokz[HC_TOKEN_MAX], idz[13];
 	char text[256];
 
+	if (argc == 6 && strcmp(argv[1], "--login") == 0) {
+		hc_init("hard_logthrottle --login");
+		return login_child(argv);
+	}
 	hc_init("hard_logthrottle");
 	alarm(100);
 	hc_disable_audit();
@@ -186,19 +201,24 @@ int main(void)
 	       "another token is throttled on its own: its first success "
 	       "logged", hc_log_text());
 
-	/* Another process reads the same record: nothing to log. */
+	/* Another process reads the same record: nothing to log. A fresh
+	 * program (a fork would share what this process and the module
+	 * loaded in it hold in memory), so only the record can tell it. */
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid == 0) {
-		hc_log_clear();
-		int rc = hc_auth_simple(site.confdir, "root", tok1, "192.0.2.13");
-		_exit(rc != PAM_SUCCESS ? 100 : accepted(id1));
+		char *const args[] = { argv[0], "--login", site.confdir, tok1,
+				       "192.0.2.13", id1, NULL };
+		execv("/proc/self/exe", args);
+		_exit(127);
 	}
 	int st = 0;
 	waitpid(pid, &st, 0);
 	expect(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	       "another process logs no success of a token logged here",
-	       "(in the child)");
+	       WIFEXITED(st) && WEXITSTATUS(st) == 100 ?
+		       "(in the child: the login failed)" :
+		       "(in the child: an accepted line, or it did not run)");
 
 	/* The interval passed: the record says the last line is 3601 s old. */
 	long long now = (long long)time(NULL);

@@ -173,7 +173,7 @@ void test_options(const site *s, const profile *p)
 	snprintf(args, sizeof(args), "conf=%s warn=bogus", p->conf);
 	profile_args(&q, s, "opt-badwarn", args);
 	EXPECT_AUTH(&q, "test", ME, t.text, NULL, PAM_SUCCESS,
-		    "10 warn=bogus: logged, token still works");
+		    "10 warn=bogus: ignored, token still works");
 
 	/* use_first_pass / try_first_pass / use_authtok: an earlier module
 	 * (this one, under a config with another prefix, so it says

@@ -1,6 +1,7 @@
 /* What the module tests share; see module_common.h. */
 #include "module_common.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -74,11 +75,23 @@ void must_write(const char *path, mode_t mode, const char *text)
 /* stderr of the last tokenadm run (a file under TOPDIR). */
 static char errlog[PATH_MAX];
 
-int tokenadm(const char *conf, const char *ft, char *out, size_t outlen,
-	     const char *const *args)
+/* tokenadm as root or, with user set, as that user (root only): its
+ * groups, then its gid and uid, dropped in the child before the exec. */
+static int run_tokenadm(const char *user, const char *conf, const char *ft,
+			char *out, size_t outlen, const char *const *args)
 {
 	const char *argv[40];
 	int n = 0, p[2];
+	uid_t uid = 0;
+	gid_t gid = 0;
+
+	if (user) {
+		struct passwd *pw = getpwnam(user);
+		if (!pw || !IS_ROOT)
+			die("cannot run tokenadm as %s", user);
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	}
 
 	if (ft) {
 		argv[n++] = FAKETIME;
@@ -116,6 +129,9 @@ int tokenadm(const char *conf, const char *ft, char *out, size_t outlen,
 				 old ? old : "", old && *old ? ":" : "");
 			setenv("ASAN_OPTIONS", opts, 1);
 		}
+		if (user && (initgroups(user, gid) != 0 || setgid(gid) != 0 ||
+			     setuid(uid) != 0))
+			_exit(126);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -129,6 +145,18 @@ int tokenadm(const char *conf, const char *ft, char *out, size_t outlen,
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return -1;
+}
+
+int tokenadm(const char *conf, const char *ft, char *out, size_t outlen,
+	     const char *const *args)
+{
+	return run_tokenadm(NULL, conf, ft, out, outlen, args);
+}
+
+int tokenadm_as(const char *user, const char *conf, char *out, size_t outlen,
+		const char *const *args)
+{
+	return run_tokenadm(user, conf, NULL, out, outlen, args);
 }
 
 void show_errlog(void)
@@ -292,6 +320,50 @@ void site_new(site *s, const char *name)
 	PATHF(s->db, "%s/store/tokens.db", s->dir);
 	PATHF(s->key, "%s/site.key", s->dir);
 	PATHF(s->lastused, "%s.lastused", s->db);
+}
+
+/* lchown everything under path (path included). */
+static void chown_tree(const char *path, uid_t uid, gid_t gid)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		die("lstat %s: %s", path, strerror(errno));
+	if (lchown(path, uid, gid) != 0)
+		die("chown %s: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return;
+	DIR *d = opendir(path);
+	if (!d)
+		die("opendir %s: %s", path, strerror(errno));
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char sub[PATH_MAX];
+		th_path(sub, sizeof(sub), path, e->d_name);
+		chown_tree(sub, uid, gid);
+	}
+	closedir(d);
+}
+
+void site_give(const site *s, const char *user)
+{
+	uid_t uid = 0;
+	gid_t gid = 0;
+
+	if (user) {
+		struct passwd *pw = getpwnam(user);
+		if (!pw)
+			die("no user %s", user);
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+		/* The run's folder (mkdtemp's 0700) lets others through to
+		 * this site, never list it; the other sites stay 0700. */
+		if (chmod(TOPDIR, 0711) != 0)
+			die("chmod %s: %s", TOPDIR, strerror(errno));
+	}
+	chown_tree(s->dir, uid, gid);
 }
 
 void base_conf(const site *s, char *buf, size_t len, const char *extra)

@@ -63,6 +63,10 @@ void must_write(const char *path, mode_t mode, const char *text);
  * set), stdout into out. Returns the exit status, or -1 if it died. */
 int tokenadm(const char *conf, const char *ft, char *out, size_t outlen,
 	     const char *const *args);
+/* The same as user (its groups, gid and uid), no faketime; the run must
+ * be root's. */
+int tokenadm_as(const char *user, const char *conf, char *out, size_t outlen,
+		const char *const *args);
 /* What the last tokenadm run wrote on stderr, if anything. */
 void show_errlog(void);
 
@@ -143,6 +147,9 @@ typedef struct profile {
 
 /* A new folder for a site, numbered in the order they are made. */
 void site_new(site *s, const char *name);
+/* Hand the site's folder and all in it to user (root's: the run's folder
+ * made passable for them), or back to root with user NULL. */
+void site_give(const site *s, const char *user);
 /* The config text every profile of a site starts with. */
 void base_conf(const site *s, char *buf, size_t len, const char *extra);
 void write_service(const char *dir, const char *name, const char *text);

@@ -1,5 +1,7 @@
 /* Module tests: the rules a token and the config set, sections 3 (group),
  * 4 (rotation), 5 (hosts) and 6 (services). See test_module.c. */
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +12,54 @@
 /* 3 (group). Owner no longer allowed to hold tokens                   */
 /* (pam_apitoken.conf(5), GROUP SECTIONS)                              */
 
+/* A token its owner minted for themselves (group-bound), through configs
+ * without admin_group but the one that says so: what lets it in is the
+ * owner's group, never their being an administrator. */
+static void bound_cases(const site *s, const char *owner,
+			const char *owner_group, const token *t)
+{
+	char in_text[8192], gone_text[8192], adm_text[8192], none_text[8192];
+	profile in, gone, adm, none;
+
+	PATHF(in_text, "db = %s\nkey = %s\n[group %s]\nmax_lifetime = never\n",
+	      s->db, s->key, owner_group);
+	PATHF(gone_text, "db = %s\nkey = %s\n[group ptk-no-such-group-x]\n"
+	      "max_lifetime = never\n", s->db, s->key);
+	PATHF(adm_text, "db = %s\nkey = %s\nadmin_group = %s\n"
+	      "[group ptk-no-such-group-x]\nmax_lifetime = never\n",
+	      s->db, s->key, owner_group);
+	PATHF(none_text, "db = %s\nkey = %s\n", s->db, s->key);
+	profile_conf(&in, s, "bound-in", in_text, NULL);
+	profile_conf(&gone, s, "bound-gone", gone_text, NULL);
+	profile_conf(&adm, s, "bound-adm", adm_text, NULL);
+	profile_conf(&none, s, "bound-none", none_text, NULL);
+
+	EXPECT_AUTH(&in, "test", owner, t->text, NULL, PAM_SUCCESS,
+		    "3 group-bound token while its owner (no administrator) "
+		    "is in the group");
+	EXPECT_AUTH(&none, "test", owner, t->text, NULL, PAM_SUCCESS,
+		    "3 no [group] sections at all: group check off");
+	EXPECT_AUTH(&gone, "test", owner, t->text, NULL, PAM_AUTH_ERR,
+		    "3 owner no longer in any allowed group: refused");
+	EXPECT_AUTH(&adm, "test", owner, t->text, NULL, PAM_SUCCESS,
+		    "3 an administrator's own token lives while they are one");
+	sess ss;
+	sess_open(&ss, in.alone, "test", owner, t->text, NULL);
+	int a1 = sess_auth(&ss, 0);
+	must_write(in.conf, 0644, gone_text);
+	int b1 = sess_acct(&ss, 0);
+	must_write(in.conf, 0644, in_text);
+	sess_close(&ss, b1);
+	expect_code(a1, PAM_SUCCESS, "9 group-bound token: auth");
+	expect_code(b1, PAM_ACCT_EXPIRED,
+		    "9 owner left the allowed groups before pam_acct_mgmt");
+	EXPECT_AUTH(&in, "test", owner, t->text, NULL, PAM_SUCCESS,
+		    "3 group restored: the token works again");
+}
+
 void test_groups(const site *s)
 {
-	profile in, out, none;
+	profile in, out;
 	char extra[512];
 	token t, svc;
 
@@ -21,53 +68,45 @@ void test_groups(const site *s)
 	profile_std(&in, s, "grp-in", extra, NULL);
 	profile_std(&out, s, "grp-out",
 		    "[group ptk-no-such-group-x]\nmax_lifetime = never\n", NULL);
-	profile_std(&none, s, "grp-none", NULL, NULL);
 
 	/* Minted by the owner for themselves while in an allowed group. */
 	MINT(&t, in.conf, "--name", "bound");
-	EXPECT_AUTH(&in, "test", ME, t.text, NULL, PAM_SUCCESS,
-		    "3 group-bound token while its owner is in the group");
-	EXPECT_AUTH(&none, "test", ME, t.text, NULL, PAM_SUCCESS,
-		    "3 no [group] sections at all: group check off");
-	if (IS_ROOT) {
+	if (!IS_ROOT) {
+		bound_cases(s, ME, MYGROUP, &t);
+	} else {
 		/* Root is always an administrator: its own tokens are never
-		 * bound. The bound case with real users and the setuid tool
-		 * is in test_privilege.sh. */
+		 * bound. */
 		EXPECT_AUTH(&out, "test", ME, t.text, NULL, PAM_SUCCESS,
 			    "3 root's own token is not bound to groups");
-	} else {
-		/* ME is an administrator through admin_group in every
-		 * profile here; a config without admin_group and without
-		 * ME's group leaves the token's owner allowed nowhere. */
-		char bare[16384];
-		profile gone;
-		int n = snprintf(bare, sizeof(bare),
-				 "db = %s\nkey = %s\n[group "
-				 "ptk-no-such-group-x]\nmax_lifetime = never\n",
-				 s->db, s->key);
-		if (n < 0 || (size_t)n >= sizeof(bare))
-			abort();
-		profile_conf(&gone, s, "grp-gone", bare, NULL);
-		EXPECT_AUTH(&gone, "test", ME, t.text, NULL, PAM_AUTH_ERR,
-			    "3 owner no longer in any allowed group: refused");
-		EXPECT_AUTH(&out, "test", ME, t.text, NULL, PAM_SUCCESS,
-			    "3 an administrator's own token lives while they "
-			    "are one");
-		sess ss;
-		sess_open(&ss, in.alone, "test", ME, t.text, NULL);
-		int a1 = sess_auth(&ss, 0);
-		char conf_in[8192];
-		base_conf(s, conf_in, sizeof(conf_in), extra);
-		must_write(in.conf, 0644, bare);
-		int b1 = sess_acct(&ss, 0);
-		must_write(in.conf, 0644, conf_in);
-		sess_close(&ss, b1);
-		expect_code(a1, PAM_SUCCESS, "9 group-bound token: auth");
-		expect_code(b1, PAM_ACCT_EXPIRED,
-			    "9 owner left the allowed groups before "
-			    "pam_acct_mgmt");
-		EXPECT_AUTH(&in, "test", ME, t.text, NULL, PAM_SUCCESS,
-			    "3 group restored: the token works again");
+		/* A bound token is minted by another user for themselves:
+		 * tokenadm runs as OTHER on a site of OTHER's, which goes
+		 * back to root (whom the module trusts) before the logins. */
+		struct passwd *pw = getpwnam(OTHER);
+		struct group *gr = pw ? getgrgid(pw->pw_gid) : NULL;
+		if (!gr)
+			die("no primary group for %s", OTHER);
+		char og[256], text[8192], out_buf[512];
+		snprintf(og, sizeof(og), "%s", gr->gr_name);
+		site b;
+		profile mint;
+		token tb;
+		site_new(&b, "grp-bound");
+		PATHF(text, "db = %s\nkey = %s\n[group %s]\nmax_lifetime = never\n",
+		      b.db, b.key, og);
+		profile_conf(&mint, &b, "bound-mint", text, NULL);
+		site_give(&b, OTHER);
+		int rc = tokenadm_as(OTHER, mint.conf, out_buf, sizeof(out_buf),
+				     (const char *const[]){ "init", NULL });
+		if (rc == 0)
+			rc = tokenadm_as(OTHER, mint.conf, out_buf, sizeof(out_buf),
+					 (const char *const[]){ "create", "--name",
+								"bound", NULL });
+		if (rc != 0 || !parse_token(out_buf, "ptk", &tb)) {
+			show_errlog();
+			die("tokenadm init/create as %s: exit %d", OTHER, rc);
+		}
+		site_give(&b, NULL);
+		bound_cases(&b, OTHER, og, &tb);
 	}
 	int a, b;
 	/* A token an administrator issued for another account is not subject

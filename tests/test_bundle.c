@@ -39,11 +39,6 @@ static char dir[64];
 static EVP_PKEY *priv1, *priv2, *pub1, *pub2;
 static char fpr1[65], fpr2[65];
 
-static void path_in_dir(char *out, size_t outlen, const char *name)
-{
-	snprintf(out, outlen, "%s/%s", dir, name);
-}
-
 static bool starts_with(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -55,19 +50,6 @@ static void die(const char *what)
 	exit(2);
 }
 
-static void write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n <= 0)
-			die("write");
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
 /* A memfd holding exactly data, positioned at 0. */
 static int fd_with(const void *data, size_t len)
 {
@@ -75,7 +57,8 @@ static int fd_with(const void *data, size_t len)
 
 	if (fd < 0)
 		die("memfd_create");
-	write_all(fd, data, len);
+	if (!th_write_all(fd, data, len))
+		die("write");
 	if (lseek(fd, 0, SEEK_SET) != 0)
 		die("lseek");
 	return fd;
@@ -371,7 +354,7 @@ static void test_million(void)
 	char path[128];
 	struct rusage ru;
 
-	path_in_dir(path, sizeof(path), "million.bundle");
+	th_path(path, sizeof(path), dir, "million.bundle");
 	roundtrip(1000000, 32, path);
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		printf("1,000,000 records: peak RSS %ld MB\n",
@@ -704,8 +687,6 @@ static void signed_case(const char *name, const char *body, const char *want)
 
 static void test_signed_content(void)
 {
-	const char *R1 = "record AAAAAAAAAAAB AQID\n";
-
 	signed_case("valid", HEADER "record AAAAAAAAAAAB AQID\ncount 1\n", NULL);
 	signed_case("duplicate id",
 		    HEADER "record AAAAAAAAAAAB AQID\nrecord AAAAAAAAAAAC AQID\n"
@@ -798,7 +779,6 @@ static void test_signed_content(void)
 		    "pam_apitoken-bundle 1\nprefix pt_k\n"
 		    "generation 1\ncreated 0\ncount 0\n",
 		    "line 2: prefix must be 1 to 16 letters and digits");
-	(void)R1;
 
 	/* Record size: 4096 bytes is the most. */
 	static char body[BUNDLE_LINE_MAX + 256];
@@ -906,8 +886,8 @@ static void test_keyfiles(void)
 	char priv[128], pub[128], p2[128], q2[128], err[256];
 	char fa[65], fb[65];
 
-	path_in_dir(priv, sizeof(priv), "sign.key");
-	path_in_dir(pub, sizeof(pub), "sign.pub");
+	th_path(priv, sizeof(priv), dir, "sign.key");
+	th_path(pub, sizeof(pub), dir, "sign.pub");
 	/* The modes are exact whatever the umask. */
 	mode_t old = umask(0077);
 	CHECK(signkey_generate(priv, pub, err, sizeof(err)) == 0, "generate: %s", err);
@@ -952,10 +932,10 @@ static void test_keyfiles(void)
 	EVP_PKEY *again = signkey_load_private(priv, err, sizeof(err));
 	CHECK(again && EVP_PKEY_eq(again, k) == 1, "key changed by a refused generate");
 	EVP_PKEY_free(again);
-	path_in_dir(q2, sizeof(q2), "new.pub");
+	th_path(q2, sizeof(q2), dir, "new.pub");
 	CHECK(signkey_generate(priv, q2, err, sizeof(err)) != 0, "private exists");
 	CHECK(access(q2, F_OK) != 0, "public file left behind");
-	path_in_dir(p2, sizeof(p2), "new.key");
+	th_path(p2, sizeof(p2), dir, "new.key");
 	CHECK(signkey_generate(p2, pub, err, sizeof(err)) != 0, "public exists");
 	CHECK(access(p2, F_OK) != 0, "private file left behind");
 	CHECK(signkey_generate(p2, p2, err, sizeof(err)) != 0 &&
@@ -963,7 +943,7 @@ static void test_keyfiles(void)
 	      "one file for both");
 	/* Not through a symbolic link either. */
 	char link[128];
-	path_in_dir(link, sizeof(link), "link.key");
+	th_path(link, sizeof(link), dir, "link.key");
 	CHECK(symlink(p2, link) == 0, "symlink");
 	CHECK(signkey_generate(link, q2, err, sizeof(err)) != 0 &&
 		      access(p2, F_OK) != 0 && access(q2, F_OK) != 0,
@@ -1014,7 +994,7 @@ static void test_keyfiles(void)
 	CHECK(!signkey_load_public(priv, err, sizeof(err)), "private as public");
 	CHECK(!signkey_load_private(pub, err, sizeof(err)), "public as private");
 	char other[128];
-	path_in_dir(other, sizeof(other), "ec.key");
+	th_path(other, sizeof(other), dir, "ec.key");
 	EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	FILE *f = fopen(other, "w");
 	CHECK(ec && f && PEM_write_PrivateKey(f, ec, NULL, NULL, 0, NULL, NULL) == 1,
@@ -1049,7 +1029,8 @@ static void test_keyfiles(void)
 	fd = open(other, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	char junk[8192];
 	memset(junk, 'x', sizeof(junk));
-	write_all(fd, junk, sizeof(junk));
+	if (!th_write_all(fd, junk, sizeof(junk)))
+		die("write");
 	close(fd);
 	CHECK(!signkey_load_private(other, err, sizeof(err)) &&
 		      strstr(err, "too large") != NULL,
@@ -1073,12 +1054,12 @@ static void test_openssl_cli(void)
 
 	if (system("command -v openssl >/dev/null 2>&1 && "
 		   "command -v base64 >/dev/null 2>&1") != 0) {
-		printf("SKIP: no openssl or base64 command\n");
+		th_skip("openssl(1) recipe: no openssl or base64 command");
 		return;
 	}
-	path_in_dir(priv, sizeof(priv), "cli.key");
-	path_in_dir(pub, sizeof(pub), "signing.pub");
-	path_in_dir(path, sizeof(path), "bundle");
+	th_path(priv, sizeof(priv), dir, "cli.key");
+	th_path(pub, sizeof(pub), dir, "signing.pub");
+	th_path(path, sizeof(path), dir, "bundle");
 	CHECK(signkey_generate(priv, pub, err, sizeof(err)) == 0, "generate: %s", err);
 	EVP_PKEY *k = signkey_load_private(priv, err, sizeof(err));
 	CHECK(k != NULL && signkey_fingerprint(k, fpr) == 0, "load: %s", err);
@@ -1110,7 +1091,7 @@ static void test_openssl_cli(void)
 	static const char *const made[] = { "cli.key", "signing.pub", "bundle",
 					    "digest", "message", "signature" };
 	for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
-		path_in_dir(path, sizeof(path), made[i]);
+		th_path(path, sizeof(path), dir, made[i]);
 		unlink(path);
 	}
 }
@@ -1119,10 +1100,10 @@ static void setup_keys(void)
 {
 	char a[128], b[128], c[128], d[128], err[256];
 
-	path_in_dir(a, sizeof(a), "k1.key");
-	path_in_dir(b, sizeof(b), "k1.pub");
-	path_in_dir(c, sizeof(c), "k2.key");
-	path_in_dir(d, sizeof(d), "k2.pub");
+	th_path(a, sizeof(a), dir, "k1.key");
+	th_path(b, sizeof(b), dir, "k1.pub");
+	th_path(c, sizeof(c), dir, "k2.key");
+	th_path(d, sizeof(d), dir, "k2.pub");
 	if (signkey_generate(a, b, err, sizeof(err)) != 0 ||
 	    signkey_generate(c, d, err, sizeof(err)) != 0) {
 		fprintf(stderr, "test_bundle: %s\n", err);

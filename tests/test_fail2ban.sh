@@ -38,10 +38,12 @@ fi
 # fail2ban's own common.conf (prefix and date patterns) with our filter.
 cp "$common" "$F2B_FILTER" "$W/conf/filter.d/"
 log=$W/out/auth.log
+# hard_refusals wrote one expectation per log line and checked each case's
+# lines itself; here only that the refusals are there to be matched.
 n_lines=$(wc -l <"$log")
-n_expect=$(wc -l <"$W/out/expect")
-if [ "$n_lines" -ne "$n_expect" ] || [ "$n_lines" -lt 10 ]; then
-	echo "FAIL: $n_lines log lines but $n_expect expectations"
+n_refusals=$(grep -c '^match ' "$W/out/expect")
+if [ "$n_refusals" -lt 10 ]; then
+	echo "FAIL: only $n_refusals refusal lines to match (of $n_lines)"
 	exit 1
 fi
 

@@ -24,8 +24,10 @@ check "ulimit -S -f 1: create still succeeds (no SIGXFSZ death)" 0 $?
 	bad "ulimit -S -f 1: no token ($(cat "$work/err"))"
 as $U_ALICE bash -c "ulimit -S -n 5; exec \"$suid\" create --name nofile --expires 1d" >/dev/null 2>"$work/err"
 check "ulimit -S -n 5: create still succeeds" 0 $?
-as $U_ALICE bash -c "ulimit -S -t 1; ulimit -S -v 300000; ulimit -S -d 300000; exec \"$suid\" create --name cpu --expires 1d" >/dev/null 2>"$work/err"
-check "ulimit -S -t 1 -v/-d 300 MB: create still succeeds" 0 $?
+# CPU time, address space and data size are not tried this way: a run of
+# milliseconds in a few MB succeeds under any limit the tool can start
+# with. That the tool raises them is checked below, on the limits it runs
+# under while it waits for the lock.
 # Hard limits too, where root holds CAP_SYS_RESOURCE (bit 24; some
 # containers take it away). Without it the limit stays and must end in a
 # clear refusal, never in a signal death (exit > 128).
@@ -70,7 +72,9 @@ out=$(as $U_ALICE bash -c "exec \"$suid\" create --name noerr --expires 1d 2>&- 
 check "stderr and stdin closed: create succeeds" 0 $?
 [ -n "$(id_of <<<"$out")" ] && ok "... and the token still reaches stdout" || bad "no token with fd 2 closed"
 
-# --- a member's cgroup: frozen while their tokenadm waits for the lock
+# --- what a member sets on their process, undone while their tokenadm
+# waits for the lock (held here with flock); and, where a writable
+# cgroup v2 is at hand, a cgroup of the member's that they freeze then.
 cg_root=
 for d in /sys/fs/cgroup /sys/fs/cgroup/unified; do
 	[ "$(stat -f -c %T "$d" 2>/dev/null)" = cgroup2fs ] && { cg_root=$d; break; }
@@ -84,56 +88,59 @@ else
 	chown $U_ALICE "$cg" "$cg/cgroup.procs" "$cg/cgroup.freeze" \
 		"$cg/cgroup.threads" "$cg/cgroup.subtree_control"
 	trap 'echo 0 > "$cg/cgroup.freeze" 2>/dev/null; pkill -KILL -f "create --name frozen$$" 2>/dev/null; sleep 0.2; rmdir "$cg" 2>/dev/null; cleanup' EXIT
-	victim=$("$suid" create --name victim --user $U_BOB 2>/dev/null)
-	flock "$store/tokens.db.lock" sleep 4 &
-	holder=$!
-	sleep 0.3
-	# Everything a member can set on their process, at once: low limits,
-	# nice 19, SCHED_IDLE, one CPU, the idle I/O class, a niced autogroup
-	# (of a session of its own, so the test's session keeps its own), and
-	# the delegated cgroup (entered by root, as the user manager would
-	# have put the session there).
-	( echo $BASHPID > "$cg/cgroup.procs" &&
-	  exec setsid runuser -u $U_ALICE -- bash -c \
-		"ulimit -S -f 1; ulimit -S -t 5; ulimit -S -n 16; echo 10 > /proc/self/autogroup 2>/dev/null; exec chrt -i 0 taskset -c 0 ionice -c 3 nice -n 19 \"$suid\" create --name frozen$$ --expires 1d" \
-		>"$work/frozen.out" 2>"$work/frozen.err" ) &
-	pid=
-	for _ in $(seq 50); do
-		pid=$(pgrep -f "create --name frozen$$" | while read -r p; do
-			[ "$(readlink /proc/$p/exe 2>/dev/null)" = "$suid" ] && echo $p; done | head -1)
-		[ -n "$pid" ] && break
-		sleep 0.1
-	done
-	if [ -z "$pid" ]; then
-		bad "the member's tokenadm did not start ($(cat "$work/frozen.err"))"
+fi
+victim=$("$suid" create --name victim --user $U_BOB 2>/dev/null)
+flock "$store/tokens.db.lock" sleep 4 &
+holder=$!
+sleep 0.3
+# Everything a member can set on their process, at once: low limits,
+# nice 19, SCHED_IDLE, one CPU, the idle I/O class, a niced autogroup
+# (of a session of its own, so the test's session keeps its own), and
+# the delegated cgroup if there is one (entered by root, as the user
+# manager would have put the session there).
+( if [ -n "$cg" ]; then echo $BASHPID > "$cg/cgroup.procs" || exit 1; fi
+  exec setsid runuser -u $U_ALICE -- bash -c \
+	"ulimit -S -f 1; ulimit -S -t 5; ulimit -S -v 300000; ulimit -S -d 300000; ulimit -S -n 16; echo 10 > /proc/self/autogroup 2>/dev/null; exec chrt -i 0 taskset -c 0 ionice -c 3 nice -n 19 \"$suid\" create --name frozen$$ --expires 1d" \
+	>"$work/frozen.out" 2>"$work/frozen.err" ) &
+pid=
+for _ in $(seq 50); do
+	pid=$(pgrep -f "create --name frozen$$" | while read -r p; do
+		[ "$(readlink /proc/$p/exe 2>/dev/null)" = "$suid" ] && echo $p; done | head -1)
+	[ -n "$pid" ] && break
+	sleep 0.1
+done
+if [ -z "$pid" ]; then
+	bad "the member's tokenadm did not start ($(cat "$work/frozen.err"))"
+else
+	sleep 0.3 # let it reach the lock wait
+	lim=$(cat /proc/$pid/limits)
+	grep -Eq '^Max file size +unlimited' <<<"$lim" &&
+		grep -Eq '^Max cpu time +unlimited' <<<"$lim" &&
+		grep -Eq '^Max address space +unlimited' <<<"$lim" &&
+		grep -Eq '^Max data size +unlimited' <<<"$lim" &&
+		[ "$(awk '/^Max open files/ {print $4}' <<<"$lim")" -ge 1024 ] &&
+		ok "in its transaction the tool runs without the member's limits" ||
+		bad "limits inside the tool: $lim"
+	[ "$(ps -o ni= -p $pid | tr -d ' ')" = 0 ] &&
+		ok "... and without the member's nice 19" ||
+		bad "nice inside the tool: $(ps -o ni= -p $pid)"
+	chrt -p $pid | grep -q 'SCHED_OTHER' &&
+		ok "... and without the member's SCHED_IDLE" ||
+		bad "scheduling inside the tool: $(chrt -p $pid)"
+	[ "$(taskset -p $pid | sed 's/.*: //')" = "$(taskset -p $$ | sed 's/.*: //')" ] &&
+		ok "... and on every CPU, not pinned to the member's one" ||
+		bad "affinity inside the tool: $(taskset -p $pid)"
+	ionice -p $pid | grep -qv idle &&
+		ok "... and not in the idle I/O class" ||
+		bad "I/O class inside the tool: $(ionice -p $pid)"
+	if [ -r /proc/$pid/autogroup ]; then
+		grep -q ' nice 0$' /proc/$pid/autogroup &&
+			ok "... and without the member's autogroup nice 10" ||
+			bad "autogroup inside the tool: $(cat /proc/$pid/autogroup)"
 	else
-		sleep 0.3 # let it reach the lock wait
-		lim=$(cat /proc/$pid/limits)
-		grep -Eq '^Max file size +unlimited' <<<"$lim" &&
-			grep -Eq '^Max cpu time +unlimited' <<<"$lim" &&
-			grep -Eq '^Max address space +unlimited' <<<"$lim" &&
-			[ "$(awk '/^Max open files/ {print $4}' <<<"$lim")" -ge 1024 ] &&
-			ok "in its transaction the tool runs without the member's limits" ||
-			bad "limits inside the tool: $lim"
-		[ "$(ps -o ni= -p $pid | tr -d ' ')" = 0 ] &&
-			ok "... and without the member's nice 19" ||
-			bad "nice inside the tool: $(ps -o ni= -p $pid)"
-		chrt -p $pid | grep -q 'SCHED_OTHER' &&
-			ok "... and without the member's SCHED_IDLE" ||
-			bad "scheduling inside the tool: $(chrt -p $pid)"
-		[ "$(taskset -p $pid | sed 's/.*: //')" = "$(taskset -p $$ | sed 's/.*: //')" ] &&
-			ok "... and on every CPU, not pinned to the member's one" ||
-			bad "affinity inside the tool: $(taskset -p $pid)"
-		ionice -p $pid | grep -qv idle &&
-			ok "... and not in the idle I/O class" ||
-			bad "I/O class inside the tool: $(ionice -p $pid)"
-		if [ -r /proc/$pid/autogroup ]; then
-			grep -q ' nice 0$' /proc/$pid/autogroup &&
-				ok "... and without the member's autogroup nice 10" ||
-				bad "autogroup inside the tool: $(cat /proc/$pid/autogroup)"
-		else
-			echo "# SKIP autogroup: the kernel has no /proc/PID/autogroup"
-		fi
+		echo "# SKIP autogroup: the kernel has no /proc/PID/autogroup"
+	fi
+	if [ -n "$cg" ]; then
 		grep -q "ptk-member-$$" /proc/$pid/cgroup &&
 			bad "the tool is still in the member's cgroup: $(cat /proc/$pid/cgroup)" ||
 			ok "the tool has left the member's cgroup"
@@ -145,19 +152,19 @@ else
 		grep -q 'frozen 1' "$cg/cgroup.events" && ok "the cgroup is frozen" ||
 			bad "the cgroup did not freeze"
 	fi
-	kill $holder 2>/dev/null; wait $holder 2>/dev/null
-	# With the lock free, the member's tool finishes despite the freeze,
-	# and the administrator's write is never held up.
-	timeout 10 "$suid" revoke "$(id_of <<<"$victim")" >/dev/null 2>&1
-	check "root's revoke goes through within a bounded wait" 0 $?
-	for _ in $(seq 50); do [ -s "$work/frozen.out" ] && break; sleep 0.1; done
-	[ -n "$(id_of <"$work/frozen.out")" ] &&
-		ok "the member's create completed although its cgroup is frozen" ||
-		bad "the member's create did not complete: $(cat "$work/frozen.err")"
-	[ "$(debris)" = 0 ] && ok "no debris after the frozen run" || bad "debris after freeze"
-	echo 0 > "$cg/cgroup.freeze"
-	wait
 fi
+kill $holder 2>/dev/null; wait $holder 2>/dev/null
+# With the lock free, the member's tool finishes (despite the freeze), and
+# the administrator's write is never held up.
+timeout 10 "$suid" revoke "$(id_of <<<"$victim")" >/dev/null 2>&1
+check "root's revoke goes through within a bounded wait" 0 $?
+for _ in $(seq 50); do [ -s "$work/frozen.out" ] && break; sleep 0.1; done
+[ -n "$(id_of <"$work/frozen.out")" ] &&
+	ok "the member's create completed${cg:+ although its cgroup is frozen}" ||
+	bad "the member's create did not complete: $(cat "$work/frozen.err")"
+[ "$(debris)" = 0 ] && ok "no debris after the lock wait" || bad "debris after the lock wait"
+[ -z "$cg" ] || echo 0 > "$cg/cgroup.freeze"
+wait
 
 # --- arguments are parsed as the caller, not as root: import opens its
 # input in the parse step, so a file only root may read stays closed.

@@ -154,11 +154,24 @@ rm "$store/tokens.db" && mv "$store/tokens.real" "$store/tokens.db"
 flock "$store/tokens.db.lock" sleep 3 &
 holder=$!
 sleep 0.3
-as $U_ALICE "$suid" create --name waiting --expires 1d >/dev/null 2>&1 &
+as $U_ALICE "$suid" create --name waiting$$ --expires 1d >/dev/null 2>&1 &
 waiter=$!
-sleep 0.5
-as $U_ALICE kill -STOP $waiter 2>/dev/null
-check "the caller cannot SIGSTOP the privileged tool (kill fails)" 1 $?
+# $waiter is the shell that runs runuser: the signal must go to the tool.
+pid=
+for _ in $(seq 50); do
+	pid=$(pgrep -f "create --name waiting$$" | while read -r p; do
+		[ "$(readlink /proc/$p/exe 2>/dev/null)" = "$suid" ] && echo $p; done | head -1)
+	[ -n "$pid" ] && break
+	sleep 0.1
+done
+if [ -z "$pid" ]; then
+	bad "the member's tokenadm did not start"
+else
+	sleep 0.3 # let it reach the lock wait
+	as $U_ALICE kill -STOP $pid 2>/dev/null
+	check "the caller cannot SIGSTOP the privileged tool (kill fails)" 1 $?
+	kill -CONT $pid 2>/dev/null # had it been stopped, it would wait forever
+fi
 wait $holder; wait $waiter
 # A caller whose stderr pipe is full and never drained: the tool writes its
 # messages only after releasing the lock, so root's revoke still goes ahead.
