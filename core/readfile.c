@@ -12,9 +12,17 @@
 #include "fileperm.h"
 #include "secure.h"
 
-/* Open path and run the checks flags ask for. Returns the fd or -1. */
+static int too_big(size_t max, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "is larger than %zu bytes", max);
+	errno = EFBIG;
+	return -1;
+}
+
+/* Open path and run the checks flags ask for, and that it holds at most
+ * max bytes now. Returns the fd or -1. */
 static int open_checked(int dirfd, const char *path, unsigned flags,
-			struct stat *st, char *err, size_t errlen)
+			size_t max, struct stat *st, char *err, size_t errlen)
 {
 	int fd;
 
@@ -65,6 +73,10 @@ static int open_checked(int dirfd, const char *path, unsigned flags,
 		errno = e;
 		return -1;
 	}
+	if (st->st_size < 0 || (uintmax_t)st->st_size > max) {
+		close(fd);
+		return too_big(max, err, errlen);
+	}
 	return fd;
 }
 
@@ -90,13 +102,6 @@ static int resize(file_data *f, size_t n)
 	return 0;
 }
 
-static int too_big(size_t max, char *err, size_t errlen)
-{
-	snprintf(err, errlen, "is larger than %zu bytes", max);
-	errno = EFBIG;
-	return -1;
-}
-
 int read_file(int dirfd, const char *path, size_t max, unsigned flags,
 	      file_data *out, char *err, size_t errlen)
 {
@@ -110,13 +115,9 @@ int read_file(int dirfd, const char *path, size_t max, unsigned flags,
 		errno = EINVAL;
 		return -1;
 	}
-	int fd = open_checked(dirfd, path, flags, &st, err, errlen);
+	int fd = open_checked(dirfd, path, flags, max, &st, err, errlen);
 	if (fd < 0)
 		return -1;
-	if (st.st_size < 0 || (uintmax_t)st.st_size > max) {
-		close(fd);
-		return too_big(max, err, errlen);
-	}
 	/* The size may change under us: read until EOF, never more than max
 	 * plus one byte (to notice a file that grew), and keep a byte for
 	 * the NUL. */
@@ -174,13 +175,9 @@ int read_file_buf(int dirfd, const char *path, unsigned flags, char *buf,
 	/* One byte to notice a file that grew past max, one for the NUL. */
 	size_t max = bufsz - 2;
 	buf[0] = '\0';
-	int fd = open_checked(dirfd, path, flags, &st, err, errlen);
+	int fd = open_checked(dirfd, path, flags, max, &st, err, errlen);
 	if (fd < 0)
 		return -1;
-	if (st.st_size < 0 || (uintmax_t)st.st_size > max) {
-		close(fd);
-		return too_big(max, err, errlen);
-	}
 	/* Usually one read: it stops once the size fstat saw is in, rather
 	 * than pay a second call to see EOF (this is on the login path). A
 	 * size of 0 proves nothing (procfs), so such a file is read to EOF. */

@@ -66,3 +66,17 @@ check "root initialises the store" 0 $?
 
 as() { local u=$1; shift; runuser -u "$u" -- "$@"; }
 id_of() { sed -n 's/^ptk_\([0-9A-Za-z]\{12\}\)_.*/\1/p'; }
+# tool_pid PATTERN: the pid of the setuid tokenadm (not the runuser or
+# shell in front of it) whose command line matches PATTERN, waiting up to
+# 5 s for it to start; empty if it does not.
+tool_pid() {
+	local p pid
+	for _ in $(seq 50); do
+		for p in $(pgrep -f "$1"); do
+			[ "$(readlink /proc/$p/exe 2>/dev/null)" = "$suid" ] && pid=$p && break
+		done
+		[ -n "${pid:-}" ] && break
+		sleep 0.1
+	done
+	echo "${pid:-}"
+}

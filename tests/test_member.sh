@@ -102,13 +102,7 @@ sleep 0.3
   exec setsid runuser -u $U_ALICE -- bash -c \
 	"ulimit -S -f 1; ulimit -S -t 5; ulimit -S -v 300000; ulimit -S -d 300000; ulimit -S -n 16; echo 10 > /proc/self/autogroup 2>/dev/null; exec chrt -i 0 taskset -c 0 ionice -c 3 nice -n 19 \"$suid\" create --name frozen$$ --expires 1d" \
 	>"$work/frozen.out" 2>"$work/frozen.err" ) &
-pid=
-for _ in $(seq 50); do
-	pid=$(pgrep -f "create --name frozen$$" | while read -r p; do
-		[ "$(readlink /proc/$p/exe 2>/dev/null)" = "$suid" ] && echo $p; done | head -1)
-	[ -n "$pid" ] && break
-	sleep 0.1
-done
+pid=$(tool_pid "create --name frozen$$")
 if [ -z "$pid" ]; then
 	bad "the member's tokenadm did not start ($(cat "$work/frozen.err"))"
 else

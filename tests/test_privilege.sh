@@ -157,13 +157,7 @@ sleep 0.3
 as $U_ALICE "$suid" create --name waiting$$ --expires 1d >/dev/null 2>&1 &
 waiter=$!
 # $waiter is the shell that runs runuser: the signal must go to the tool.
-pid=
-for _ in $(seq 50); do
-	pid=$(pgrep -f "create --name waiting$$" | while read -r p; do
-		[ "$(readlink /proc/$p/exe 2>/dev/null)" = "$suid" ] && echo $p; done | head -1)
-	[ -n "$pid" ] && break
-	sleep 0.1
-done
+pid=$(tool_pid "create --name waiting$$")
 if [ -z "$pid" ]; then
 	bad "the member's tokenadm did not start"
 else

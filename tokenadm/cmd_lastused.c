@@ -81,11 +81,9 @@ usage:
 
 char *fleet_lastused_path(const apitoken_config *cfg)
 {
-	size_t n = strlen(cfg->db_path) + sizeof(".lastused.fleet");
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s.lastused.fleet", cfg->db_path);
-	return p;
+	char *p;
+
+	return asprintf(&p, "%s.lastused.fleet", cfg->db_path) < 0 ? NULL : p;
 }
 
 /* Printable, no blanks: the field must survive a whitespace split. */

@@ -136,11 +136,9 @@ int fleet_bump_generation(tool *t, store_txn *txn)
 
 char *fleet_signing_pub_path(const apitoken_config *cfg)
 {
-	size_t n = strlen(cfg->signing_key) + sizeof(".pub");
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s.pub", cfg->signing_key);
-	return p;
+	char *p;
+
+	return asprintf(&p, "%s.pub", cfg->signing_key) < 0 ? NULL : p;
 }
 
 int fleet_require_authority(const tool *t, const char *what)
