@@ -44,7 +44,7 @@ static int export_transact(tool *t, void *opts)
 	int rc = fleet_require_authority(t, "bundles are exported");
 	if (rc != EXIT_OK)
 		return rc;
-	if (tool_open_store(t) != 0 ||
+	if (fleet_note_lapses(t) != 0 || tool_open_store(t) != 0 ||
 	    fleet_meta_get(t, NULL, &o->meta) != 0)
 		return EXIT_REFUSED;
 	if (o->meta.generation == 0) {

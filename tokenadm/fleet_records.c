@@ -169,3 +169,73 @@ int store_upgrade_records(tool *t)
 			     "(tokenadm list says which)" : "");
 	return EXIT_OK;
 }
+
+/* ---- lapses reach the hosts (fleet_note_lapses) ---- */
+
+#include <openssl/evp.h>
+
+#define LAPSED_KEY "~lapsed~~~~~"
+
+typedef struct lapse_ctx {
+	uint8_t sum[32]; /* XOR of SHA-256(id) of the lapsed: order-free */
+	int failed;
+} lapse_ctx;
+
+static int note_lapse(tool *t, void *ctx, const token_record *rec)
+{
+	lapse_ctx *l = ctx;
+	uint8_t h[32];
+	unsigned int hl = 0;
+
+	if (!(rec->flags & RECORD_ADMIN_ISSUED) ||
+	    owner_issuer_standing(&t->cfg, rec, &owner_lookup_nss) == 1)
+		return 0;
+	if (EVP_Digest(rec->id, TOKEN_ID_LEN, h, &hl, EVP_sha256(), NULL) != 1 ||
+	    hl != sizeof(h)) {
+		l->failed = 1;
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(h); i++)
+		l->sum[i] ^= h[i];
+	return 0;
+}
+
+int fleet_note_lapses(tool *t)
+{
+	lapse_ctx l = { { 0 }, 0 };
+	char hex[2 * sizeof(l.sum) + 1];
+	uint8_t old[sizeof(hex)];
+	size_t oldlen = 0;
+	char err[256] = "";
+
+	if (tool_foreach_record(t, NULL, note_lapse, &l) != 0 || l.failed)
+		return -1;
+	for (size_t i = 0; i < sizeof(l.sum); i++)
+		snprintf(hex + 2 * i, 3, "%02x", l.sum[i]);
+	store_view *v = store_open(t->cfg.db_path, err, sizeof(err));
+	store_status st = v ? store_get(v, LAPSED_KEY, strlen(LAPSED_KEY), old,
+					sizeof(old), &oldlen, err, sizeof(err)) :
+			      STORE_ERROR;
+	store_close(v);
+	if (st == STORE_ERROR) {
+		warnx_("%s", err[0] ? err : "cannot read the store");
+		return -1;
+	}
+	bool none = strspn(hex, "0") == strlen(hex);
+	if (st == STORE_NOTFOUND ? none :
+	    oldlen == strlen(hex) && memcmp(old, hex, oldlen) == 0)
+		return 0;
+	/* The set of lapsed issuers' tokens changed since the last export:
+	 * a new generation, so hosts take the bundle that says so (an
+	 * import refuses a generation it already has). */
+	store_txn *txn = NULL;
+	if (tool_begin(t, &txn) != 0)
+		return -1;
+	if (store_txn_put(txn, LAPSED_KEY, strlen(LAPSED_KEY),
+			  (const uint8_t *)hex, strlen(hex)) != 0) {
+		tool_abort(t, txn);
+		warnx_("cannot note the lapsed issuers in the store");
+		return -1;
+	}
+	return tool_commit(t, txn) == 0 ? 0 : -1;
+}

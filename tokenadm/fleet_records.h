@@ -35,6 +35,14 @@ int fleet_record_for_export(tool *t, const char *id, const uint8_t *val,
  * import then fails: a lost binding would hand the token to a new uid). */
 int fleet_record_for_import(tool *t, token_record *rec);
 
+/* Export (privileged step, before the store is opened for the bundle):
+ * an issuer leaving admin_group changes no record, so the generation would
+ * stay and hosts would refuse the bundle that carries the lapse as one
+ * they already have. The set of lapsed tokens is noted in the store; when
+ * it changed since the last export, that is a commit (a new generation).
+ * Returns 0 or -1 (reported). */
+int fleet_note_lapses(tool *t);
+
 /* tokenadm init on an existing store: rewrite every format-1 record as
  * format 2, bound to its owner's uid here (RECORD_UID_UNKNOWN when the
  * owner has no account: such a token stays refused); on the authority a
