@@ -14,6 +14,7 @@
 #include "atomicfile.h"
 #include "duration.h"
 #include "fleet.h"
+#include "json_out.h"
 #include "lastused.h"
 #include "logsafe.h"
 #include "privilege.h"
@@ -40,6 +41,9 @@ static void emit(const char *prefix, const char *fmt, va_list ap)
 
 	if (n < 0)
 		return;
+	/* A warning is what a --json failure says (json_out.c). */
+	if (*prefix)
+		json_note_message(line);
 	if (!deferred.on) {
 		fprintf(stderr, "%s%s\n", prefix, line);
 		return;
@@ -90,11 +94,14 @@ void audit(const tool *t, const char *action, const token_record *rec,
 {
 	char by[LOGSAFE_MAX], user[LOGSAFE_MAX], name[LOGSAFE_MAX];
 
-	syslog(LOG_NOTICE, "%s token=%s user=%s name=%s by=%s uid=%u%s%s",
+	/* via=web: the person signed in on the web page (tokenadm --login);
+	 * by= and uid= are theirs, not the web server's. */
+	syslog(LOG_NOTICE, "%s token=%s user=%s name=%s by=%s uid=%u%s%s%s",
 	       action, rec->id, log_safe(rec->user, user, sizeof(user)),
 	       log_safe(rec->name, name, sizeof(name)),
 	       log_safe(t->user, by, sizeof(by)), (unsigned)t->uid,
-	       detail ? " " : "", detail ? detail : "");
+	       detail ? " " : "", detail ? detail : "",
+	       t->via_web ? " via=web" : "");
 }
 
 void tool_drop(tool *t)
@@ -312,6 +319,7 @@ int tool_get_record(tool *t, store_txn *txn, const char *id,
 	store_status st;
 
 	if (!token_id_valid(id)) {
+		json_fail_field("id");
 		warnx_("'%.32s' is not a token id (12 letters and digits)", id);
 		return EXIT_NO_TOKEN;
 	}
@@ -323,6 +331,7 @@ int tool_get_record(tool *t, store_txn *txn, const char *id,
 		 STORE_ERROR;
 	store_close(own);
 	if (st == STORE_NOTFOUND) {
+		json_fail_field("id");
 		warnx_("no token %s", id);
 		return EXIT_NO_TOKEN;
 	}
@@ -336,6 +345,7 @@ int tool_get_record(tool *t, store_txn *txn, const char *id,
 		/* Someone else's damaged record is, to a member, not there:
 		 * the same answer as for a missing id (tool_may_manage). */
 		if (!t->admin && !record_peek_user(buf, len, t->user)) {
+			json_fail_field("id");
 			warnx_("no token %s", id);
 			rc = EXIT_NO_TOKEN;
 		} else if (drc == RECORD_ERR_NEWER) {
@@ -372,6 +382,7 @@ int tool_may_manage(const tool *t, const token_record *rec)
 {
 	if (t->admin || strcmp(rec->user, t->user) == 0)
 		return EXIT_OK;
+	json_fail_field("id");
 	/* Word for word what tool_get_record says for an id that is not in
 	 * the store, with the same exit code: a member probing ids must not
 	 * learn which ones exist. Administrators see every token anyway. */
@@ -589,6 +600,12 @@ int print_new_token(const token_record *rec, const char *token, bool json,
 		json_string(rec->name);
 		fputs(",\"expires\":", stdout);
 		json_time(rec->expires);
+		/* rotate: until when the old secret still works (null: no
+		 * grace, it stopped now). */
+		if (strcmp(verb, "rotated") == 0) {
+			fputs(",\"previous_valid_until\":", stdout);
+			json_time(rec->prev_until);
+		}
 		puts("}");
 	} else {
 		rc = print_secret(token);
