@@ -10,10 +10,11 @@
 # It changes the system the way an administrator installing pam_apitoken
 # would: packages (scripts/deps.sh), files under /usr, the group
 # pam-apitoken (www-data joins it), the site key and store (tokenadm init),
-# /etc/security/pam_apitoken.conf if absent, and a demo user "alice" with
-# no home and no login shell. What it adds only for the demo -- the PAM
-# services apitoken-demo*, the Apache instance, its temp dir and the token --
-# is removed or revoked on exit. The system's Apache is never touched.
+# and a demo user "alice" with no home and no login shell; no
+# /etc/security/pam_apitoken.conf (the defaults apply), so the Debian
+# package installs over it without a conffile prompt. What it adds only
+# for the demo -- the PAM services apitoken-demo*, the Apache instance,
+# its temp dir and the token -- is removed or revoked on exit. The system's Apache is never touched.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -156,14 +157,14 @@ if [[ " $(id -nG www-data) " != *" $GROUP "* ]]; then
 	usermod -a -G "$GROUP" www-data
 	info "added www-data to $GROUP"
 fi
-if [ ! -e "$CONF" ]; then
-	cat >"$TMP/conf" <<-'EOF'
-	# /etc/security/pam_apitoken.conf -- see pam_apitoken's README for
-	# every setting. Written by scripts/demo.sh: the defaults, spelled out.
-	prefix = ptk
-	EOF
-	install -m 0644 -o root -g root "$TMP/conf" "$CONF"
-	info "wrote $CONF"
+# No config file is written: without $CONF the built-in defaults apply,
+# and the Debian package ships $CONF as a conffile -- a copy left here,
+# owned by no package, would stop `apt install` of the package at dpkg's
+# conffile prompt (tests/test_deb.sh runs this demo, then the package).
+if [ -e "$CONF" ]; then
+	info "using $CONF"
+else
+	info "no $CONF: the built-in defaults apply (the Debian package ships one)"
 fi
 tokenadm init --group "$GROUP" 2>&1 | sed 's/^/    /'
 KEY=$(tokenadm policy | sed -n 's/^site key: *//p')

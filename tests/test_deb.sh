@@ -10,7 +10,13 @@
 #     the site key and store; enable the pam-auth-update profile and log in
 #     through common-auth with pamtester (a fresh token, a wrong one, a
 #     revoked one, the user's password); reinstall (key and store kept);
-#     remove (PAM stacks clean, data kept); purge (nothing left).
+#     remove (PAM stacks clean, data kept); purge (nothing left);
+#  4. the README's own path in that root: scripts/demo.sh (the real one, from
+#     a clean copy of the tree), then `apt-get install` of the .deb with
+#     stdin closed -- no conffile prompt, no error, the demo's key, store
+#     and token kept and working with the package's module and tokenadm;
+#     and a config left by an older demo is replaced without a prompt
+#     while an administrator's own config is kept.
 #
 # Nothing the chroot writes reaches the real /: the overlay's changes live
 # in the tmpfs and vanish with the namespace.
@@ -48,6 +54,9 @@ else
 		-cf - . | tar -xf - -C "$W/src"
 fi
 [ -f "$W/src/debian/control" ] || { echo "FAIL: no debian/control in the copy"; exit 1; }
+# The demo builds in its own build-demo/ of the tree it runs from: give it
+# a copy taken before dpkg-buildpackage writes into this one.
+cp -a "$W/src" "$W/demo-src"
 if ! (cd "$W/src" && dpkg-checkbuilddeps) >"$W/deps.log" 2>&1; then
 	skip "build dependencies missing: $(tail -n 1 "$W/deps.log")"
 fi
@@ -181,6 +190,74 @@ check "purge: fail2ban files gone" test ! -e /etc/fail2ban/filter.d/pam-apitoken
 check "purge: common-auth and common-account without pam_apitoken" \
 	no_line /etc/pam.d/common-auth /etc/pam.d/common-account
 check "purge: no dpkg record left" bash -c '! dpkg-query -W -f="\${Status}" libpam-apitoken 2>/dev/null | grep -q installed'
+
+# ------------------------------------------ the README's own path
+# A newcomer runs `bash scripts/demo.sh`, then follows "Installing the
+# Debian way": `apt install ../libpam-apitoken_*.deb`. The package must go
+# in over what the demo left (its tokenadm, module, group, key and store)
+# without a conffile prompt -- which, with no terminal, is the error "end
+# of file on stdin at conffile prompt" -- and keep the demo's site working.
+apt_install() { # apt-get install of the .deb, stdin closed, as CI and scripts run it
+	apt-get -q -y -o Dpkg::Use-Pty=0 "$@" install /tmp/pkg.deb </dev/null >/tmp/apt.log 2>&1
+}
+no_prompt() { # dpkg asked nothing and reported no error
+	if grep -E "Configuration file '|conffile prompt|^E: |dpkg: error" /tmp/apt.log; then
+		return 1
+	fi
+}
+demo_ready=1
+for p in apache2 libapache2-mod-authnz-pam curl meson ninja-build gcc libpam0g-dev \
+	libssl-dev libgdbm-dev zlib1g-dev python3; do
+	[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] ||
+		{ demo_ready=0; echo "# SKIP the demo-then-package path: $p not installed (scripts/deps.sh)"; break; }
+done
+if [ "$demo_ready" -eq 1 ]; then
+	# A fresh machine has no group either (purge leaves it).
+	getent group pam-apitoken >/dev/null && groupdel pam-apitoken
+	if bash /tmp/demo-src/scripts/demo.sh </dev/null >/tmp/demo.log 2>&1; then
+		ok "scripts/demo.sh passes in the throwaway root ($(grep '^demo: [0-9]' /tmp/demo.log))"
+	else
+		no "scripts/demo.sh passes in the throwaway root"
+		tail -n 30 /tmp/demo.log | sed 's/^/    /'
+	fi
+	# A token of the demo's site, minted with the tokenadm the demo
+	# installed, through a tokens-only service.
+	printf 'auth required pam_apitoken.so tokens_only\naccount required pam_apitoken.so\n' \
+		>/etc/pam.d/ptkdeb-readme
+	rtok=$(tokenadm create --user alice --name readme --expires 1h 2>/dev/null)
+	rid=$(printf '%s' "$rtok" | cut -d_ -f2)
+	readme_login() { printf '%s\n' "$rtok" | pamtester ptkdeb-readme alice authenticate acct_mgmt; }
+	check "demo's site: a fresh token logs in with the demo's module" readme_login
+	sum_before=$(md5sum $KEY $DB)
+	check "then apt-get install of the .deb, stdin closed: exit 0" apt_install
+	check "... no conffile prompt and no error" no_prompt
+	sed 's/^/    apt: /' /tmp/apt.log | grep -E 'conffile|Configuration file|error|Setting up' | head -n 10
+	check "... the package's files in place of the demo's (dpkg --verify clean, config included)" \
+		bash -c 'out=$(dpkg --verify libpam-apitoken) && [ -z "$out" ] || { echo "$out"; false; }'
+	check "... the demo's site key and store kept" test "$(md5sum $KEY $DB)" = "$sum_before"
+	check "... the demo's token still logs in, with the package's module" readme_login
+	check "... and the package's tokenadm shows it" tokenadm show "$rid"
+	rm -f /etc/pam.d/ptkdeb-readme
+fi
+
+# An older demo (before it left the file alone) wrote this config: the
+# package replaces it, no prompt. The text byte for byte, as it wrote it.
+check "dpkg --purge (again)" dpkg --purge libpam-apitoken
+printf '%s\n' "# /etc/security/pam_apitoken.conf -- see pam_apitoken's README for" \
+	"# every setting. Written by scripts/demo.sh: the defaults, spelled out." \
+	'prefix = ptk' >$CONF
+check "over an older demo's config: apt-get install, stdin closed: exit 0" apt_install
+check "... no conffile prompt and no error" no_prompt
+check "... the config is the package's" bash -c \
+	'out=$(dpkg --verify libpam-apitoken) && [ -z "$out" ] || { echo "$out"; false; }'
+# Anything else there is the administrator's: never removed behind their
+# back (dpkg asks; told to keep it, it is kept).
+check "dpkg --purge (again)" dpkg --purge libpam-apitoken
+printf '# mine\nprefix = ptk\n' >$CONF
+sum_mine=$(md5sum $CONF)
+check "over an administrator's own config: apt-get install --force-confold" \
+	apt_install -o Dpkg::Options::=--force-confold
+check "... their config kept as it was" test "$(md5sum $CONF)" = "$sum_mine"
 exit "$fails"
 INSIDE
 
@@ -205,10 +282,13 @@ mount -t tmpfs -o mode=0755 ptk-deb-dev "$R/dev" &&
 	for d in null zero full random urandom; do
 		touch "$R/dev/$d" && mount --bind "/dev/$d" "$R/dev/$d" || exit 1
 	done &&
+	# Bash's <(...) (the demo uses it) opens /dev/fd/N.
+	ln -s /proc/self/fd "$R/dev/fd" &&
 	mount -t proc proc "$R/proc" &&
 	mount -t tmpfs -o mode=1777 ptk-deb-tmp "$R/tmp" &&
 	mount -t tmpfs -o mode=0755 ptk-deb-run "$R/run" || { echo "SKIP: cannot mount in the overlay"; exit 77; }
 cp "$W/pkg.deb" "$W/inside.sh" "$R/tmp/"
+cp -a "$W/demo-src" "$R/tmp/demo-src"
 chroot "$R" /bin/true 2>/dev/null || { echo "SKIP: chroot not permitted"; exit 77; }
 chroot "$R" /bin/bash /tmp/inside.sh
 NS
@@ -228,5 +308,5 @@ if [ "$rc" -ne 0 ]; then
 	echo "FAIL: $rc check(s) in the throwaway root failed"
 	exit 1
 fi
-echo "ok - install, PAM logins, reinstall, remove and purge in a throwaway root"
+echo "ok - install, PAM logins, reinstall, remove, purge, and the demo then the package, in a throwaway root"
 exit 0
