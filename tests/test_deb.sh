@@ -129,7 +129,7 @@ check "fail2ban filter and jail (off)" grep -Eq '^enabled *= *false' /etc/fail2b
 check "fail2ban filter installed" test -f /etc/fail2ban/filter.d/pam-apitoken.conf
 check "group pam-apitoken exists, a system group" bash -c \
 	'g=$(getent group pam-apitoken | cut -d: -f3) && [ "$g" -lt 1000 ]'
-check "/var/lib/pam_apitoken 755 root root" is_mode /var/lib/pam_apitoken "755 root root"
+check "/var/lib/pam_apitoken 750 root pam-apitoken" is_mode /var/lib/pam_apitoken "750 root pam-apitoken"
 check "store 640 root pam-apitoken" is_mode $DB "640 root pam-apitoken"
 check "last-used directory 3770 root pam-apitoken" is_mode $DB.lastused "3770 root pam-apitoken"
 check "site key 640 root pam-apitoken" is_mode $KEY "640 root pam-apitoken"

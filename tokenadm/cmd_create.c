@@ -10,6 +10,7 @@
 #include "fleet.h"
 #include "groups.h"
 #include "json_out.h"
+#include "quota.h"
 #include "secure.h"
 #include "ownercheck.h"
 #include "tokenadm.h"
@@ -147,53 +148,6 @@ static int create_parse(int argc, char **argv, void *opts, int64_t now)
 			     sizeof(o->rec.deny_from))) {
 		warnx_("too many address rules");
 		return EXIT_USAGE;
-	}
-	return EXIT_OK;
-}
-
-typedef struct count_ctx {
-	unsigned n;
-} count_ctx;
-
-static int count_live(tool *t, void *ctx, const token_record *rec)
-{
-	count_ctx *c = ctx;
-
-	/* Only the owner's records come here (tool_walk_records). Dead
-	 * tokens do not count against the limit; prune removes them. A
-	 * disabled one counts: it can be enabled again. */
-	if (record_death(rec, t->now) == TOKEN_ACTIVE)
-		c->n++;
-	return 0;
-}
-
-/* Inside the transaction, so that two creates racing cannot both slip
- * under a limit. Returns EXIT_OK, EXIT_DENIED or EXIT_REFUSED (reported). */
-static int check_limits(tool *t, store_txn *txn, const char *owner)
-{
-	unsigned limit = config_token_limit(&t->cfg, t->admin);
-	bool store_cap = !t->admin && t->cfg.max_store_tokens;
-	count_ctx c = { 0 };
-	unsigned long entries = 0;
-
-	if (!limit && !store_cap)
-		return EXIT_OK;
-	/* One walk for both: the owner's live tokens are decoded, everyone
-	 * else's only counted. */
-	if (tool_walk_records(t, txn, owner, count_live, &c, &entries) < 0)
-		return EXIT_REFUSED;
-	if (limit && c.n >= limit) {
-		warnx_("%s already has %u tokens, the most allowed; "
-		       "revoke one first", owner, c.n);
-		return EXIT_DENIED;
-	}
-	/* The whole store, dead records included (they take disk until
-	 * pruned): what members together may grow it to. Administrators are
-	 * not held back, they are who prunes. */
-	if (store_cap && entries >= t->cfg.max_store_tokens) {
-		warnx_("the store holds %lu tokens, the most allowed "
-		       "(max_store_tokens); ask an administrator", entries);
-		return EXIT_DENIED;
 	}
 	return EXIT_OK;
 }
@@ -345,14 +299,14 @@ static int create_transact(tool *t, void *opts)
 
 	if (require_writable_stdout() != 0 || tool_begin(t, &txn) != 0)
 		return EXIT_REFUSED;
-	rc = check_limits(t, txn, owner);
-	if (rc != EXIT_OK) {
+	quota_reclaim dead = { 0 };
+	rc = quota_check(t, txn, owner, &dead);
+	if (rc != EXIT_OK)
 		tool_abort(t, txn);
-		return rc;
-	}
-	if (tool_mint(t, txn, rec, true, &o->token, "created", NULL) != 0)
-		return EXIT_REFUSED;
-	return EXIT_OK;
+	else if (tool_mint(t, txn, rec, true, &o->token, "created", NULL) != 0)
+		rc = EXIT_REFUSED;
+	quota_finish(t, owner, &dead, rc == EXIT_OK);
+	return rc;
 }
 
 static int create_report(tool *t, void *opts, int rc)

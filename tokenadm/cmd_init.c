@@ -1,4 +1,5 @@
 /* tokenadm init: the store directory, the site key and an empty store. */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
@@ -13,26 +14,74 @@
 #include "lastused.h"
 #include "tokenadm.h"
 
-/* Create dir (one level) if missing; an existing one must be a real
- * directory, not a symlink an attacker planted. */
-static int ensure_dir(const char *path)
+/* Does dir hold nothing but this store's and key's files (the store, its
+ * lock, temporary copies and last-use folder; the key)? Only such a
+ * folder is tightened: one shared with anything else (/var/lib itself,
+ * /etc/security) is never ours to change. */
+static bool holds_only_ours(const char *dir, const tool *t)
 {
-	char *copy = strdup(path);
+	char *db = strdup(t->cfg.db_path), *key = strdup(t->cfg.key_path);
+	DIR *d = opendir(dir);
+	bool ours = d && db && key;
+
+	if (ours) {
+		const char *dbname = basename(db), *keyname = basename(key);
+		size_t dblen = strlen(dbname), keylen = strlen(keyname);
+		struct dirent *e;
+		while (ours && (e = readdir(d)) != NULL)
+			ours = strcmp(e->d_name, ".") == 0 ||
+			       strcmp(e->d_name, "..") == 0 ||
+			       strncmp(e->d_name, dbname, dblen) == 0 ||
+			       strncmp(e->d_name, keyname, keylen) == 0;
+	}
+	if (d)
+		closedir(d);
+	free(db);
+	free(key);
+	return ours;
+}
+
+/* The folder that holds the store or the key (file, the one inside it):
+ * reachable by the services' group, closed to everyone else, who need
+ * nothing in it and could otherwise watch the store being replaced (when
+ * tokens change). Created if missing (one level) as 0750 with the group
+ * gid (0700 without one). An existing one must be a real directory that
+ * group and others cannot write; if it holds only our files and others
+ * may enter it (0755 from older versions), it becomes 0750 with the
+ * group of the file in it (or gid), so the services keep their way in.
+ * Returns 0 or -1 (reported). */
+static int ensure_dir(const tool *t, const char *file, gid_t gid)
+{
+	char *copy = strdup(file);
 	if (!copy)
 		return -1;
 	const char *dir = dirname(copy);
-	struct stat st;
+	struct stat st, fst;
 	int rc = -1;
 
 	if (lstat(dir, &st) == 0) {
-		if (!S_ISDIR(st.st_mode))
+		if (!S_ISDIR(st.st_mode)) {
 			warnx_("%s exists and is not a directory", dir);
-		else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		} else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 			warnx_("%s is writable by group or others", dir);
-		else
+		} else if (!(st.st_mode & S_IRWXO) || !holds_only_ours(dir, t)) {
 			rc = 0;
+		} else {
+			gid_t g = lstat(file, &fst) == 0 ? fst.st_gid :
+				  gid != (gid_t)-1    ? gid :
+							st.st_gid;
+			if (chown(dir, (uid_t)-1, g) != 0 || chmod(dir, 0750) != 0)
+				warnx_("cannot close %s to others: %s", dir,
+				       strerror(errno));
+			else
+				rc = 0;
+			if (rc == 0)
+				say("closed directory %s to others (now 0750)",
+				    dir);
+		}
 	} else if (errno == ENOENT && mkdir(dir, 0700) == 0 &&
-		   chmod(dir, 0755) == 0) {
+		   (gid == (gid_t)-1 ||
+		    (chown(dir, (uid_t)-1, gid) == 0 && chmod(dir, 0750) == 0))) {
 		/* Explicit mode: tokenadm runs with umask 077, and services
 		 * in the store's group must be able to reach the files. */
 		say("created directory %s", dir);
@@ -153,7 +202,8 @@ static int init_transact(tool *t, void *opts)
 		       "second authority's store a host's", t->conf_path);
 		return EXIT_DENIED;
 	}
-	if (ensure_dir(t->cfg.key_path) != 0 || ensure_dir(t->cfg.db_path) != 0)
+	if (ensure_dir(t, t->cfg.key_path, gid) != 0 ||
+	    ensure_dir(t, t->cfg.db_path, gid) != 0)
 		return EXIT_REFUSED;
 	char *trusted = NULL;
 	if (o->import_only) {

@@ -56,14 +56,79 @@ static int do_enable(tool *t, token_record *rec)
 	return 0;
 }
 
+/* The most token ids a non-administrator may name in one revoke, disable
+ * or enable (more than they can hold, unless max_tokens_per_user is set
+ * higher): what one member's command costs everyone else must not grow
+ * with the length of their command line. */
+#define MEMBER_IDS_MAX 100u
+
+/* What the report and the audit line need of a changed token; a whole
+ * record (digests, rules: 3 KB) per id would let a long command line
+ * cost the root process gigabytes. */
+typedef struct changed_token {
+	char id[TOKEN_ID_LEN + 1];
+	char user[RECORD_USER_MAX + 1];
+	char name[RECORD_NAME_MAX + 1];
+	token_state state; /* after the change; only with --json */
+} changed_token;
+
 /* revoke, disable, enable: the ids, and what was done to them. */
 typedef struct change_opts {
-	int count;
-	char **ids;
-	token_record *done; /* filled by transact */
+	int count;        /* distinct ids */
+	const char **ids; /* argv's, duplicates dropped, first-seen order */
+	changed_token *done; /* filled by transact */
 	bool committed;
 	bool json; /* --json */
 } change_opts;
+
+/* For dedupe_ids: an argument and its position. */
+typedef struct arg_ref {
+	const char *id;
+	int pos;
+} arg_ref;
+
+static int cmp_by_id(const void *a, const void *b)
+{
+	const arg_ref *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	/* Equal ids: the earlier argument first, so it is the one kept. */
+	return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+static int cmp_by_pos(const void *a, const void *b)
+{
+	const arg_ref *x = a, *y = b;
+
+	return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Drop repeated ids, keeping the first of each in command-line order: one
+ * id named 250,000 times is one change and one audit line, not 250,000. */
+static int dedupe_ids(change_opts *o, char **argv, int n)
+{
+	arg_ref *refs = malloc((size_t)n * sizeof(*refs));
+
+	o->ids = malloc((size_t)n * sizeof(*o->ids));
+	if (!refs || !o->ids) {
+		free(refs);
+		warnx_("out of memory");
+		return EXIT_REFUSED;
+	}
+	for (int i = 0; i < n; i++)
+		refs[i] = (arg_ref){ argv[i], i };
+	qsort(refs, (size_t)n, sizeof(*refs), cmp_by_id);
+	int kept = 0;
+	for (int i = 0; i < n; i++)
+		if (kept == 0 || strcmp(refs[kept - 1].id, refs[i].id) != 0)
+			refs[kept++] = refs[i];
+	qsort(refs, (size_t)kept, sizeof(*refs), cmp_by_pos);
+	for (int i = 0; i < kept; i++)
+		o->ids[i] = refs[i].id;
+	free(refs);
+	o->count = kept;
+	return EXIT_OK;
+}
 
 static int change_parse(int argc, char **argv, void *opts, int64_t now)
 {
@@ -88,8 +153,53 @@ static int change_parse(int argc, char **argv, void *opts, int64_t now)
 			warnx_("usage: %s ID... [--json]", argv[0]);
 			return EXIT_USAGE;
 		}
-	o->count = n;
-	o->ids = argv + 1;
+	return dedupe_ids(o, argv + 1, n);
+}
+
+/* Outside the lock, on the live store: may a non-administrator change
+ * this token at all? Someone else's id, a made-up one or a change the
+ * record refuses (enabling a revoked token) is answered here, as it would
+ * be under the lock, without making everyone else's writes wait for it.
+ * The transaction checks again: this only filters. */
+static int precheck(tool *t, const char *id, change_fn change)
+{
+	token_record rec;
+	int rc = tool_get_record(t, NULL, id, &rec);
+
+	if (rc == EXIT_OK)
+		rc = tool_may_manage(t, &rec);
+	if (rc == EXIT_OK && change)
+		rc = change(t, &rec);
+	secure_wipe(&rec, sizeof(rec)); /* it holds the digests */
+	return rc;
+}
+
+/* Everything a non-administrator's change is refused for before it may
+ * take the writers' lock: too many ids, or any id not theirs to change.
+ * Administrators go straight to the transaction (revocation must be
+ * quick); their ids are checked there. */
+static int member_prechecks(tool *t, change_opts *o, change_fn change)
+{
+	unsigned limit = config_token_limit(&t->cfg, false);
+	unsigned most = limit > MEMBER_IDS_MAX ? limit : MEMBER_IDS_MAX;
+
+	if (t->admin)
+		return EXIT_OK;
+	if ((unsigned)o->count > most) {
+		warnx_("at most %u token ids at a time; nothing was changed",
+		       most);
+		return EXIT_USAGE;
+	}
+	if (tool_open_store(t) != 0)
+		return EXIT_REFUSED;
+	for (int i = 0; i < o->count; i++) {
+		int rc = precheck(t, o->ids[i], change);
+		if (rc != EXIT_OK) {
+			if (o->count > 1)
+				say("nothing was changed");
+			return rc;
+		}
+	}
 	return EXIT_OK;
 }
 
@@ -99,31 +209,47 @@ static int change_each(tool *t, change_opts *o, change_fn change,
 		       const char *action)
 {
 	store_txn *txn = NULL;
-	int rc = EXIT_OK;
+	token_record rec;
+	int rc = member_prechecks(t, o, change);
 
+	if (rc != EXIT_OK)
+		return rc;
 	o->done = calloc((size_t)o->count, sizeof(*o->done));
 	if (!o->done || tool_begin(t, &txn) != 0)
 		return EXIT_REFUSED;
 	for (int i = 0; i < o->count && rc == EXIT_OK; i++) {
-		token_record *rec = &o->done[i];
-		rc = tool_get_record(t, txn, o->ids[i], rec);
+		rc = tool_get_record(t, txn, o->ids[i], &rec);
 		if (rc == EXIT_OK)
-			rc = tool_may_manage(t, rec);
+			rc = tool_may_manage(t, &rec);
 		if (rc == EXIT_OK)
-			rc = change(t, rec);
+			rc = change(t, &rec);
 		if (rc == EXIT_OK) {
-			rec->changed = t->now;
-			rc = tool_put_record(t, txn, rec) ? EXIT_REFUSED : EXIT_OK;
+			rec.changed = t->now;
+			rc = tool_put_record(t, txn, &rec) ? EXIT_REFUSED : EXIT_OK;
 		}
 		/* A host's own revoke or disable outlives every import. */
 		/* (Never downgraded: a local revoke stays one.) */
 		if (rc == EXIT_OK && t->cfg.role == ROLE_IMPORT_ONLY &&
 		    change != do_enable &&
-		    fleet_local_get(t, txn, rec->id) != LOCAL_REVOKED &&
-		    fleet_local_put(txn, rec->id,
+		    fleet_local_get(t, txn, rec.id) != LOCAL_REVOKED &&
+		    fleet_local_put(txn, rec.id,
 				    change == do_revoke ? LOCAL_REVOKED :
 							  LOCAL_DISABLED) != 0)
 			rc = EXIT_REFUSED;
+		if (rc == EXIT_OK) {
+			changed_token *d = &o->done[i];
+			memcpy(d->id, rec.id, sizeof(d->id));
+			memcpy(d->user, rec.user, sizeof(d->user));
+			memcpy(d->name, rec.name, sizeof(d->name));
+			/* Its state now, for --json (the web page: one id).
+			 * Name-service lookups under the lock only then. */
+			if (o->json) {
+				const char *why;
+				d->state = record_state(&t->cfg, &rec, t->now,
+							&why);
+			}
+		}
+		secure_wipe(&rec, sizeof(rec)); /* it holds the digests */
 	}
 	if (rc != EXIT_OK) {
 		tool_abort(t, txn);
@@ -134,9 +260,14 @@ static int change_each(tool *t, change_opts *o, change_fn change,
 	if (tool_commit(t, txn) != 0)
 		return EXIT_REFUSED;
 	/* Audit after the commit, so the log never claims what did not
-	 * happen. */
-	for (int i = 0; i < o->count; i++)
-		audit(t, action, &o->done[i], NULL);
+	 * happen: one line per distinct token. */
+	for (int i = 0; i < o->count; i++) {
+		token_record gone = { 0 };
+		memcpy(gone.id, o->done[i].id, sizeof(gone.id));
+		memcpy(gone.user, o->done[i].user, sizeof(gone.user));
+		memcpy(gone.name, o->done[i].name, sizeof(gone.name));
+		audit(t, action, &gone, NULL);
+	}
 	o->committed = true;
 	return EXIT_OK;
 }
@@ -153,10 +284,8 @@ static int change_report(tool *t, change_opts *o, const char *action, int rc)
 	if (o->count > 1)
 		putchar('[');
 	for (int i = 0; i < o->count; i++) {
-		const char *why;
-		token_state st = record_state(&t->cfg, &o->done[i], t->now, &why);
 		printf("%s{\"id\":\"%s\",\"state\":\"%s\"}", i ? "," : "",
-		       o->done[i].id, token_state_name(st));
+		       o->done[i].id, token_state_name(o->done[i].state));
 	}
 	puts(o->count > 1 ? "]" : "");
 	return rc;
@@ -166,8 +295,8 @@ static void change_cleanup(void *opts)
 {
 	change_opts *o = opts;
 
-	/* The records hold their digests. */
-	secure_free(o->done, (size_t)o->count * sizeof(*o->done));
+	free(o->done);
+	free(o->ids);
 }
 
 #define CHANGE_COMMAND(verb, fn, action)                                    \
@@ -249,7 +378,16 @@ static int rotate_transact(tool *t, void *opts)
 	int rc = fleet_require_authority(t, "tokens are rotated");
 	if (rc != EXIT_OK)
 		return rc;
-	if (require_writable_stdout() != 0 || tool_begin(t, &txn) != 0)
+	if (require_writable_stdout() != 0)
+		return EXIT_REFUSED;
+	/* Not theirs, or not there: answered before the lock. */
+	if (!t->admin) {
+		rc = tool_open_store(t) == 0 ? precheck(t, o->id, NULL) :
+					       EXIT_REFUSED;
+		if (rc != EXIT_OK)
+			return rc;
+	}
+	if (tool_begin(t, &txn) != 0)
 		return EXIT_REFUSED;
 	rc = tool_get_record(t, txn, o->id, rec);
 	if (rc == EXIT_OK)
@@ -329,20 +467,25 @@ typedef struct prune_ctx {
 	bool oom;
 } prune_ctx;
 
+/* When rec died for good (its revocation or expiry), or 0 if it has not. */
+static int64_t died_at(const token_record *rec, int64_t now)
+{
+	token_state st = record_death(rec, now);
+
+	if (st == TOKEN_REVOKED)
+		return rec->changed ? rec->changed : rec->created;
+	if (st == TOKEN_EXPIRED)
+		return rec->expires;
+	return 0;
+}
+
 static int find_dead(tool *t, void *ctx, const token_record *rec)
 {
 	prune_ctx *p = ctx;
-	token_state st = record_death(rec, t->now);
-	int64_t since;
+	int64_t since = died_at(rec, t->now);
 
-	if (st == TOKEN_REVOKED)
-		since = rec->changed ? rec->changed : rec->created;
-	else if (st == TOKEN_EXPIRED)
-		since = rec->expires;
-	else
-		return 0;
 	/* (A member's walk brings only their own: prune_transact.) */
-	if (since > p->cutoff)
+	if (since == 0 || since > p->cutoff)
 		return 0;
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 16;
@@ -358,6 +501,34 @@ static int find_dead(tool *t, void *ctx, const token_record *rec)
 	memcpy(d->id, rec->id, sizeof(d->id));
 	snprintf(d->user, sizeof(d->user), "%s", rec->user);
 	return 0;
+}
+
+/* Under the lock: is the token the walk found still there, still dead
+ * long enough and (for a member) still theirs? 1 yes, 0 no (it changed
+ * since; left alone), -1 the store cannot be read (reported). */
+static int still_dead(tool *t, store_txn *txn, const dead_token *d,
+		      int64_t cutoff)
+{
+	uint8_t buf[RECORD_ENCODED_MAX];
+	token_record rec;
+	size_t len = 0;
+	char err[256] = "";
+	store_status st = store_get(store_txn_view(txn), d->id, TOKEN_ID_LEN,
+				    buf, sizeof(buf), &len, err, sizeof(err));
+	int rc = 0;
+
+	if (st == STORE_ERROR) {
+		warnx_("%s", err[0] ? err : "cannot read the store");
+		rc = -1;
+	} else if (st == STORE_OK && record_decode(d->id, buf, len, t->key,
+						   &rec) == 0) {
+		int64_t since = died_at(&rec, t->now);
+		rc = since != 0 && since <= cutoff &&
+		     (t->admin || strcmp(rec.user, t->user) == 0);
+		secure_wipe(&rec, sizeof(rec));
+	}
+	secure_wipe(buf, sizeof(buf)); /* it holds the digests */
+	return rc;
 }
 
 typedef struct prune_opts {
@@ -389,27 +560,44 @@ static int prune_parse(int argc, char **argv, void *opts, int64_t now)
 }
 
 /* Delete revoked and expired tokens (the caller's own, or everyone's for
- * an administrator) that have been dead for longer than --older-than. */
+ * an administrator) that have been dead for longer than --older-than.
+ * The store is searched without the lock (a reader, as list reads it): a
+ * caller with nothing to prune never takes it, and one who has holds it
+ * only for the lookups and deletions of what was found. */
 static int prune_transact(tool *t, void *opts)
 {
 	prune_opts *o = opts;
 	prune_ctx p = { 0 };
 	store_txn *txn = NULL;
+	size_t deleted = 0;
 	int rc = EXIT_REFUSED;
 
 	p.cutoff = t->now - o->older;
-	if (tool_begin(t, &txn) != 0)
-		return EXIT_REFUSED;
-	if (tool_foreach_record_of(t, txn, t->admin ? NULL : t->user, find_dead,
-				   &p) != 0 ||
+	if (tool_open_store(t) != 0 ||
+	    tool_foreach_record_of(t, NULL, t->admin ? NULL : t->user,
+				   find_dead, &p) != 0 ||
 	    p.oom)
 		goto out;
-	for (size_t i = 0; i < p.n; i++)
+	if (p.n == 0) {
+		rc = EXIT_OK;
+		goto out;
+	}
+	if (tool_begin(t, &txn) != 0)
+		goto out;
+	for (size_t i = 0; i < p.n; i++) {
+		int dead = still_dead(t, txn, &p.dead[i], p.cutoff);
+		if (dead < 0)
+			goto out;
+		if (!dead)
+			continue;
 		if (store_txn_delete(txn, p.dead[i].id, TOKEN_ID_LEN) != 0) {
 			warnx_("cannot delete token %s", p.dead[i].id);
 			goto out;
 		}
-	if (p.n == 0) {
+		/* Kept for the audit below, in the array's front part. */
+		p.dead[deleted++] = p.dead[i];
+	}
+	if (deleted == 0) {
 		rc = EXIT_OK;
 		goto out;
 	}
@@ -417,14 +605,14 @@ static int prune_transact(tool *t, void *opts)
 	txn = NULL;
 	if (committed != 0)
 		goto out;
-	for (size_t i = 0; i < p.n; i++) {
+	for (size_t i = 0; i < deleted; i++) {
 		token_record gone = { 0 };
 		memcpy(gone.id, p.dead[i].id, sizeof(gone.id));
 		memcpy(gone.user, p.dead[i].user, sizeof(gone.user));
 		lastused_forget(&t->cfg, gone.id);
 		audit(t, "pruned", &gone, NULL);
 	}
-	o->pruned = p.n;
+	o->pruned = deleted;
 	rc = EXIT_OK;
 out:
 	tool_abort(t, txn);

@@ -60,8 +60,11 @@ static int status_transact(tool *t, void *opts)
 {
 	status_opts *o = opts;
 
-	if (tool_open_store(t) != 0 ||
-	    fleet_meta_get(t, NULL, &o->meta) != 0)
+	/* The generation and its times show when tokens change (a revocation
+	 * in progress, an import): store activity, for those who manage the
+	 * store. Everyone may see the host's role and its keys. */
+	if (t->admin && (tool_open_store(t) != 0 ||
+			 fleet_meta_get(t, NULL, &o->meta) != 0))
 		return EXIT_REFUSED;
 	for (size_t i = 0; i < t->cfg.n_trusted_keys; i++)
 		read_key(&o->trusted[o->n_trusted++], t->cfg.trusted_keys[i]);
@@ -108,9 +111,15 @@ static int status_report(tool *t, void *opts, int rc)
 	if (rc != EXIT_OK)
 		return rc;
 	if (o->json) {
-		printf("{\"role\":\"%s\",\"generation\":%llu,\"created\":",
+		printf("{\"role\":\"%s\",\"admin\":%s,\"generation\":",
 		       host ? "import-only" : "authority",
-		       (unsigned long long)o->meta.generation);
+		       t->admin ? "true" : "false");
+		/* null for those who may not see store activity. */
+		if (t->admin)
+			printf("%llu", (unsigned long long)o->meta.generation);
+		else
+			fputs("null", stdout);
+		fputs(",\"created\":", stdout);
 		json_time(o->meta.created);
 		fputs(",\"last_import\":", stdout);
 		json_time(o->meta.imported);
@@ -137,18 +146,22 @@ static int status_report(tool *t, void *opts, int rc)
 	}
 	printf("%-20s %s\n", "role:", host ? "import-only" : "authority");
 	printf("%-20s %s\n", "store:", t->cfg.db_path);
-	printf("%-20s %llu\n", "generation:",
-	       (unsigned long long)o->meta.generation);
-	if (host) {
+	if (t->admin)
+		printf("%-20s %llu\n", "generation:",
+		       (unsigned long long)o->meta.generation);
+	else
+		printf("%-20s %s\n", "generation:", "(administrators only)");
+	if (host && t->admin) {
 		printf("%-20s %s\n", "last import:",
 		       fmt_time(o->meta.imported, "never", b));
 		printf("%-20s %s\n", "bundle created:",
 		       fmt_time(o->meta.created, "-", b));
 		printf("%-20s %s\n", "signed by:",
 		       o->meta.signer[0] ? o->meta.signer : "-");
-	} else {
-		printf("%-20s %s\n", "last change:",
-		       fmt_time(o->meta.created, "-", b));
+	} else if (!host) {
+		if (t->admin)
+			printf("%-20s %s\n", "last change:",
+			       fmt_time(o->meta.created, "-", b));
 		text_key("signing key:", &o->signing);
 	}
 	for (size_t i = 0; i < o->n_trusted; i++)

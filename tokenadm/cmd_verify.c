@@ -3,10 +3,12 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "authcheck.h"
+#include "logsafe.h"
 #include "secure.h"
 #include "tokenadm.h"
 
@@ -42,6 +44,43 @@ static store_status fetch_from_reader(void *ctx, const char *id, uint8_t *buf,
 				      size_t errlen)
 {
 	return store_get(ctx, id, TOKEN_ID_LEN, buf, bufsz, len, err, errlen);
+}
+
+/* One line per verdict, as the module logs a login (pam_unix's shape,
+ * authpriv, never the token): verify confirms a token as surely as a
+ * login does, so a stolen one tried here must leave the same trace. The
+ * phase is "verify", which no fail2ban filter matches: the rhost is what
+ * the caller typed, and must not get an address banned. Logged before
+ * the verdict is printed, so the caller cannot have one without the
+ * other. */
+static void log_verdict(const tool *t, const auth_request *req,
+			const auth_result *res)
+{
+	char user[LOGSAFE_MAX], rhost[LOGSAFE_MAX], service[LOGSAFE_MAX];
+	char by[LOGSAFE_MAX], tty[LOGSAFE_MAX];
+	const char *id = res->token_id[0] ? res->token_id : "-";
+
+	log_safe(req->user, user, sizeof(user));
+	log_safe(req->rhost, rhost, sizeof(rhost));
+	log_safe(req->service, service, sizeof(service));
+	log_safe(t->user, by, sizeof(by));
+	log_safe(isatty(STDERR_FILENO) ? ttyname(STDERR_FILENO) : NULL, tty,
+		 sizeof(tty));
+	if (res->outcome == AUTH_ACCEPT) {
+		syslog(LOG_INFO,
+		       "verify accepted for user %s; rhost=%s service=%s "
+		       "token=%s by=%s uid=%u",
+		       user, rhost, service, id, by, (unsigned)t->uid);
+		return;
+	}
+	bool refused = res->outcome == AUTH_REFUSED ||
+		       res->outcome == AUTH_NOT_TOKEN;
+	syslog(refused ? LOG_NOTICE : LOG_ERR,
+	       "verify %s; logname=%s uid=%u euid=%u tty=%s ruser= rhost=%s  "
+	       "user=%s service=%s token=%s reason=%s",
+	       refused ? "failure" : "error", by, (unsigned)t->uid,
+	       (unsigned)t->uid, tty, rhost, user, service, id,
+	       res->outcome == AUTH_NOT_TOKEN ? "not a token" : res->reason);
 }
 
 typedef struct verify_opts {
@@ -136,6 +175,7 @@ static int verify_report(tool *t, void *opts, int rc)
 	secure_wipe(buf, sizeof(buf));
 	secure_wipe(&res.secret, sizeof(res.secret)); /* a piece of a digest */
 	secure_burn_stack();
+	log_verdict(t, req, &res);
 
 	if (res.outcome == AUTH_ACCEPT) {
 		printf("accepted: token %s for %s%s\n", res.token_id, req->user,
