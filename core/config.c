@@ -505,6 +505,20 @@ static set_result set_max_bundle_age(struct parser *ps, const char *value,
 	return SET_OK;
 }
 
+static set_result set_stale_action(struct parser *ps, const char *value,
+				   char *err, size_t errlen)
+{
+	if (strcmp(value, "warn") == 0)
+		ps->cfg->stale_refuse = false;
+	else if (strcmp(value, "refuse") == 0)
+		ps->cfg->stale_refuse = true;
+	else {
+		snprintf(err, errlen, "must be warn or refuse");
+		return SET_BAD;
+	}
+	return SET_OK;
+}
+
 static set_result set_log_success_interval(struct parser *ps,
 					    const char *value, char *err,
 					    size_t errlen)
@@ -559,6 +573,7 @@ static const struct key_def key_table[] = {
 	{ "signing_key", set_signing_key, false, false },
 	{ "trusted_key", set_trusted_key, false, true },
 	{ "max_bundle_age", set_max_bundle_age, false, false },
+	{ "stale_action", set_stale_action, false, false },
 	{ "log_success_interval", set_log_success_interval, false, false },
 	{ "max_lifetime", set_max_lifetime, true, false },
 };

@@ -69,6 +69,11 @@ typedef struct apitoken_config {
 	char *trusted_keys[CONFIG_TRUSTED_KEYS_MAX]; /* "trusted_key", repeated */
 	size_t n_trusted_keys;
 	int64_t max_bundle_age; /* seconds; 0 = no limit */
+	/* "stale_action": what an import-only host whose newest signed
+	 * bundle or pointer is older than max_bundle_age does with tokens:
+	 * warn (accept them; status and the pull say so) or refuse them all
+	 * (fail closed, as TUF clients refuse expired metadata). */
+	bool stale_refuse;
 } apitoken_config;
 
 /* printf-like; ctx is what the caller passed to config_load. */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "fleet.h"
+#include "freshness.h"
 #include "logsafe.h"
 #include "secure.h"
 #include "signkey.h"
@@ -51,6 +52,7 @@ typedef struct import_opts {
 	const char *file;  /* a path, or "-" */
 	int in;            /* opened as the caller, in parse */
 	bool allow_same;
+	bool heartbeat;    /* the same generation, signed anew */
 	fleet_meta now_meta; /* what was installed, for report */
 	unsigned long n;
 } import_opts;
@@ -160,6 +162,11 @@ typedef struct import_ctx {
 	store_txn *txn;
 	fleet_meta old;
 	unsigned long n;
+	/* The same generation signed anew: the authority's heartbeat. It
+	 * renews the freshness record and rebuilds nothing. */
+	bool heartbeat;
+	bool same; /* refused as already installed, but fresh enough */
+	int64_t created; /* the header's, once it passed the age check */
 	char why[256]; /* a callback's reason for stopping */
 } import_ctx;
 
@@ -174,6 +181,22 @@ static int check_header(void *ctx, const bundle_header *h)
 			 t->cfg.prefix);
 		return 1;
 	}
+	if (h->created > t->now + CLOCK_SKEW) {
+		snprintf(c->why, sizeof(c->why), "created in the future");
+		return 1;
+	}
+	/* Age before generation: a mirror that froze serves the bundle this
+	 * host already has, and "already installed" must not hide that the
+	 * authority has said nothing for longer than max_bundle_age. */
+	if (t->cfg.max_bundle_age && t->now - h->created > t->cfg.max_bundle_age) {
+		char b[32];
+		snprintf(c->why, sizeof(c->why),
+			 "too old: created %s, max_bundle_age is %llds",
+			 fmt_time(h->created, "?", b),
+			 (long long)t->cfg.max_bundle_age);
+		return 1;
+	}
+	c->created = h->created;
 	/* Rollback: an old bundle would bring revoked tokens back. */
 	if (c->old.imported && h->generation < c->old.generation) {
 		snprintf(c->why, sizeof(c->why),
@@ -184,22 +207,15 @@ static int check_header(void *ctx, const bundle_header *h)
 	}
 	if (c->old.imported && h->generation == c->old.generation &&
 	    !c->o->allow_same) {
+		if (h->created > c->old.created) {
+			c->heartbeat = true;
+			return 0;
+		}
+		c->same = true;
 		snprintf(c->why, sizeof(c->why),
 			 "stale generation %llu: already installed "
 			 "(--allow-same re-installs it)",
 			 (unsigned long long)h->generation);
-		return 1;
-	}
-	if (h->created > t->now + CLOCK_SKEW) {
-		snprintf(c->why, sizeof(c->why), "created in the future");
-		return 1;
-	}
-	if (t->cfg.max_bundle_age && t->now - h->created > t->cfg.max_bundle_age) {
-		char b[32];
-		snprintf(c->why, sizeof(c->why),
-			 "too old: created %s, max_bundle_age is %llds",
-			 fmt_time(h->created, "?", b),
-			 (long long)t->cfg.max_bundle_age);
 		return 1;
 	}
 	return 0;
@@ -213,6 +229,8 @@ static int install_record(void *ctx, const char id[12], const uint8_t *val,
 	char sid[TOKEN_ID_LEN + 1];
 	int rc = 1;
 
+	if (c->heartbeat)
+		return 0; /* read to the end (the count), keep nothing */
 	memcpy(sid, id, TOKEN_ID_LEN);
 	sid[TOKEN_ID_LEN] = '\0';
 	/* Signed by the authority, but is it of this site? A record keyed
@@ -253,6 +271,28 @@ write_failed:
 out:
 	secure_wipe(&rec, sizeof(rec));
 	return rc;
+}
+
+/* Record that the authority vouched, at seen, for generation gen, which
+ * this host holds: only ever forward, so a replayed older statement
+ * cannot make the host look fresher than it was. Returns 0 or -1
+ * (reported). */
+static int note_fresh(const tool *t, int64_t seen, uint64_t gen)
+{
+	freshness f;
+	char err[256];
+
+	int have = freshness_read(t->cfg.db_path, &f, err, sizeof(err));
+	if (have == 0 && f.generation == gen && f.seen >= seen)
+		return 0;
+	f.seen = seen;
+	f.generation = gen;
+	if (freshness_write(t->cfg.db_path, &f, err, sizeof(err)) != 0) {
+		warnx_("cannot record the authority's freshness: %s", err);
+		syslog(LOG_WARNING, "cannot record freshness: %s", err);
+		return -1;
+	}
+	return 0;
 }
 
 static int import_transact(tool *t, void *opts)
@@ -301,7 +341,25 @@ static int import_transact(tool *t, void *opts)
 	if (lseek(fd, 0, SEEK_SET) != 0 ||
 	    bundle_read_checked(fd, &proof, &h, check_header, install_record,
 				&c, err, sizeof(err)) != 0) {
+		/* Nothing new, but signed recently enough: still a sign of
+		 * life (a host upgraded from before the record gets one). */
+		if (c.same)
+			note_fresh(t, c.created, c.old.generation);
 		refuse(t, "%s", c.why[0] ? c.why : err);
+		goto out;
+	}
+	if (c.heartbeat) {
+		tool_abort(t, c.txn);
+		c.txn = NULL;
+		if (note_fresh(t, h.created, h.generation) != 0)
+			goto out;
+		syslog(LOG_INFO, "heartbeat generation=%llu created=%lld "
+				 "signer=%s",
+		       (unsigned long long)h.generation, (long long)h.created,
+		       proof.signer);
+		o->now_meta = c.old;
+		o->heartbeat = true;
+		rc = EXIT_OK;
 		goto out;
 	}
 	if (fleet_local_carry(t, c.txn) != 0)
@@ -323,6 +381,9 @@ static int import_transact(tool *t, void *opts)
 	o->now_meta = m;
 	o->n = c.n;
 	rc = EXIT_OK;
+	/* The store is in; a host that cannot record it looks stale (and
+	 * with stale_action = refuse, refuses tokens): said, not hidden. */
+	note_fresh(t, h.created, h.generation);
 out:
 	tool_abort(t, c.txn);
 	if (fd >= 0)
@@ -337,7 +398,10 @@ static int import_report(tool *t, void *opts, int rc)
 	import_opts *o = opts;
 
 	(void)t;
-	if (rc == EXIT_OK)
+	if (rc == EXIT_OK && o->heartbeat)
+		say("generation %llu unchanged: freshness renewed",
+		    (unsigned long long)o->now_meta.generation);
+	else if (rc == EXIT_OK)
 		say("installed generation %llu: %lu token(s)",
 		    (unsigned long long)o->now_meta.generation, o->n);
 	return rc;
