@@ -19,6 +19,7 @@
 
 #include "fleet.h"
 #include "freshness.h"
+#include "pointer_host.h"
 #include "logsafe.h"
 #include "secure.h"
 #include "signkey.h"
@@ -26,7 +27,7 @@
 #include "writeall.h"
 
 /* A signed bundle's creation time may be this far ahead of our clock. */
-#define CLOCK_SKEW 86400
+#define CLOCK_SKEW FLEET_CLOCK_SKEW
 
 /* A refusal: the reason on stderr (the push sees it) and one syslog line
  * beside the "imported" one (the host's log monitoring sees it). The
@@ -53,6 +54,9 @@ typedef struct import_opts {
 	int in;            /* opened as the caller, in parse */
 	bool allow_same;
 	bool heartbeat;    /* the same generation, signed anew */
+	const char *pointer_file; /* --pointer: the pointer naming FILE */
+	int ptr_in;        /* opened as the caller, in parse */
+	pointer ptr;       /* verified in transact */
 	fleet_meta now_meta; /* what was installed, for report */
 	unsigned long n;
 } import_opts;
@@ -61,6 +65,7 @@ static int import_parse(int argc, char **argv, void *opts, int64_t now)
 {
 	static const struct option longopts[] = {
 		{ "allow-same", no_argument, NULL, 's' },
+		{ "pointer", required_argument, NULL, 'p' },
 		{ 0 },
 	};
 	import_opts *o = opts;
@@ -68,13 +73,26 @@ static int import_parse(int argc, char **argv, void *opts, int64_t now)
 
 	(void)now;
 	o->in = -1;
+	o->ptr_in = -1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c != 's')
+		if (c == 's')
+			o->allow_same = true;
+		else if (c == 'p' && !o->pointer_file)
+			o->pointer_file = optarg;
+		else
 			goto usage;
-		o->allow_same = true;
 	}
 	if (optind + 1 != argc)
 		goto usage;
+	if (o->pointer_file) {
+		o->ptr_in = open(o->pointer_file,
+				 O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (o->ptr_in < 0) {
+			warnx_("cannot open %s: %s", o->pointer_file,
+			       strerror(errno));
+			return EXIT_REFUSED;
+		}
+	}
 	o->file = argv[optind];
 	/* The one file a parse step opens: the caller's input, with the
 	 * caller's rights, so a privileged import reads nothing they could
@@ -95,7 +113,7 @@ static int import_parse(int argc, char **argv, void *opts, int64_t now)
 	}
 	return EXIT_OK;
 usage:
-	warnx_("usage: import FILE|- [--allow-same]");
+	warnx_("usage: import FILE|- [--allow-same] [--pointer LATEST]");
 	return EXIT_USAGE;
 }
 
@@ -185,18 +203,32 @@ static int check_header(void *ctx, const bundle_header *h)
 		snprintf(c->why, sizeof(c->why), "created in the future");
 		return 1;
 	}
+	/* A file a pointer names brings the host to the pointer's
+	 * generation, and the pointer, signed later, vouches for its age. */
+	int64_t created = h->created;
+	if (c->o->pointer_file) {
+		if (h->generation != c->o->ptr.generation) {
+			snprintf(c->why, sizeof(c->why),
+				 "the pointer announces generation %llu, the "
+				 "bundle is of %llu",
+				 (unsigned long long)c->o->ptr.generation,
+				 (unsigned long long)h->generation);
+			return 1;
+		}
+		created = c->o->ptr.created;
+	}
 	/* Age before generation: a mirror that froze serves the bundle this
 	 * host already has, and "already installed" must not hide that the
 	 * authority has said nothing for longer than max_bundle_age. */
-	if (t->cfg.max_bundle_age && t->now - h->created > t->cfg.max_bundle_age) {
+	if (t->cfg.max_bundle_age && t->now - created > t->cfg.max_bundle_age) {
 		char b[32];
 		snprintf(c->why, sizeof(c->why),
 			 "too old: created %s, max_bundle_age is %llds",
-			 fmt_time(h->created, "?", b),
+			 fmt_time(created, "?", b),
 			 (long long)t->cfg.max_bundle_age);
 		return 1;
 	}
-	c->created = h->created;
+	c->created = created;
 	/* Rollback: an old bundle would bring revoked tokens back. */
 	if (c->old.imported && h->generation < c->old.generation) {
 		snprintf(c->why, sizeof(c->why),
@@ -273,23 +305,21 @@ out:
 	return rc;
 }
 
-/* Record that the authority vouched, at seen, for generation gen, which
- * this host holds: only ever forward, so a replayed older statement
- * cannot make the host look fresher than it was. Returns 0 or -1
- * (reported). */
-static int note_fresh(const tool *t, int64_t seen, uint64_t gen)
+/* --pointer: the pointer verified and held to this host, and the spooled
+ * file one of those it names, by size and SHA-256 (a mirror cannot swap
+ * one signed bundle for another). Returns 0 or -1 (reported). */
+static int pointer_piece(tool *t, import_opts *o, int fd)
 {
-	freshness f;
-	char err[256];
+	uint8_t sha[POINTER_SHA256_LEN];
+	uint64_t size;
 
-	int have = freshness_read(t->cfg.db_path, &f, err, sizeof(err));
-	if (have == 0 && f.generation == gen && f.seen >= seen)
-		return 0;
-	f.seen = seen;
-	f.generation = gen;
-	if (freshness_write(t->cfg.db_path, &f, err, sizeof(err)) != 0) {
-		warnx_("cannot record the authority's freshness: %s", err);
-		syslog(LOG_WARNING, "cannot record freshness: %s", err);
+	if (host_pointer_load(t, o->ptr_in, &o->ptr) != 0 ||
+	    host_file_sha256(fd, sha, &size) != 0)
+		return -1;
+	if (!pointer_find(&o->ptr, size, sha)) {
+		refuse(t, "%s is none of the files the pointer names (size "
+		       "%llu, SHA-256 differs)", o->file,
+		       (unsigned long long)size);
 		return -1;
 	}
 	return 0;
@@ -320,6 +350,8 @@ static int import_transact(tool *t, void *opts)
 	fd = spool(t, o->in);
 	if (fd < 0)
 		goto out;
+	if (o->pointer_file && pointer_piece(t, o, fd) != 0)
+		goto out;
 	/* Pass 1: nothing in the file is believed before this. */
 	if (lseek(fd, 0, SEEK_SET) != 0 ||
 	    bundle_verify_proof(fd, keys, nkeys, &proof, err, sizeof(err)) != 0) {
@@ -344,14 +376,14 @@ static int import_transact(tool *t, void *opts)
 		/* Nothing new, but signed recently enough: still a sign of
 		 * life (a host upgraded from before the record gets one). */
 		if (c.same)
-			note_fresh(t, c.created, c.old.generation);
+			host_note_fresh(t, c.created, c.old.generation);
 		refuse(t, "%s", c.why[0] ? c.why : err);
 		goto out;
 	}
 	if (c.heartbeat) {
 		tool_abort(t, c.txn);
 		c.txn = NULL;
-		if (note_fresh(t, h.created, h.generation) != 0)
+		if (host_note_fresh(t, c.created, h.generation) != 0)
 			goto out;
 		syslog(LOG_INFO, "heartbeat generation=%llu created=%lld "
 				 "signer=%s",
@@ -383,7 +415,7 @@ static int import_transact(tool *t, void *opts)
 	rc = EXIT_OK;
 	/* The store is in; a host that cannot record it looks stale (and
 	 * with stale_action = refuse, refuses tokens): said, not hidden. */
-	note_fresh(t, h.created, h.generation);
+	host_note_fresh(t, c.created, h.generation);
 out:
 	tool_abort(t, c.txn);
 	if (fd >= 0)
@@ -413,6 +445,8 @@ static void import_cleanup(void *opts)
 
 	if (o->in >= 0)
 		close(o->in);
+	if (o->ptr_in >= 0)
+		close(o->ptr_in);
 }
 
 const command cmd_import = {

@@ -28,7 +28,8 @@ static const command *const commands[] = {
 	&cmd_init,   &cmd_create, &cmd_list,   &cmd_show,
 	&cmd_revoke, &cmd_disable, &cmd_enable, &cmd_rotate,
 	&cmd_verify, &cmd_prune,  &cmd_policy, &cmd_export,
-	&cmd_import, &cmd_status, &cmd_lastused,
+	&cmd_import, &cmd_status, &cmd_lastused, &cmd_publish,
+	&cmd_pull_plan,
 };
 
 static void usage(FILE *to)
@@ -50,7 +51,11 @@ static void usage(FILE *to)
 	      "  prune [--older-than DURATION]\n"
 	      "  policy [--user USER]\n"
 	      "  export --out FILE|-              (the authority: a signed bundle)\n"
-	      "  import FILE|- [--allow-same]     (an import-only host)\n"
+	      "  publish DIR [--expires DURATION] [--deltas N]\n"
+	      "                                   (the authority: latest, bundles)\n"
+	      "  import FILE|- [--allow-same] [--pointer LATEST]\n"
+	      "                                   (an import-only host)\n"
+	      "  pull-plan LATEST                 (a host: what to fetch)\n"
 	      "  status [--json]\n"
 	      "  lastused export --out FILE|-     lastused merge FILE...\n"
 	      "\n"
