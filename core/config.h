@@ -69,7 +69,18 @@ typedef struct apitoken_config {
 	char *trusted_keys[CONFIG_TRUSTED_KEYS_MAX]; /* "trusted_key", repeated */
 	size_t n_trusted_keys;
 	int64_t max_bundle_age; /* seconds; 0 = no limit */
+	/* "delta_window": how far back the authority keeps what it needs to
+	 * write delta bundles, either a duration (delta_window_secs) or a
+	 * bare number of generations (delta_window_gens, secs then 0).
+	 * Both 0: no deltas at all. Default CONFIG_DEFAULT_DELTA_WINDOW. */
+	int64_t delta_window_secs;
+	uint64_t delta_window_gens;
 } apitoken_config;
+
+#define CONFIG_DEFAULT_DELTA_WINDOW (7 * 86400)
+/* However long the window, at most this many generations are kept (the
+ * log lives in the store, which every write copies). */
+#define CONFIG_DELTA_WINDOW_GENS_MAX 100000
 
 /* printf-like; ctx is what the caller passed to config_load. */
 typedef void (*config_log_fn)(void *ctx, const char *fmt, ...)

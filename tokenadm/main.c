@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "build_config.h"
+#include "fleet.h"
 #include "groups.h"
 #include "privilege.h"
 #include "tokenadm.h"
@@ -49,8 +50,10 @@ static void usage(FILE *to)
 	      "  verify --user USER [--rhost ADDR] [--service NAME]  (token on stdin)\n"
 	      "  prune [--older-than DURATION]\n"
 	      "  policy [--user USER]\n"
-	      "  export --out FILE|-              (the authority: a signed bundle)\n"
-	      "  import FILE|- [--allow-same]     (an import-only host)\n"
+	      "  export [--since GENERATION] --out FILE|-\n"
+	      "                                   (the authority: a signed bundle,\n"
+	      "                                   or the delta since GENERATION)\n"
+	      "  import FILE|- [--allow-same]     (an import-only host: bundle or delta)\n"
 	      "  status [--json]\n"
 	      "  lastused export --out FILE|-     lastused merge FILE...\n"
 	      "\n"
@@ -207,6 +210,7 @@ int main(int argc, char **argv)
 	openlog("tokenadm", LOG_PID, LOG_AUTHPRIV);
 	t.now = (int64_t)time(NULL);
 	t.privileged = privileged;
+	t.before_commit = fleet_before_commit;
 
 	/* 1. Parse, as the caller. */
 	if (privilege_suspend(&t.caller) != 0) {
