@@ -519,6 +519,36 @@ static set_result set_stale_action(struct parser *ps, const char *value,
 	return SET_OK;
 }
 
+/* A duration ("7d": deltas from any generation made in the last week) or
+ * a bare number of generations ("500"); 0 keeps nothing. */
+static set_result set_delta_window(struct parser *ps, const char *value,
+				   char *err, size_t errlen)
+{
+	size_t n = strlen(value);
+	int64_t secs;
+
+	if (n > 0 && strspn(value, "0123456789") == n) {
+		if (n > 6 || (value[0] == '0' && n > 1))
+			goto bad;
+		unsigned long g = strtoul(value, NULL, 10);
+		if (g > CONFIG_DELTA_WINDOW_GENS_MAX)
+			goto bad;
+		ps->cfg->delta_window_gens = g;
+		ps->cfg->delta_window_secs = 0;
+		return SET_OK;
+	}
+	if (duration_parse(value, &secs) != 0 || secs <= 0)
+		goto bad;
+	ps->cfg->delta_window_secs = secs;
+	ps->cfg->delta_window_gens = 0;
+	return SET_OK;
+bad:
+	snprintf(err, errlen, "must be a duration like 7d or a number of "
+			      "generations from 0 to %d",
+		 CONFIG_DELTA_WINDOW_GENS_MAX);
+	return SET_BAD;
+}
+
 static set_result set_log_success_interval(struct parser *ps,
 					    const char *value, char *err,
 					    size_t errlen)
@@ -574,6 +604,7 @@ static const struct key_def key_table[] = {
 	{ "trusted_key", set_trusted_key, false, true },
 	{ "max_bundle_age", set_max_bundle_age, false, false },
 	{ "stale_action", set_stale_action, false, false },
+	{ "delta_window", set_delta_window, false, false },
 	{ "log_success_interval", set_log_success_interval, false, false },
 	{ "max_lifetime", set_max_lifetime, true, false },
 };
@@ -776,6 +807,7 @@ int config_defaults(apitoken_config *cfg)
 	cfg->max_tokens_set = false;
 	cfg->max_store_tokens = CONFIG_DEFAULT_STORE_TOKENS;
 	cfg->log_success_interval = CONFIG_DEFAULT_LOG_SUCCESS_INTERVAL;
+	cfg->delta_window_secs = CONFIG_DEFAULT_DELTA_WINDOW;
 	cfg->admin_group = NULL;
 	return 0;
 

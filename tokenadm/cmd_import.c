@@ -59,6 +59,8 @@ typedef struct import_opts {
 	pointer ptr;       /* verified in transact */
 	fleet_meta now_meta; /* what was installed, for report */
 	unsigned long n;
+	unsigned long removed;
+	uint64_t delta_base; /* 0: a full bundle was installed */
 } import_opts;
 
 static int import_parse(int argc, char **argv, void *opts, int64_t now)
@@ -180,11 +182,12 @@ typedef struct import_ctx {
 	store_txn *txn;
 	fleet_meta old;
 	unsigned long n;
+	unsigned long removed; /* a delta's remove lines applied */
 	/* The same generation signed anew: the authority's heartbeat. It
 	 * renews the freshness record and rebuilds nothing. */
 	bool heartbeat;
 	bool same; /* refused as already installed, but fresh enough */
-	int64_t created; /* the header's, once it passed the age check */
+	int64_t created; /* the signed time that vouches, once checked */
 	char why[256]; /* a callback's reason for stopping */
 } import_ctx;
 
@@ -229,6 +232,28 @@ static int check_header(void *ctx, const bundle_header *h)
 		return 1;
 	}
 	c->created = created;
+	/* A delta applies to exactly the generation it starts from: any
+	 * other (older: a gap; newer: a replay) is refused, and the host's
+	 * generation named, so a pull knows which delta (or the full
+	 * bundle) to fetch instead. */
+	if (h->base && !c->old.imported) {
+		snprintf(c->why, sizeof(c->why),
+			 "delta from generation %llu to %llu, but this host "
+			 "has imported no full bundle yet (generation 0): "
+			 "import the full bundle first",
+			 (unsigned long long)h->base,
+			 (unsigned long long)h->generation);
+		return 1;
+	}
+	if (h->base && h->base != c->old.generation) {
+		snprintf(c->why, sizeof(c->why),
+			 "delta from generation %llu to %llu does not apply: "
+			 "this host has generation %llu",
+			 (unsigned long long)h->base,
+			 (unsigned long long)h->generation,
+			 (unsigned long long)c->old.generation);
+		return 1;
+	}
 	/* Rollback: an old bundle would bring revoked tokens back. */
 	if (c->old.imported && h->generation < c->old.generation) {
 		snprintf(c->why, sizeof(c->why),
@@ -239,7 +264,7 @@ static int check_header(void *ctx, const bundle_header *h)
 	}
 	if (c->old.imported && h->generation == c->old.generation &&
 	    !c->o->allow_same) {
-		if (h->created > c->old.created) {
+		if (!h->base && h->created > c->old.created) {
 			c->heartbeat = true;
 			return 0;
 		}
@@ -305,6 +330,86 @@ out:
 	return rc;
 }
 
+/* A delta's remove line: the record goes; this host's own mark of it (if
+ * any) stays, as fleet_local_carry keeps it on a full import. */
+static int remove_record(void *ctx, const char id[12])
+{
+	import_ctx *c = ctx;
+	uint8_t buf[RECORD_ENCODED_MAX];
+	size_t len;
+	char err[256];
+
+	store_status st = store_get(store_txn_view(c->txn), id, TOKEN_ID_LEN,
+				    buf, sizeof(buf), &len, err, sizeof(err));
+	secure_wipe(buf, sizeof(buf));
+	if (st == STORE_NOTFOUND)
+		return 0; /* made and removed within the delta's range */
+	if (st != STORE_OK || store_txn_delete(c->txn, id, TOKEN_ID_LEN) != 0) {
+		snprintf(c->why, sizeof(c->why), "cannot remove token %.12s",
+			 id);
+		return 1;
+	}
+	c->removed++;
+	return 0;
+}
+
+static int keep_header(void *ctx, const bundle_header *h)
+{
+	*(bundle_header *)ctx = *h;
+	return 1; /* the header is all we want here */
+}
+
+static int no_remove(void *ctx, const char id[12])
+{
+	(void)ctx;
+	(void)id;
+	return 1;
+}
+
+/* The signed header of a verified file: full bundle or delta? Decides
+ * how the new store starts (empty, or a copy of this one). Returns 0 or
+ * -1 (reported). */
+static int peek_header(const tool *t, int fd, bundle_header *h)
+{
+	char err[256];
+
+	memset(h, 0, sizeof(*h));
+	if (lseek(fd, 0, SEEK_SET) != 0 ||
+	    (bundle_read_ex(fd, NULL, NULL, keep_header, NULL, no_remove, h,
+			    err, sizeof(err)) != 0 &&
+	     h->generation == 0)) {
+		refuse(t, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The one place a verified bundle has just been installed (and
+ * committed): the log line, and whatever else a host keeps about its
+ * last good bundle (its freshness, outside the store) goes here too. */
+static void installed(tool *t, const bundle_header *h,
+		      const bundle_proof *proof, const import_ctx *c)
+{
+	char by[LOGSAFE_MAX];
+
+	if (h->base)
+		syslog(LOG_NOTICE, "imported delta base=%llu generation=%llu "
+				   "tokens=%lu removed=%lu signer=%s by=%s "
+				   "uid=%u",
+		       (unsigned long long)h->base,
+		       (unsigned long long)h->generation, c->n, c->removed,
+		       proof->signer, log_safe(t->user, by, sizeof(by)),
+		       (unsigned)t->uid);
+	else
+		syslog(LOG_NOTICE, "imported generation=%llu tokens=%lu "
+				   "signer=%s by=%s uid=%u",
+		       (unsigned long long)h->generation, c->n, proof->signer,
+		       log_safe(t->user, by, sizeof(by)), (unsigned)t->uid);
+	/* The store is in; a host that cannot record it looks stale (and
+	 * with stale_action = refuse, refuses tokens): said, not hidden. */
+	host_note_fresh(t, c->created, h->generation);
+}
+
 /* --pointer: the pointer verified and held to this host, and the spooled
  * file one of those it names, by size and SHA-256 (a mirror cannot swap
  * one signed bundle for another). Returns 0 or -1 (reported). */
@@ -331,7 +436,7 @@ static int import_transact(tool *t, void *opts)
 	EVP_PKEY *keys[CONFIG_TRUSTED_KEYS_MAX] = { 0 };
 	size_t nkeys = 0;
 	bundle_proof proof;
-	bundle_header h;
+	bundle_header h, peek;
 	char err[256];
 	int fd = -1, rc = EXIT_REFUSED;
 	import_ctx c = { .t = t, .o = o };
@@ -358,10 +463,16 @@ static int import_transact(tool *t, void *opts)
 		refuse(t, "%s", err);
 		goto out;
 	}
+	/* Signed: now the header may be read. A full bundle replaces every
+	 * record (the new store starts empty); a delta changes a few (it
+	 * starts as a copy of this one, and only the delta's records are
+	 * checked and written). */
+	if (peek_header(t, fd, &peek) != 0)
+		goto out;
 	/* Under the lock the live store cannot change: its metadata and
 	 * this host's own revocations are read from the very file the new
 	 * one replaces. */
-	if (tool_begin_empty(t, &c.txn) != 0)
+	if ((peek.base ? tool_begin : tool_begin_empty)(t, &c.txn) != 0)
 		goto out;
 	t->reader = store_open(t->cfg.db_path, err, sizeof(err));
 	if (!t->reader) {
@@ -371,8 +482,8 @@ static int import_transact(tool *t, void *opts)
 	if (fleet_meta_get(t, NULL, &c.old) != 0)
 		goto out;
 	if (lseek(fd, 0, SEEK_SET) != 0 ||
-	    bundle_read_checked(fd, &proof, &h, check_header, install_record,
-				&c, err, sizeof(err)) != 0) {
+	    bundle_read_ex(fd, &proof, &h, check_header, install_record,
+			   remove_record, &c, err, sizeof(err)) != 0) {
 		/* Nothing new, but signed recently enough: still a sign of
 		 * life (a host upgraded from before the record gets one). */
 		if (c.same)
@@ -394,7 +505,15 @@ static int import_transact(tool *t, void *opts)
 		rc = EXIT_OK;
 		goto out;
 	}
-	if (fleet_local_carry(t, c.txn) != 0)
+	/* Both passes read the same bytes (the proof says so), so this
+	 * cannot differ from what chose the transaction's start; but a
+	 * full bundle applied to a copy would keep records it lacks. */
+	if (h.base != peek.base) {
+		refuse(t, "changed since it was verified");
+		goto out;
+	}
+	/* A delta's copy has this host's marks already. */
+	if (!h.base && fleet_local_carry(t, c.txn) != 0)
 		goto out;
 	fleet_meta m = { .generation = h.generation, .created = h.created,
 			 .imported = t->now };
@@ -405,17 +524,12 @@ static int import_transact(tool *t, void *opts)
 	c.txn = NULL;
 	if (committed != 0)
 		goto out;
-	char by[LOGSAFE_MAX];
-	syslog(LOG_NOTICE, "imported generation=%llu tokens=%lu signer=%s "
-			   "by=%s uid=%u",
-	       (unsigned long long)h.generation, c.n, proof.signer,
-	       log_safe(t->user, by, sizeof(by)), (unsigned)t->uid);
+	installed(t, &h, &proof, &c);
 	o->now_meta = m;
 	o->n = c.n;
+	o->removed = c.removed;
+	o->delta_base = h.base;
 	rc = EXIT_OK;
-	/* The store is in; a host that cannot record it looks stale (and
-	 * with stale_action = refuse, refuses tokens): said, not hidden. */
-	host_note_fresh(t, c.created, h.generation);
 out:
 	tool_abort(t, c.txn);
 	if (fd >= 0)
@@ -433,6 +547,12 @@ static int import_report(tool *t, void *opts, int rc)
 	if (rc == EXIT_OK && o->heartbeat)
 		say("generation %llu unchanged: freshness renewed",
 		    (unsigned long long)o->now_meta.generation);
+	else if (rc == EXIT_OK && o->delta_base)
+		say("applied the delta from generation %llu to %llu: %lu "
+		    "token(s) changed, %lu removed",
+		    (unsigned long long)o->delta_base,
+		    (unsigned long long)o->now_meta.generation, o->n,
+		    o->removed);
 	else if (rc == EXIT_OK)
 		say("installed generation %llu: %lu token(s)",
 		    (unsigned long long)o->now_meta.generation, o->n);

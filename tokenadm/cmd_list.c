@@ -7,7 +7,38 @@
 #include "authcheck.h"
 #include "duration.h"
 #include "lastused.h"
+#include "fleet.h"
 #include "tokenadm.h"
+
+/* In transact, so that report can read after the drop: the key, the
+ * store, and this host's and the fleet's last-use records (all, or
+ * only_id's). Returns 0 or -1 (reported). */
+static int open_for_reading(tool *t, const char *only_id)
+{
+	if (tool_open_store(t) != 0)
+		return -1;
+	if (lastused_table_load(&t->cfg, only_id, &t->lastused) != 0) {
+		warnx_("out of memory");
+		return -1;
+	}
+	return fleet_lastused_load(&t->cfg, t->now, &t->fleet_lastused);
+}
+
+/* When and from where a token was last used (as read above). */
+static void last_use(const tool *t, const char *id, lastused *lu)
+{
+	lastused fleet;
+
+	lastused_table_get(&t->lastused, id, lu);
+	/* The newest of this host's and the fleet's (merged) record. */
+	lastused_table_get(&t->fleet_lastused, id, &fleet);
+	if (fleet.when > lu->when)
+		*lu = fleet;
+	/* Written by services, not by us: a time in the future would hide a
+	 * token from --unused-for. Allow a day of clock skew. */
+	if (lu->when > t->now + 86400)
+		memset(lu, 0, sizeof(*lu));
+}
 
 typedef struct row {
 	char id[TOKEN_ID_LEN + 1];
@@ -35,7 +66,7 @@ static void json_record(tool *t, const token_record *rec, token_state st,
 {
 	lastused lu;
 
-	tool_lastused(t, rec->id, &lu);
+	last_use(t, rec->id, &lu);
 	printf("{\"id\":\"%s\",\"user\":", rec->id);
 	json_string(rec->user);
 	fputs(",\"name\":", stdout);
@@ -83,7 +114,7 @@ static bool wanted(tool *t, const list_ctx *l, const token_record *rec,
 		return false;
 	if (l->unused_for > 0) {
 		lastused lu;
-		tool_lastused(t, rec->id, &lu);
+		last_use(t, rec->id, &lu);
 		/* Never used counts from creation. */
 		int64_t since = lu.when ? lu.when : rec->created;
 		if (t->now - since < l->unused_for)
@@ -135,7 +166,7 @@ static int collect(tool *t, void *ctx, const token_record *rec)
 	r->created = rec->created;
 	r->expires = rec->expires;
 	lastused lu;
-	tool_lastused(t, rec->id, &lu);
+	last_use(t, rec->id, &lu);
 	r->last_used = lu.when;
 	memcpy(r->last_rhost, lu.rhost, sizeof(r->last_rhost));
 	return 0;
@@ -250,7 +281,7 @@ static int list_transact(tool *t, void *opts)
 		}
 		l->only_user = t->user;
 	}
-	return tool_open_for_reading(t, NULL) == 0 ? EXIT_OK : EXIT_REFUSED;
+	return open_for_reading(t, NULL) == 0 ? EXIT_OK : EXIT_REFUSED;
 }
 
 static int list_report(tool *t, void *opts, int rc)
@@ -326,7 +357,7 @@ static int show_transact(tool *t, void *opts)
 {
 	show_opts *o = opts;
 
-	return tool_open_for_reading(t, o->id) == 0 ? EXIT_OK : EXIT_REFUSED;
+	return open_for_reading(t, o->id) == 0 ? EXIT_OK : EXIT_REFUSED;
 }
 
 static int show_report(tool *t, void *opts, int rc)
@@ -350,7 +381,7 @@ static int show_report(tool *t, void *opts, int rc)
 	}
 	lastused lu;
 	char b1[32], b2[32], b3[32], b4[32];
-	tool_lastused(t, rec.id, &lu);
+	last_use(t, rec.id, &lu);
 	printf("id:          %s\n"
 	       "user:        %s\n"
 	       "name:        %s\n"

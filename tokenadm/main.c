@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "build_config.h"
+#include "fleet.h"
 #include "groups.h"
 #include "privilege.h"
 #include "tokenadm.h"
@@ -50,11 +51,13 @@ static void usage(FILE *to)
 	      "  verify --user USER [--rhost ADDR] [--service NAME]  (token on stdin)\n"
 	      "  prune [--older-than DURATION]\n"
 	      "  policy [--user USER]\n"
-	      "  export --out FILE|-              (the authority: a signed bundle)\n"
+	      "  export [--since GENERATION] --out FILE|-\n"
+	      "                                   (the authority: a signed bundle,\n"
+	      "                                   or the delta since GENERATION)\n"
 	      "  publish DIR [--expires DURATION] [--deltas N]\n"
 	      "                                   (the authority: latest, bundles)\n"
 	      "  import FILE|- [--allow-same] [--pointer LATEST]\n"
-	      "                                   (an import-only host)\n"
+	      "                                   (an import-only host: bundle or delta)\n"
 	      "  pull-plan LATEST                 (a host: what to fetch)\n"
 	      "  status [--json]\n"
 	      "  lastused export --out FILE|-     lastused merge FILE...\n"
@@ -212,6 +215,7 @@ int main(int argc, char **argv)
 	openlog("tokenadm", LOG_PID, LOG_AUTHPRIV);
 	t.now = (int64_t)time(NULL);
 	t.privileged = privileged;
+	t.before_commit = fleet_before_commit;
 
 	/* 1. Parse, as the caller. */
 	if (privilege_suspend(&t.caller) != 0) {
