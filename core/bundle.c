@@ -18,6 +18,7 @@
 
 /* The text of the format (man pam_apitoken-bundle(5)). */
 #define MAGIC "pam_apitoken-bundle 1"
+#define MAGIC_DELTA "pam_apitoken-bundle 2"
 #define MAGIC_NAME "pam_apitoken-bundle "
 #define SIG_ALG "ed25519"
 #define ED25519_SIG_LEN 64
@@ -291,6 +292,7 @@ struct bundle_writer {
 	EVP_MD_CTX *sha;
 	idset ids;
 	uint64_t count;
+	bool delta;
 	bool failed;
 	char err[256];
 	size_t olen;
@@ -375,12 +377,18 @@ bundle_writer *bundle_writer_open(int fd, const bundle_header *h, char *err,
 		snprintf(err, errlen, "bundle: negative creation time");
 		return NULL;
 	}
+	if (h->base >= h->generation) {
+		snprintf(err, errlen, "bundle: a delta's base must be below its "
+				      "generation");
+		return NULL;
+	}
 	bundle_writer *w = calloc(1, sizeof(*w));
 	if (!w) {
 		snprintf(err, errlen, "bundle: out of memory");
 		return NULL;
 	}
 	w->fd = fd;
+	w->delta = h->base != 0;
 	w->sha = EVP_MD_CTX_new();
 	if (!w->sha || EVP_DigestInit_ex(w->sha, EVP_sha512(), NULL) != 1) {
 		snprintf(err, errlen, "bundle: cannot set up SHA-512");
@@ -395,10 +403,18 @@ bundle_writer *bundle_writer_open(int fd, const bundle_header *h, char *err,
 		writer_free(w);
 		return NULL;
 	}
-	int n = snprintf(text, sizeof(text),
-			 MAGIC "\nprefix %s\ngeneration %llu\ncreated %lld\n",
-			 h->prefix, (unsigned long long)h->generation,
-			 (long long)h->created);
+	int n = w->delta ?
+			snprintf(text, sizeof(text),
+				 MAGIC_DELTA "\nprefix %s\ngeneration %llu\n"
+					     "created %lld\nbase %llu\n",
+				 h->prefix, (unsigned long long)h->generation,
+				 (long long)h->created,
+				 (unsigned long long)h->base) :
+			snprintf(text, sizeof(text),
+				 MAGIC "\nprefix %s\ngeneration %llu\n"
+				       "created %lld\n",
+				 h->prefix, (unsigned long long)h->generation,
+				 (long long)h->created);
 	if (n <= 0 || (size_t)n >= sizeof(text) ||
 	    w_put(w, text, (size_t)n, true) != 0 || w_flush(w) != 0) {
 		snprintf(err, errlen, "bundle: %s",
@@ -414,19 +430,14 @@ const char *bundle_writer_error(const bundle_writer *w)
 	return w->failed ? w->err : "";
 }
 
-int bundle_writer_record(bundle_writer *w, const char id[12],
-			 const uint8_t *val, size_t len)
+/* The checks a record and a remove line share. Returns 0 or -1. */
+static int w_new_id(bundle_writer *w, const char id[12])
 {
 	if (w->failed)
 		return -1;
 	if (!id_valid(id)) {
 		w_fail(w, "record %llu: malformed id",
 		       (unsigned long long)w->count + 1);
-		return -1;
-	}
-	if (len == 0 || len > RECORD_ENCODED_MAX || !val) {
-		w_fail(w, "record %.12s: length %zu not 1 to %d", id, len,
-		       RECORD_ENCODED_MAX);
 		return -1;
 	}
 	if (w->count >= BUNDLE_RECORDS_MAX) {
@@ -442,6 +453,38 @@ int bundle_writer_record(bundle_writer *w, const char id[12],
 			w_fail(w, "out of memory");
 		return -1;
 	}
+	return 0;
+}
+
+int bundle_writer_remove(bundle_writer *w, const char id[12])
+{
+	char line[sizeof("remove ") + TOKEN_ID_LEN];
+
+	if (!w->failed && !w->delta)
+		w_fail(w, "a remove line in a full bundle");
+	if (w_new_id(w, id) != 0)
+		return -1;
+	memcpy(line, "remove ", 7);
+	memcpy(line + 7, id, TOKEN_ID_LEN);
+	line[7 + TOKEN_ID_LEN] = '\n';
+	if (w_put(w, line, sizeof(line), true) != 0)
+		return -1;
+	w->count++;
+	return 0;
+}
+
+int bundle_writer_record(bundle_writer *w, const char id[12],
+			 const uint8_t *val, size_t len)
+{
+	if (w->failed)
+		return -1;
+	if (len == 0 || len > RECORD_ENCODED_MAX || !val) {
+		w_fail(w, "record %.12s: length %zu not 1 to %d", id, len,
+		       RECORD_ENCODED_MAX);
+		return -1;
+	}
+	if (w_new_id(w, id) != 0)
+		return -1;
 	memcpy(w->line, "record ", 7);
 	memcpy(w->line + 7, id, TOKEN_ID_LEN);
 	w->line[RECORD_LINE_FIXED - 1] = ' ';
@@ -813,12 +856,16 @@ static bool keyword_is(const line_reader *r, const char *kw)
 	       (r->line[n] == ' ' || r->line[n] == '\0');
 }
 
-static const char *const header_keys[] = { "prefix", "generation", "created" };
-#define N_HEADER_KEYS (sizeof(header_keys) / sizeof(header_keys[0]))
+/* A delta (format 2) has one more: "base". */
+static const char *const header_keys[] = { "prefix", "generation", "created",
+					   "base" };
+#define N_HEADER_KEYS_FULL 3
+#define N_HEADER_KEYS_DELTA 4
 /* "count " before the number. */
 #define COUNT_KW_LEN (sizeof("count ") - 1)
 
-/* Parse header line i (0: prefix, 1: generation, 2: created) into h.
+/* Parse header line i (0: prefix, 1: generation, 2: created, 3: base)
+ * into h.
  * Returns NULL or the reason (in why). */
 static const char *parse_header_line(const line_reader *r, size_t i,
 				     bundle_header *h, char *why,
@@ -850,11 +897,18 @@ static const char *parse_header_line(const line_reader *r, size_t i,
 			       "to 2^63-1 without leading zeros";
 		h->generation = num;
 		return NULL;
-	default:
+	case 2:
 		if (parse_decimal(v, vlen, &num) != 0)
 			return "created must be a decimal number from 0 "
 			       "to 2^63-1 without leading zeros";
 		h->created = (int64_t)num;
+		return NULL;
+	default:
+		if (parse_decimal(v, vlen, &num) != 0 || num == 0 ||
+		    num >= h->generation)
+			return "base must be a decimal number from 1 to the "
+			       "generation minus one, without leading zeros";
+		h->base = num;
 		return NULL;
 	}
 }
@@ -896,12 +950,46 @@ static size_t parse_record_line(const line_reader *r, char id[TOKEN_ID_LEN],
 
 enum read_state { S_MAGIC, S_HEADER, S_BODY, S_SIGNATURE, S_END };
 
+/* "pam_apitoken-bundle N": is N a version above the ones read here?
+ * Then this host is older than the authority, and must be told so in
+ * words an operator acts on, not "not a bundle". */
+static bool newer_version(const char *v)
+{
+	uint64_t n;
+
+	return parse_decimal(v, strlen(v), &n) == 0 && n > BUNDLE_VERSION_DELTA;
+}
+
+/* "remove <id>": fills id. Returns NULL or the reason. */
+static const char *parse_remove_line(const line_reader *r,
+				     char id[TOKEN_ID_LEN])
+{
+	const char *v = value_of(r, "remove");
+
+	if (!v || r->len != sizeof("remove ") - 1 + TOKEN_ID_LEN)
+		return "malformed remove line";
+	if (!id_valid(v))
+		return "malformed id (12 letters and digits)";
+	memcpy(id, v, TOKEN_ID_LEN);
+	return NULL;
+}
+
 int bundle_read_checked(int fd, const bundle_proof *proof,
 			bundle_header *h_out,
 			int (*on_header)(void *ctx, const bundle_header *h),
 			bundle_record_fn visit, void *ctx, char *err,
 			size_t errlen)
 {
+	return bundle_read_ex(fd, proof, h_out, on_header, visit, NULL, ctx,
+			      err, errlen);
+}
+
+int bundle_read_ex(int fd, const bundle_proof *proof, bundle_header *h_out,
+		   int (*on_header)(void *ctx, const bundle_header *h),
+		   bundle_record_fn visit, bundle_remove_fn on_remove,
+		   void *ctx, char *err, size_t errlen)
+{
+	size_t n_header_keys = N_HEADER_KEYS_FULL;
 	bundle_header h;
 	char why[128], fpr[BUNDLE_FPR_LEN + 1], id[TOKEN_ID_LEN];
 	uint8_t sig[ED25519_SIG_LEN], digest[BUNDLE_DIGEST_LEN];
@@ -985,6 +1073,24 @@ int bundle_read_checked(int fd, const bundle_proof *proof,
 				st = S_HEADER;
 				break;
 			}
+			if (strcmp(r->line, MAGIC_DELTA) == 0) {
+				/* Refused here, before any header line, by
+				 * a caller that would drop its removes. */
+				if (!on_remove)
+					FAIL("a delta bundle, where a full "
+					     "bundle is expected");
+				n_header_keys = N_HEADER_KEYS_DELTA;
+				st = S_HEADER;
+				break;
+			}
+			if (strncmp(r->line, MAGIC_NAME,
+				    sizeof(MAGIC_NAME) - 1) == 0 &&
+			    newer_version(r->line + sizeof(MAGIC_NAME) - 1))
+				FAIL("bundle format version %.20s is newer "
+				     "than this host reads (%d and %d): "
+				     "upgrade pam_apitoken on this host",
+				     r->line + sizeof(MAGIC_NAME) - 1,
+				     BUNDLE_VERSION_FULL, BUNDLE_VERSION_DELTA);
 			if (strncmp(r->line, MAGIC_NAME,
 				    sizeof(MAGIC_NAME) - 1) == 0)
 				FAIL("unsupported bundle version \"%.32s\"",
@@ -995,7 +1101,7 @@ int bundle_read_checked(int fd, const bundle_proof *proof,
 							    why, sizeof(why));
 			if (bad)
 				FAIL("%s", bad);
-			if (++header_i < N_HEADER_KEYS)
+			if (++header_i < n_header_keys)
 				break;
 			st = S_BODY;
 			if (h_out)
@@ -1021,16 +1127,24 @@ int bundle_read_checked(int fd, const bundle_proof *proof,
 				st = S_SIGNATURE;
 				break;
 			}
-			if (!keyword_is(r, "record")) {
-				for (size_t j = 0; j < N_HEADER_KEYS; j++)
+			bool remove = n_header_keys == N_HEADER_KEYS_DELTA &&
+				      keyword_is(r, "remove");
+			if (!remove && !keyword_is(r, "record")) {
+				for (size_t j = 0; j < n_header_keys; j++)
 					if (keyword_is(r, header_keys[j]))
 						FAIL("duplicate \"%s\"",
 						     header_keys[j]);
-				FAIL("expected \"record\" or \"count\"");
+				FAIL("expected \"record\"%s or \"count\"",
+				     n_header_keys == N_HEADER_KEYS_DELTA ?
+					     ", \"remove\"" : "");
 			}
 			const char *bad = NULL;
-			size_t len = parse_record_line(r, id, val, &bad);
-			if (!len)
+			size_t len = 0;
+			if (remove)
+				bad = parse_remove_line(r, id);
+			else
+				len = parse_record_line(r, id, val, &bad);
+			if (bad)
 				FAIL("%s", bad);
 			if (records >= BUNDLE_RECORDS_MAX)
 				FAIL("more than %u records",
@@ -1041,7 +1155,8 @@ int bundle_read_checked(int fd, const bundle_proof *proof,
 			if (added == 0)
 				FAIL("duplicate id %.12s", id);
 			records++;
-			if (visit && visit(ctx, id, val, len) != 0)
+			if (remove ? on_remove(ctx, id) != 0 :
+				     visit && visit(ctx, id, val, len) != 0)
 				FAIL("stopped by the caller");
 			break;
 		}

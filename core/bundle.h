@@ -39,7 +39,17 @@ typedef struct bundle_header {
 	char prefix[17];     /* token prefix, 1..16 base62 characters */
 	uint64_t generation; /* 1 .. 2^63-1; the importer refuses a replay */
 	int64_t created;     /* Unix time of the export, >= 0 */
+	/* 0: a full bundle (format 1). Else a delta (format 2): only what
+	 * changed from generation base (1 .. generation-1) to generation;
+	 * it applies to a store at exactly base. */
+	uint64_t base;
 } bundle_header;
+
+/* The format versions this code reads; it writes 1 for full bundles and
+ * 2 for deltas. A reader refuses a higher version with a message that
+ * says to upgrade. */
+#define BUNDLE_VERSION_FULL 1
+#define BUNDLE_VERSION_DELTA 2
 
 typedef struct bundle_writer bundle_writer;
 
@@ -69,6 +79,11 @@ const char *bundle_writer_error(const bundle_writer *w);
  * write). On -1 what is on fd is not a valid bundle: remove it. */
 int bundle_writer_finish(bundle_writer *w, EVP_PKEY *signing_key, char *err,
 			 size_t errlen);
+
+/* A delta's "remove ID" line: the record id is gone since the base
+ * generation. Only on a writer opened with h->base != 0; an id is either
+ * a record or a remove, once. Returns 0 or -1 (sticky, as above). */
+int bundle_writer_remove(bundle_writer *w, const char id[12]);
 
 /* Free w without finishing (what was written is not a valid bundle).
  * NULL is fine. */
@@ -117,6 +132,18 @@ typedef int (*bundle_record_fn)(void *ctx, const char id[12],
 int bundle_read(int fd, bundle_header *h_out,
 		int (*on_header)(void *ctx, const bundle_header *h),
 		bundle_record_fn visit, void *ctx, char *err, size_t errlen);
+
+/* Called once per remove line of a delta, with a valid id. */
+typedef int (*bundle_remove_fn)(void *ctx, const char id[12]);
+
+/* The general pass 2: full bundles and deltas alike (h->base says which,
+ * before any record). bundle_read and bundle_read_checked are this with
+ * on_remove NULL, and then refuse a delta ("a delta bundle, where a full
+ * bundle is expected"), so that no caller drops remove lines unseen. */
+int bundle_read_ex(int fd, const bundle_proof *proof, bundle_header *h_out,
+		   int (*on_header)(void *ctx, const bundle_header *h),
+		   bundle_record_fn visit, bundle_remove_fn on_remove,
+		   void *ctx, char *err, size_t errlen);
 
 /* bundle_read that also hashes what it reads and, before returning 0,
  * checks it is exactly what pass 1 verified (the same digest and signer):

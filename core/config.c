@@ -570,6 +570,20 @@ static set_result set_uid_binding(struct parser *ps, const char *value,
 	return SET_OK;
 }
 
+static set_result set_stale_action(struct parser *ps, const char *value,
+				   char *err, size_t errlen)
+{
+	if (strcmp(value, "warn") == 0)
+		ps->cfg->stale_refuse = false;
+	else if (strcmp(value, "refuse") == 0)
+		ps->cfg->stale_refuse = true;
+	else {
+		snprintf(err, errlen, "must be warn or refuse");
+		return SET_BAD;
+	}
+	return SET_OK;
+}
+
 static set_result set_bundle_format(struct parser *ps, const char *value,
 				    char *err, size_t errlen)
 {
@@ -582,6 +596,36 @@ static set_result set_bundle_format(struct parser *ps, const char *value,
 		return SET_BAD;
 	}
 	return SET_OK;
+}
+
+/* A duration ("7d": deltas from any generation made in the last week) or
+ * a bare number of generations ("500"); 0 keeps nothing. */
+static set_result set_delta_window(struct parser *ps, const char *value,
+				   char *err, size_t errlen)
+{
+	size_t n = strlen(value);
+	int64_t secs;
+
+	if (n > 0 && strspn(value, "0123456789") == n) {
+		if (n > 6 || (value[0] == '0' && n > 1))
+			goto bad;
+		unsigned long g = strtoul(value, NULL, 10);
+		if (g > CONFIG_DELTA_WINDOW_GENS_MAX)
+			goto bad;
+		ps->cfg->delta_window_gens = g;
+		ps->cfg->delta_window_secs = 0;
+		return SET_OK;
+	}
+	if (duration_parse(value, &secs) != 0 || secs <= 0)
+		goto bad;
+	ps->cfg->delta_window_secs = secs;
+	ps->cfg->delta_window_gens = 0;
+	return SET_OK;
+bad:
+	snprintf(err, errlen, "must be a duration like 7d or a number of "
+			      "generations from 0 to %d",
+		 CONFIG_DELTA_WINDOW_GENS_MAX);
+	return SET_BAD;
 }
 
 static set_result set_log_success_interval(struct parser *ps,
@@ -638,6 +682,8 @@ static const struct key_def key_table[] = {
 	{ "signing_key", set_signing_key, false, false },
 	{ "trusted_key", set_trusted_key, false, true },
 	{ "max_bundle_age", set_max_bundle_age, false, false },
+	{ "stale_action", set_stale_action, false, false },
+	{ "delta_window", set_delta_window, false, false },
 	{ "log_success_interval", set_log_success_interval, false, false },
 	{ "service_accounts", set_service_accounts, false, false },
 	{ "uid_binding", set_uid_binding, false, false },
@@ -844,6 +890,7 @@ int config_defaults(apitoken_config *cfg)
 	cfg->max_tokens_set = false;
 	cfg->max_store_tokens = CONFIG_DEFAULT_STORE_TOKENS;
 	cfg->log_success_interval = CONFIG_DEFAULT_LOG_SUCCESS_INTERVAL;
+	cfg->delta_window_secs = CONFIG_DEFAULT_DELTA_WINDOW;
 	cfg->admin_group = NULL;
 	/* Format 1 until every host reads format 2 (pam_apitoken.conf(5)). */
 	cfg->bundle_format = 1;

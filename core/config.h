@@ -87,7 +87,23 @@ typedef struct apitoken_config {
 	size_t n_service_accounts;
 	uid_binding_mode uid_binding;
 	unsigned bundle_format; /* record format export writes: 1 or 2 */
+	/* "stale_action": what an import-only host whose newest signed
+	 * bundle or pointer is older than max_bundle_age does with tokens:
+	 * warn (accept them; status and the pull say so) or refuse them all
+	 * (fail closed, as TUF clients refuse expired metadata). */
+	bool stale_refuse;
+	/* "delta_window": how far back the authority keeps what it needs to
+	 * write delta bundles, either a duration (delta_window_secs) or a
+	 * bare number of generations (delta_window_gens, secs then 0).
+	 * Both 0: no deltas at all. Default CONFIG_DEFAULT_DELTA_WINDOW. */
+	int64_t delta_window_secs;
+	uint64_t delta_window_gens;
 } apitoken_config;
+
+#define CONFIG_DEFAULT_DELTA_WINDOW (7 * 86400)
+/* However long the window, at most this many generations are kept (the
+ * log lives in the store, which every write copies). */
+#define CONFIG_DELTA_WINDOW_GENS_MAX 100000
 
 /* printf-like; ctx is what the caller passed to config_load. */
 typedef void (*config_log_fn)(void *ctx, const char *fmt, ...)

@@ -34,6 +34,10 @@ struct store_txn {
 	store_view view; /* db on a dup of tmp.fd; path: the live store */
 	int lockfd;
 	atomic_file tmp;
+	/* The token keys put or deleted, for the authority's change log
+	 * (store_txn_changed); repeats are possible. */
+	char (*changed)[STORE_CHANGED_KEY_LEN];
+	size_t n_changed, cap_changed;
 };
 
 static char *concat(const char *a, const char *b)
@@ -334,6 +338,7 @@ static void txn_free(store_txn *txn)
 	if (txn->lockfd >= 0)
 		close(txn->lockfd); /* releases the flock */
 	free(txn->view.path);
+	free(txn->changed);
 	free(txn);
 }
 
@@ -431,17 +436,48 @@ int store_txn_begin_empty(const char *path, int timeout_ms, store_txn **out,
 	return txn_begin(path, timeout_ms, true, out, err, errlen);
 }
 
+/* Note a token key as changed. A change that cannot be noted fails the
+ * put or delete: a change missing from the log would be missing from
+ * every delta written from it. */
+static int note_change(store_txn *txn, const char *id, size_t idlen)
+{
+	if (idlen != STORE_CHANGED_KEY_LEN || id[0] == STORE_META_MARK)
+		return 0;
+	if (txn->n_changed == txn->cap_changed) {
+		size_t cap = txn->cap_changed ? txn->cap_changed * 2 : 64;
+		void *p = reallocarray(txn->changed, cap,
+				       sizeof(*txn->changed));
+		if (!p)
+			return -1;
+		txn->changed = p;
+		txn->cap_changed = cap;
+	}
+	memcpy(txn->changed[txn->n_changed++], id, STORE_CHANGED_KEY_LEN);
+	return 0;
+}
+
+size_t store_txn_changed(const store_txn *txn,
+			 const char (**keys)[STORE_CHANGED_KEY_LEN])
+{
+	*keys = (const char(*)[STORE_CHANGED_KEY_LEN])txn->changed;
+	return txn->n_changed;
+}
+
 int store_txn_put(store_txn *txn, const char *id, size_t idlen,
 		  const uint8_t *val, size_t len)
 {
 	datum key = { (char *)id, (int)idlen };
 	datum v = { (char *)val, (int)len };
+	if (note_change(txn, id, idlen) != 0)
+		return -1;
 	return gdbm_store(txn->view.db, key, v, GDBM_REPLACE) == 0 ? 0 : -1;
 }
 
 int store_txn_delete(store_txn *txn, const char *id, size_t idlen)
 {
 	datum key = { (char *)id, (int)idlen };
+	if (note_change(txn, id, idlen) != 0)
+		return -1;
 	return gdbm_delete(txn->view.db, key) == 0 ? 0 : -1;
 }
 

@@ -99,6 +99,14 @@ int store_txn_put(store_txn *txn, const char *id, size_t idlen,
 		  const uint8_t *val, size_t len);
 int store_txn_delete(store_txn *txn, const char *id, size_t idlen);
 
+/* The token keys (STORE_CHANGED_KEY_LEN bytes, not starting with
+ * STORE_META_MARK) put or deleted in txn so far, in order, a key perhaps
+ * more than once: what the authority logs for its delta bundles. *keys
+ * stays valid until the next put, delete, commit or abort. */
+#define STORE_CHANGED_KEY_LEN 12
+size_t store_txn_changed(const store_txn *txn,
+			 const char (**keys)[STORE_CHANGED_KEY_LEN]);
+
 /* Make the copy durable and put it in place atomically, then release the
  * lock. The txn is freed whatever the result. Returns 0 or -1 (err); on -1
  * the live store is unchanged. */

@@ -24,6 +24,7 @@
 #include "build_config.h"
 #include "config.h"
 #include "duration.h"
+#include "freshness.h"
 #include "lastused.h"
 #include "logsafe.h"
 #include "secure.h"
@@ -247,6 +248,14 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	 * token's record (digests already wiped) goes onto the handle. */
 	verified_token seen;
 	auth_check_token(lease.cfg, &lease.src, &req, &res, &seen.rec);
+	/* A host whose authority has said nothing for max_bundle_age may
+	 * hold tokens revoked since: with stale_action = refuse, none is
+	 * accepted. Checked only for a token that would pass, so refusals
+	 * and ordinary passwords cost nothing more. */
+	if (res.outcome == AUTH_ACCEPT &&
+	    freshness_gate(lease.cfg, req.now, res.reason,
+			   sizeof(res.reason)) != 0)
+		res.outcome = AUTH_UNAVAILABLE;
 	seen.store = lease.fetched;
 	seen.secret = res.secret;
 	secure_wipe(&res.secret, sizeof(res.secret));
@@ -314,6 +323,10 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 	else
 		auth_recheck_id(lease.cfg, &lease.src, v->rec.id, &req, &v->secret,
 				&res);
+	if (res.outcome == AUTH_ACCEPT &&
+	    freshness_gate(lease.cfg, req.now, res.reason,
+			   sizeof(res.reason)) != 0)
+		res.outcome = AUTH_UNAVAILABLE;
 	cache_release(&lease);
 	if (res.outcome != AUTH_ACCEPT) {
 		log_result(pamh, &req, &res, "account check");

@@ -726,10 +726,19 @@ static void test_signed_content(void)
 		    "line 5: expected \"record\" or \"count\"");
 	signed_case("header again", HEADER "generation 43\ncount 0\n",
 		    "line 5: duplicate \"generation\"");
-	signed_case("wrong version",
-		    "pam_apitoken-bundle 2\nprefix ptk\ngeneration 1\n"
+	signed_case("a delta to a full-bundle reader",
+		    "pam_apitoken-bundle 2\nprefix ptk\ngeneration 2\n"
+		    "created 0\nbase 1\ncount 0\n",
+		    "line 1: a delta bundle, where a full bundle is expected");
+	signed_case("a newer version",
+		    "pam_apitoken-bundle 3\nprefix ptk\ngeneration 1\n"
 		    "created 0\ncount 0\n",
-		    "line 1: unsupported bundle version \"2\"");
+		    "line 1: bundle format version 3 is newer than this host "
+		    "reads (1 and 2): upgrade pam_apitoken on this host");
+	signed_case("wrong version",
+		    "pam_apitoken-bundle 02\nprefix ptk\ngeneration 1\n"
+		    "created 0\ncount 0\n",
+		    "line 1: unsupported bundle version \"02\"");
 	signed_case("not a bundle", "hello\n",
 		    "line 1: not a pam_apitoken bundle");
 	signed_case("no prefix",
@@ -1125,6 +1134,166 @@ static void setup_keys(void)
 	unlink(d);
 }
 
+/* ---- deltas (format 2) -------------------------------------------------- */
+
+typedef struct delta_seen {
+	bundle_header h;
+	int records, removes;
+	char last_remove[TOKEN_ID_LEN];
+} delta_seen;
+
+static int d_header(void *ctx, const bundle_header *h)
+{
+	((delta_seen *)ctx)->h = *h;
+	return 0;
+}
+
+static int d_record(void *ctx, const char id[12], const uint8_t *val,
+		    size_t len)
+{
+	(void)id;
+	(void)val;
+	(void)len;
+	((delta_seen *)ctx)->records++;
+	return 0;
+}
+
+static int d_remove(void *ctx, const char id[12])
+{
+	delta_seen *d = ctx;
+
+	d->removes++;
+	memcpy(d->last_remove, id, TOKEN_ID_LEN);
+	return 0;
+}
+
+static int read_delta(const char *buf, size_t len, delta_seen *d, char *err,
+		      size_t errlen)
+{
+	int fd = fd_with(buf, len);
+	memset(d, 0, sizeof(*d));
+	err[0] = '\0';
+	int rc = bundle_read_ex(fd, NULL, NULL, d_header, d_record, d_remove, d,
+				err, errlen);
+	close(fd);
+	return rc;
+}
+
+static void delta_case(const char *name, const char *body, const char *want)
+{
+	size_t len;
+	char *buf = sign_text(body, strlen(body), priv1, &len);
+	char err[256];
+	delta_seen d;
+
+	int rc = read_delta(buf, len, &d, err, sizeof(err));
+	if (want)
+		CHECK(rc != 0 && strcmp(err, want) == 0,
+		      "%s: read said \"%s\", want \"%s\"", name, err, want);
+	else
+		CHECK(rc == 0, "%s: read: %s", name, err);
+	free(buf);
+}
+
+#define DHEAD "pam_apitoken-bundle 2\nprefix ptk\ngeneration 43\n" \
+	      "created 1796583600\nbase 42\n"
+
+static void test_delta(void)
+{
+	/* The writer: base and remove lines, read back by bundle_read_ex. */
+	int fd = memfd_create("delta", MFD_CLOEXEC);
+	bundle_header h = header(43);
+	char err[256], id[TOKEN_ID_LEN], id2[TOKEN_ID_LEN];
+	uint8_t val[RECORD_ENCODED_MAX];
+	h.base = 42;
+	bundle_writer *w = bundle_writer_open(fd, &h, err, sizeof(err));
+	CHECK(w != NULL, "delta writer: %s", err);
+	make_id(1, id);
+	make_id(2, id2);
+	size_t vlen = make_val(1, 5, val);
+	CHECK(bundle_writer_record(w, id, val, vlen) == 0 &&
+		      bundle_writer_remove(w, id2) == 0,
+	      "delta writer: record and remove");
+	CHECK(bundle_writer_remove(w, id) != 0 &&
+		      strstr(bundle_writer_error(w), "duplicate"),
+	      "delta writer: an id both kept and removed is refused");
+	bundle_writer_abort(w);
+	close(fd);
+
+	fd = memfd_create("delta", MFD_CLOEXEC);
+	w = bundle_writer_open(fd, &h, err, sizeof(err));
+	CHECK(w && bundle_writer_record(w, id, val, vlen) == 0 &&
+		      bundle_writer_remove(w, id2) == 0 &&
+		      bundle_writer_finish(w, priv1, err, sizeof(err)) == 0,
+	      "delta written: %s", err);
+	size_t len;
+	char *buf = slurp(fd, &len);
+	close(fd);
+	CHECK(starts_with(buf, DHEAD), "the delta's signed header: %.80s", buf);
+	EVP_PKEY *trusted[] = { pub1 };
+	CHECK(verify_buf(buf, len, trusted, 1, err, sizeof(err)) == 0,
+	      "the delta verifies: %s", err);
+	delta_seen d;
+	CHECK(read_delta(buf, len, &d, err, sizeof(err)) == 0 &&
+		      d.h.base == 42 && d.h.generation == 43 &&
+		      d.records == 1 && d.removes == 1 &&
+		      memcmp(d.last_remove, id2, TOKEN_ID_LEN) == 0,
+	      "the delta reads back: %s", err);
+	visit_ctx vc = { 0 };
+	CHECK(read_buf(buf, len, &vc, err, sizeof(err)) != 0 &&
+		      strstr(err, "a delta bundle, where a full bundle"),
+	      "bundle_read (full only) refuses the delta: %s", err);
+	free(buf);
+
+	/* A full bundle writer refuses remove lines; base >= generation. */
+	fd = memfd_create("full", MFD_CLOEXEC);
+	h.base = 0;
+	w = bundle_writer_open(fd, &h, err, sizeof(err));
+	CHECK(w && bundle_writer_remove(w, id2) != 0,
+	      "a full bundle has no remove lines");
+	bundle_writer_abort(w);
+	h.base = 43;
+	CHECK(bundle_writer_open(fd, &h, err, sizeof(err)) == NULL,
+	      "a delta's base below its generation");
+	close(fd);
+
+	delta_case("valid delta", DHEAD "record AAAAAAAAAAAB AQID\n"
+		   "remove AAAAAAAAAAAC\ncount 2\n", NULL);
+	delta_case("full bundle through the delta reader",
+		   HEADER "record AAAAAAAAAAAB AQID\ncount 1\n", NULL);
+	delta_case("no base",
+		   "pam_apitoken-bundle 2\nprefix ptk\ngeneration 43\n"
+		   "created 0\ncount 0\n",
+		   "line 5: expected \"base\"");
+	delta_case("base equal to the generation",
+		   "pam_apitoken-bundle 2\nprefix ptk\ngeneration 43\n"
+		   "created 0\nbase 43\ncount 0\n",
+		   "line 5: base must be a decimal number from 1 to the "
+		   "generation minus one, without leading zeros");
+	delta_case("base 0",
+		   "pam_apitoken-bundle 2\nprefix ptk\ngeneration 43\n"
+		   "created 0\nbase 0\ncount 0\n",
+		   "line 5: base must be a decimal number from 1 to the "
+		   "generation minus one, without leading zeros");
+	delta_case("remove in a full bundle",
+		   HEADER "remove AAAAAAAAAAAB\ncount 1\n",
+		   "line 5: expected \"record\" or \"count\"");
+	delta_case("record and remove of one id",
+		   DHEAD "record AAAAAAAAAAAB AQID\nremove AAAAAAAAAAAB\n"
+		   "count 2\n", "line 7: duplicate id AAAAAAAAAAAB");
+	delta_case("malformed remove",
+		   DHEAD "remove AAAAAAAAAAA\ncount 1\n",
+		   "line 6: malformed remove line");
+	delta_case("remove with a value",
+		   DHEAD "remove AAAAAAAAAAAB AQID\ncount 1\n",
+		   "line 6: malformed remove line");
+	delta_case("count counts removes",
+		   DHEAD "remove AAAAAAAAAAAB\ncount 0\n",
+		   "line 7: count 0 but 1 records");
+	delta_case("base twice",
+		   DHEAD "base 42\ncount 0\n", "line 6: duplicate \"base\"");
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/test_bundle.XXXXXX");
@@ -1138,6 +1307,7 @@ int main(void)
 	test_keys_trusted();
 	test_framing();
 	test_signed_content();
+	test_delta();
 	test_writer_refuses();
 	test_keyfiles();
 	test_openssl_cli();

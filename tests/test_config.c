@@ -194,7 +194,8 @@ static void check_defaults(const apitoken_config *cfg, const char *what)
 	CHECK(cfg->max_store_tokens == 100000, "%s: max_store_tokens %u", what,
 	      cfg->max_store_tokens);
 	CHECK(cfg->role == ROLE_AUTHORITY && cfg->n_trusted_keys == 0 &&
-		      cfg->max_bundle_age == 0 && cfg->signing_key &&
+		      cfg->max_bundle_age == 0 && !cfg->stale_refuse &&
+		      cfg->signing_key &&
 		      strcmp(cfg->signing_key,
 			     "/etc/security/pam_apitoken.signing.key") == 0,
 	      "%s: fleet defaults", what);
@@ -457,8 +458,9 @@ static void test_lists_and_values(void)
 	write_text("fleet.conf",
 		   "role = import-only\nsigning_key = /etc/k\n"
 		   "trusted_key = /etc/a.pub\ntrusted_key = /etc/b.pub\n"
-		   "max_bundle_age = 2d\n");
+		   "max_bundle_age = 2d\nstale_action = refuse\n");
 	CHECK(load("fleet.conf", false, &cfg, &lb) == 0 &&
+		      cfg.stale_refuse &&
 		      cfg.role == ROLE_IMPORT_ONLY &&
 		      strcmp(cfg.signing_key, "/etc/k") == 0 &&
 		      cfg.n_trusted_keys == 2 &&
@@ -471,6 +473,7 @@ static void test_lists_and_values(void)
 		"trusted_key = relative.pub\n",
 		"trusted_key = /a\ntrusted_key = /a\n",
 		"max_bundle_age = 0\n", "max_bundle_age = soon\n",
+		"stale_action = deny\n", "stale_action =\n",
 		"signing_key =\n",
 	};
 	for (size_t i = 0; i < sizeof(bad_fleet) / sizeof(bad_fleet[0]); i++) {

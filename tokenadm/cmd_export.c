@@ -1,8 +1,10 @@
 /* tokenadm export: the whole store as one signed bundle for the fleet's
- * import-only hosts (pam_apitoken-bundle(5)). Records go out exactly as the
+ * import-only hosts, or with --since only what changed since a generation
+ * (pam_apitoken-bundle(5); the writing itself is fleet_write.c). Records go out exactly as the
  * store holds them: digests and metadata, never a secret or the site key. */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,23 +14,56 @@
 
 #include "fleet.h"
 #include "fleet_records.h"
+#include "fleet_write.h"
 #include "secure.h"
 #include "signkey.h"
 #include "tokenadm.h"
 
 typedef struct export_opts {
 	const char *out;   /* a path, or "-" for stdout */
+	bool delta;        /* --since given */
+	uint64_t since;
 	EVP_PKEY *key;     /* loaded while privileged */
 	fleet_meta meta;
-	unsigned long n;   /* records written */
+	fleet_written done;
+	int why;           /* fleet_write_delta's result */
 } export_opts;
 
 static int export_parse(int argc, char **argv, void *opts, int64_t now)
 {
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "since", required_argument, NULL, 's' },
+		{ 0 },
+	};
+	export_opts *o = opts;
+	int c;
+
 	(void)now;
-	if (parse_out_option(argc, argv, 0, &((export_opts *)opts)->out) == 0)
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == 'o') {
+			o->out = optarg;
+		} else if (c == 's') {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || *end ||
+			    errno || v > (unsigned long long)INT64_MAX) {
+				warnx_("--since: '%s' is not a generation "
+				       "(a number from 0)", optarg);
+				return EXIT_USAGE;
+			}
+			o->delta = true;
+			o->since = v;
+		} else {
+			goto usage;
+		}
+	}
+	if (optind == argc && o->out && *o->out)
 		return EXIT_OK;
-	warnx_("usage: export --out FILE|-");
+usage:
+	warnx_("usage: export [--since GENERATION] --out FILE|-");
 	return EXIT_USAGE;
 }
 
@@ -61,41 +96,6 @@ static int export_transact(tool *t, void *opts)
 	return EXIT_OK;
 }
 
-typedef struct export_walk {
-	tool *t;
-	bundle_writer *w;
-	unsigned long n;
-	char bad[TOKEN_ID_LEN + 1];
-} export_walk;
-
-static int export_one(void *ctx, const char *key, size_t keylen,
-		      const uint8_t *val, size_t vallen)
-{
-	export_walk *x = ctx;
-	char id[TOKEN_ID_LEN + 1];
-
-	if (keylen != TOKEN_ID_LEN)
-		return 1;
-	memcpy(id, key, TOKEN_ID_LEN);
-	id[TOKEN_ID_LEN] = '\0';
-	/* A damaged record must not be signed and pushed to every host;
-	 * the rest go out as the fleet must see them (fleet_records.h). */
-	uint8_t out[RECORD_ENCODED_MAX];
-	size_t outlen = 0;
-	int ok = fleet_record_for_export(x->t, id, val, vallen, out,
-					 &outlen) == 0;
-	if (!ok) {
-		memcpy(x->bad, id, sizeof(x->bad));
-		return 1;
-	}
-	ok = bundle_writer_record(x->w, id, out, outlen) == 0;
-	secure_wipe(out, sizeof(out));
-	if (!ok)
-		return 1;
-	x->n++;
-	return 0;
-}
-
 typedef struct export_out {
 	tool *t;
 	export_opts *o;
@@ -106,38 +106,16 @@ static int write_bundle(int fd, void *ctx)
 {
 	tool *t = ((export_out *)ctx)->t;
 	export_opts *o = ((export_out *)ctx)->o;
-	bundle_header h = { .generation = o->meta.generation,
-			    .created = t->now };
 	char err[256];
 
-	snprintf(h.prefix, sizeof(h.prefix), "%s", t->cfg.prefix);
-	export_walk x = { .t = t };
-	x.w = bundle_writer_open(fd, &h, err, sizeof(err));
-	if (!x.w) {
-		warnx_("cannot write the bundle: %s", err);
+	o->why = o->delta ? fleet_write_delta(t, o->key, o->since, fd, &o->done,
+					      err, sizeof(err)) :
+			    fleet_write_full(t, o->key, fd, &o->done, err,
+					     sizeof(err));
+	if (o->why != 0) {
+		warnx_("%s", err);
 		return -1;
 	}
-	int rc = store_each(t->reader, export_one, &x, err,
-				      sizeof(err));
-	if (rc != 0) {
-		if (x.bad[0])
-			warnx_("token %s failed its integrity check; not "
-			       "exporting a damaged store", x.bad);
-		else if (rc < 0)
-			warnx_("%s", err);
-		else
-			warnx_("cannot write the bundle: %s",
-			       bundle_writer_error(x.w)[0] ?
-				       bundle_writer_error(x.w) :
-				       "a store entry has a malformed key");
-		bundle_writer_abort(x.w);
-		return -1;
-	}
-	if (bundle_writer_finish(x.w, o->key, err, sizeof(err)) != 0) {
-		warnx_("cannot write the bundle: %s", err);
-		return -1;
-	}
-	o->n = x.n;
 	return 0;
 }
 
@@ -153,8 +131,15 @@ static int export_report(tool *t, void *opts, int rc)
 		return rc;
 	if (tool_write_out(o->out, 0600, write_bundle, &x) != 0)
 		return EXIT_REFUSED;
-	say("exported generation %llu: %lu token(s)",
-	    (unsigned long long)o->meta.generation, o->n);
+	if (o->delta)
+		say("exported the delta from generation %llu to %llu: %lu "
+		    "token(s) changed, %lu removed",
+		    (unsigned long long)o->done.base,
+		    (unsigned long long)o->done.generation, o->done.records,
+		    o->done.removed);
+	else
+		say("exported generation %llu: %lu token(s)",
+		    (unsigned long long)o->done.generation, o->done.records);
 	return EXIT_OK;
 }
 

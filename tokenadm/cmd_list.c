@@ -9,7 +9,38 @@
 #include "duration.h"
 #include "json_out.h"
 #include "lastused.h"
+#include "fleet.h"
 #include "tokenadm.h"
+
+/* In transact, so that report can read after the drop: the key, the
+ * store, and this host's and the fleet's last-use records (all, or
+ * only_id's). Returns 0 or -1 (reported). */
+static int open_for_reading(tool *t, const char *only_id)
+{
+	if (tool_open_store(t) != 0)
+		return -1;
+	if (lastused_table_load(&t->cfg, only_id, &t->lastused) != 0) {
+		warnx_("out of memory");
+		return -1;
+	}
+	return fleet_lastused_load(&t->cfg, t->now, &t->fleet_lastused);
+}
+
+/* When and from where a token was last used (as read above). */
+static void last_use(const tool *t, const char *id, lastused *lu)
+{
+	lastused fleet;
+
+	lastused_table_get(&t->lastused, id, lu);
+	/* The newest of this host's and the fleet's (merged) record. */
+	lastused_table_get(&t->fleet_lastused, id, &fleet);
+	if (fleet.when > lu->when)
+		*lu = fleet;
+	/* Written by services, not by us: a time in the future would hide a
+	 * token from --unused-for. Allow a day of clock skew. */
+	if (lu->when > t->now + 86400)
+		memset(lu, 0, sizeof(*lu));
+}
 
 typedef struct row {
 	char id[TOKEN_ID_LEN + 1];
@@ -67,7 +98,7 @@ static int row_fill(tool *t, row *r, const token_record *rec,
 	r->expires = rec->expires;
 	r->grace_until = rec->prev_until > t->now ? rec->prev_until : 0;
 	r->disabled_by_admin = (rec->flags & RECORD_DISABLED_BY_ADMIN) != 0;
-	tool_lastused(t, rec->id, &lu);
+	last_use(t, rec->id, &lu);
 	r->last_used = lu.when;
 	memcpy(r->last_rhost, lu.rhost, sizeof(r->last_rhost));
 	return 0;
@@ -134,7 +165,7 @@ static bool wanted(tool *t, const list_ctx *l, const token_record *rec,
 	}
 	if (l->unused_for > 0) {
 		lastused lu;
-		tool_lastused(t, rec->id, &lu);
+		last_use(t, rec->id, &lu);
 		/* Never used counts from creation. */
 		int64_t since = lu.when ? lu.when : rec->created;
 		if (t->now - since < l->unused_for)
@@ -304,7 +335,7 @@ static int list_transact(tool *t, void *opts)
 		}
 		l->only_user = t->user;
 	}
-	return tool_open_for_reading(t, NULL) == 0 ? EXIT_OK : EXIT_REFUSED;
+	return open_for_reading(t, NULL) == 0 ? EXIT_OK : EXIT_REFUSED;
 }
 
 static int list_report(tool *t, void *opts, int rc)
@@ -386,7 +417,7 @@ static int show_transact(tool *t, void *opts)
 {
 	show_opts *o = opts;
 
-	return tool_open_for_reading(t, o->id) == 0 ? EXIT_OK : EXIT_REFUSED;
+	return open_for_reading(t, o->id) == 0 ? EXIT_OK : EXIT_REFUSED;
 }
 
 static int show_report(tool *t, void *opts, int rc)
@@ -416,7 +447,7 @@ static int show_report(tool *t, void *opts, int rc)
 	}
 	lastused lu;
 	char b1[32], b2[32], b3[32], b4[32];
-	tool_lastused(t, rec.id, &lu);
+	last_use(t, rec.id, &lu);
 	printf("id:          %s\n"
 	       "user:        %s\n"
 	       "name:        %s\n"

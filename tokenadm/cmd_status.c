@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fleet.h"
+#include "freshness.h"
 #include "signkey.h"
 #include "tokenadm.h"
 
@@ -22,6 +23,10 @@ typedef struct status_opts {
 	size_t n_trusted;
 	key_info signing; /* the authority's public half */
 	char *signing_pub;
+	freshness fresh;  /* import-only: the authority's last word */
+	int fresh_rc;     /* freshness_read: 0, 1 none, -1 unreadable */
+	bool stale;
+	char stale_why[300];
 } status_opts;
 
 static int status_parse(int argc, char **argv, void *opts, int64_t now)
@@ -66,6 +71,21 @@ static int status_transact(tool *t, void *opts)
 	if (t->admin && (tool_open_store(t) != 0 ||
 			 fleet_meta_get(t, NULL, &o->meta) != 0))
 		return EXIT_REFUSED;
+	if (t->cfg.role == ROLE_IMPORT_ONLY) {
+		char err[256];
+		o->fresh_rc = freshness_read(t->cfg.db_path, &o->fresh, err,
+					     sizeof(err));
+		if (o->fresh_rc < 0) {
+			/* What the module does with it: fail closed. */
+			o->stale = t->cfg.max_bundle_age > 0;
+			snprintf(o->stale_why, sizeof(o->stale_why), "%s", err);
+		} else {
+			o->stale = freshness_stale(&t->cfg, &o->fresh,
+						   o->fresh_rc == 0, t->now,
+						   o->stale_why,
+						   sizeof(o->stale_why));
+		}
+	}
 	for (size_t i = 0; i < t->cfg.n_trusted_keys; i++)
 		read_key(&o->trusted[o->n_trusted++], t->cfg.trusted_keys[i]);
 	if (t->cfg.role == ROLE_AUTHORITY) {
@@ -128,6 +148,21 @@ static int status_report(tool *t, void *opts, int rc)
 			json_string(o->meta.signer);
 		else
 			fputs("null", stdout);
+		fputs(",\"fresh_as_of\":", stdout);
+		json_time(o->fresh_rc == 0 ? o->fresh.seen : 0);
+		fputs(",\"max_bundle_age\":", stdout);
+		if (t->cfg.max_bundle_age)
+			printf("%lld", (long long)t->cfg.max_bundle_age);
+		else
+			fputs("null", stdout);
+		printf(",\"stale_action\":\"%s\",\"stale\":%s,"
+		       "\"stale_reason\":",
+		       t->cfg.stale_refuse ? "refuse" : "warn",
+		       o->stale ? "true" : "false");
+		if (o->stale)
+			json_string(o->stale_why);
+		else
+			fputs("null", stdout);
 		fputs(",\"trusted_keys\":[", stdout);
 		for (size_t i = 0; i < o->n_trusted; i++) {
 			if (i)
@@ -158,7 +193,17 @@ static int status_report(tool *t, void *opts, int rc)
 		       fmt_time(o->meta.created, "-", b));
 		printf("%-20s %s\n", "signed by:",
 		       o->meta.signer[0] ? o->meta.signer : "-");
-	} else if (!host) {
+		printf("%-20s %s\n", "fresh as of:",
+		       fmt_time(o->fresh_rc == 0 ? o->fresh.seen : 0, "-", b));
+	}
+	/* Whether this host may be serving revoked tokens is everyone's
+	 * business (it is not store activity). */
+	if (host && o->stale)
+		printf("%-20s %s%s\n", "STALE:", o->stale_why,
+		       t->cfg.stale_refuse ? "; tokens are refused "
+					     "(stale_action = refuse)"
+					   : "");
+	if (!host) {
 		if (t->admin)
 			printf("%-20s %s\n", "last change:",
 			       fmt_time(o->meta.created, "-", b));

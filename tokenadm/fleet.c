@@ -1,5 +1,6 @@
 /* The fleet's metadata in the store (see fleet.h). */
 #include "fleet.h"
+#include "fleet_log.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -132,6 +133,18 @@ int fleet_bump_generation(tool *t, store_txn *txn)
 	m.generation++;
 	m.created = t->now;
 	return fleet_meta_put(txn, &m);
+}
+
+int fleet_before_commit(tool *t, store_txn *txn)
+{
+	fleet_meta m;
+
+	if (t->cfg.role != ROLE_AUTHORITY)
+		return 0;
+	if (fleet_bump_generation(t, txn) != 0 ||
+	    fleet_meta_get(t, txn, &m) != 0)
+		return -1;
+	return fleet_log_commit(t, txn, m.generation);
 }
 
 char *fleet_signing_pub_path(const apitoken_config *cfg)

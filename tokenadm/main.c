@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "build_config.h"
+#include "fleet.h"
 #include "groups.h"
 #include "json_out.h"
 #include "login.h"
@@ -32,7 +33,8 @@ static const command *const commands[] = {
 	&cmd_init,   &cmd_create, &cmd_list,   &cmd_show,
 	&cmd_revoke, &cmd_disable, &cmd_enable, &cmd_rotate,
 	&cmd_verify, &cmd_prune,  &cmd_policy, &cmd_export,
-	&cmd_import, &cmd_status, &cmd_lastused,
+	&cmd_import, &cmd_status, &cmd_lastused, &cmd_publish,
+	&cmd_pull_plan,
 };
 
 static void usage(FILE *to)
@@ -59,8 +61,14 @@ static void usage(FILE *to)
 	      "  verify --user USER [--rhost ADDR] [--service NAME]  (token on stdin)\n"
 	      "  prune [--older-than DURATION]\n"
 	      "  policy [--user USER] [--json]\n"
-	      "  export --out FILE|-              (the authority: a signed bundle)\n"
-	      "  import FILE|- [--allow-same]     (an import-only host)\n"
+	      "  export [--since GENERATION] --out FILE|-\n"
+	      "                                   (the authority: a signed bundle,\n"
+	      "                                   or the delta since GENERATION)\n"
+	      "  publish DIR [--expires DURATION] [--deltas N]\n"
+	      "                                   (the authority: latest, bundles)\n"
+	      "  import FILE|- [--allow-same] [--pointer LATEST]\n"
+	      "                                   (an import-only host: bundle or delta)\n"
+	      "  pull-plan LATEST                 (a host: what to fetch)\n"
 	      "  status [--json]\n"
 	      "  lastused export --out FILE|-     lastused merge FILE...\n"
 	      "\n"
@@ -283,6 +291,7 @@ static int run(int argc, char **argv, tool *t, login_creds *creds)
 	openlog("tokenadm", LOG_PID, LOG_AUTHPRIV);
 	t->now = (int64_t)time(NULL);
 	t->privileged = privileged;
+	t->before_commit = fleet_before_commit;
 
 	/* 1. Parse, as the caller. */
 	if (privilege_suspend(&t->caller) != 0) {

@@ -45,6 +45,12 @@ typedef struct tool {
 	lastused_table lastused; /* read before dropping privilege */
 	lastused_table fleet_lastused; /* merged from the hosts (authority) */
 	int64_t now;
+	/* Run by tool_commit before the store's commit, in the same
+	 * transaction (NULL: none). main sets it to the fleet's
+	 * (fleet_before_commit): the layers above this shared one hook in
+	 * here rather than being called from it. Returns 0 or -1 (reported,
+	 * and the commit is abandoned). */
+	int (*before_commit)(struct tool *t, store_txn *txn);
 } tool;
 
 /* Every command runs in the same three steps, so that the privileged path
@@ -69,7 +75,8 @@ typedef struct command {
 
 extern const command cmd_init, cmd_create, cmd_list, cmd_show, cmd_revoke,
 	cmd_disable, cmd_enable, cmd_rotate, cmd_verify, cmd_prune,
-	cmd_policy, cmd_export, cmd_import, cmd_status, cmd_lastused;
+	cmd_policy, cmd_export, cmd_import, cmd_status, cmd_lastused,
+	cmd_publish, cmd_pull_plan;
 
 /* Messages: everything but a new token goes to stderr. */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -85,14 +92,10 @@ void audit(const tool *t, const char *action, const token_record *rec,
 void tool_drop(tool *t);
 
 /* For commands that only read, in their transact step, so that report
- * can read after the drop: tool_open_store opens the key and the store;
- * tool_open_for_reading also reads this host's and the fleet's last-use
- * records (all, or only_id's). Return 0 or -1 (reported). */
+ * can read after the drop: tool_open_store opens the key and the store.
+ * (list and show also read the last-use records: cmd_list.c.) Returns 0
+ * or -1 (reported). */
 int tool_open_store(tool *t);
-int tool_open_for_reading(tool *t, const char *only_id);
-
-/* When and from where a token was last used (as read above). */
-void tool_lastused(const tool *t, const char *id, lastused *lu);
 
 /* Load the site key once. Returns 0 or -1 (reported). */
 int tool_key(tool *t);

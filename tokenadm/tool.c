@@ -13,7 +13,6 @@
 
 #include "atomicfile.h"
 #include "duration.h"
-#include "fleet.h"
 #include "json_out.h"
 #include "lastused.h"
 #include "logsafe.h"
@@ -137,32 +136,6 @@ int tool_open_store(tool *t)
 	return 0;
 }
 
-int tool_open_for_reading(tool *t, const char *only_id)
-{
-	if (tool_open_store(t) != 0)
-		return -1;
-	if (lastused_table_load(&t->cfg, only_id, &t->lastused) != 0) {
-		warnx_("out of memory");
-		return -1;
-	}
-	return fleet_lastused_load(&t->cfg, t->now, &t->fleet_lastused);
-}
-
-void tool_lastused(const tool *t, const char *id, lastused *lu)
-{
-	lastused fleet;
-
-	lastused_table_get(&t->lastused, id, lu);
-	/* The newest of this host's and the fleet's (merged) record. */
-	lastused_table_get(&t->fleet_lastused, id, &fleet);
-	if (fleet.when > lu->when)
-		*lu = fleet;
-	/* Written by services, not by us: a time in the future would hide a
-	 * token from --unused-for. Allow a day of clock skew. */
-	if (lu->when > t->now + 86400)
-		memset(lu, 0, sizeof(*lu));
-}
-
 int tool_key(tool *t)
 {
 	char err[256];
@@ -220,7 +193,7 @@ int tool_commit(tool *t, store_txn *txn)
 {
 	char err[256];
 
-	if (fleet_bump_generation(t, txn) != 0) {
+	if (t->before_commit && t->before_commit(t, txn) != 0) {
 		store_txn_abort(txn);
 		alarm(0);
 		warnx_("nothing was changed");
