@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -270,6 +271,26 @@ static int write_pointer(publish_opts *o, int dirfd, gid_t gid)
 		warnx_("%s/" POINTER_NAME ": %s", o->dir, strerror(errno));
 		atomic_abort(&af);
 		goto out;
+	}
+	/* Web servers' validators (Last-Modified, and the ETag nginx and
+	 * Apache make of mtime and size) count whole seconds: a pointer
+	 * replaced within the second of the last one, at the same size,
+	 * would be answered 304 to a host that has the old one, and a
+	 * revocation would wait for the next publish. Never the same
+	 * second twice. */
+	struct stat prev;
+	struct timespec now;
+	if (fstatat(dirfd, POINTER_NAME, &prev, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    clock_gettime(CLOCK_REALTIME, &now) == 0 &&
+	    now.tv_sec <= prev.st_mtim.tv_sec) {
+		struct timespec ts[2] = { { prev.st_mtim.tv_sec + 1, 0 },
+					  { prev.st_mtim.tv_sec + 1, 0 } };
+		if (futimens(af.fd, ts) != 0) {
+			warnx_("%s/" POINTER_NAME ": cannot set its time: %s",
+			       o->dir, strerror(errno));
+			atomic_abort(&af);
+			goto out;
+		}
 	}
 	if (atomic_commit(&af, err, sizeof(err)) != 0) {
 		warnx_("%s/" POINTER_NAME ": %s", o->dir, err);
