@@ -28,7 +28,7 @@ static const command *const commands[] = {
 	&cmd_init,   &cmd_create, &cmd_list,   &cmd_show,
 	&cmd_revoke, &cmd_disable, &cmd_enable, &cmd_rotate,
 	&cmd_verify, &cmd_prune,  &cmd_policy, &cmd_export,
-	&cmd_import, &cmd_status, &cmd_lastused,
+	&cmd_import, &cmd_status, &cmd_lastused, &cmd_scanner_rules,
 };
 
 static void usage(FILE *to)
@@ -53,6 +53,7 @@ static void usage(FILE *to)
 	      "  import FILE|- [--allow-same]     (an import-only host)\n"
 	      "  status [--json]\n"
 	      "  lastused export --out FILE|-     lastused merge FILE...\n"
+	      "  scanner-rules --format gitleaks|trufflehog|secretlint|regex\n"
 	      "\n"
 	      "Exit: 0 ok, 1 refused/failed, 2 usage/config, 3 not permitted,\n"
 	      "4 no such token.\n",
