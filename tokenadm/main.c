@@ -45,6 +45,7 @@ static void usage(FILE *to)
 	      "       [--unused-for DURATION] [--state STATE] [--json]\n"
 	      "  show ID [--json]\n"
 	      "  revoke ID...   disable ID...   enable ID...\n"
+	      "  revoke --token - [--json]        (tokens on stdin; anyone)\n"
 	      "  rotate ID [--grace DURATION] [--json]\n"
 	      "  verify --user USER [--rhost ADDR] [--service NAME]  (token on stdin)\n"
 	      "  prune [--older-than DURATION]\n"
@@ -238,6 +239,13 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i]->name) == 0)
 			cmd = commands[i];
+	/* revoke --token - is its own command (anyone may run it; see
+	 * cmd_revoke_value.c), under revoke's name as tokenadm(8) has it. */
+	if (cmd == &cmd_revoke)
+		for (int i = 2; i < argc; i++)
+			if (strcmp(argv[i], "--token") == 0 ||
+			    strncmp(argv[i], "--token=", 8) == 0)
+				cmd = &cmd_revoke_value;
 	if (!cmd) {
 		warnx_("unknown command '%.64s'", argv[1]);
 		usage(stderr);
