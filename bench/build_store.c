@@ -105,7 +105,9 @@ int main(int argc, char **argv)
 	    config_load(conf, false, &cfg, log_stderr, NULL) != 0)
 		return 2;
 	/* tokenadm create refuses an owner that does not exist. */
-	if (strlen(user) > RECORD_USER_MAX || !getpwnam(user)) {
+	struct passwd *owner = strlen(user) > RECORD_USER_MAX ? NULL : getpwnam(user);
+	uint32_t owner_uid = owner ? (uint32_t)owner->pw_uid : 0;
+	if (!owner) {
 		fprintf(stderr, "build_store: no such user '%s'\n", user);
 		return 1;
 	}
@@ -165,6 +167,7 @@ int main(int argc, char **argv)
 		rec.created = now;
 		rec.expires = now + DEFAULT_LIFETIME;
 		rec.creator_uid = (uint32_t)getuid();
+		rec.owner_uid = owner_uid; /* as create binds it */
 		rec.flags = 0; /* an administrator's token: not group-bound */
 		len = 0;
 		if (record_token_digest(key, &parts, rec.digest) != 0 ||

@@ -6,6 +6,7 @@
 
 #include "addr.h"
 #include "groups.h"
+#include "ownercheck.h"
 #include "secure.h"
 #include "sitekey.h"
 #include "store.h"
@@ -48,6 +49,10 @@ token_state record_state(const apitoken_config *cfg, const token_record *rec,
 		*reason = "expired";
 		return TOKEN_EXPIRED;
 	}
+	/* The account behind the name, and the issuer behind the token
+	 * (ownercheck.h). */
+	if (owner_check(cfg, rec, &owner_lookup_nss, reason) != 0)
+		return TOKEN_INACTIVE;
 	/* Only while group sections exist, and only for tokens the owner
 	 * minted for themselves under that policy (pam_apitoken.conf(5),
 	 * GROUP SECTIONS). */
@@ -139,6 +144,18 @@ static bool service_allowed(const apitoken_config *cfg, const token_record *rec,
 		return false;
 	}
 	if (rec->services[0]) {
+		/* Only a token root made opens a deny_services service (su,
+		 * sudo...): an administrator who is not root, or a member,
+		 * must not mint their way to root (tokenadm(8), PERMISSIONS).
+		 * Judged at use, so tokens made before the rule are held to
+		 * it too. */
+		if (word_in_list(rec->services, service) &&
+		    config_service_denied(cfg, service) && rec->creator_uid != 0) {
+			set(res, AUTH_REFUSED,
+			    "service in deny_services, and the token was not "
+			    "made by root");
+			return false;
+		}
 		if (word_in_list(rec->services, service))
 			return true;
 		set(res, AUTH_REFUSED, "service not allowed for this token");
@@ -218,10 +235,15 @@ static int load_record(const record_source *src, const char *id,
 			(void)record_decode(id, buf, len, src->key, &dummy);
 		}
 		rc = 0;
-	} else if (record_decode(id, buf, len, src->key, rec) != 0) {
-		set(res, AUTH_UNAVAILABLE,
-		    "record %s failed its integrity check (corrupt or tampered)",
-		    id);
+	} else if ((rc = record_decode(id, buf, len, src->key, rec)) != 0) {
+		if (rc == RECORD_ERR_NEWER)
+			set(res, AUTH_UNAVAILABLE,
+			    "record %s is of a format newer than this module "
+			    "reads: upgrade pam_apitoken", id);
+		else
+			set(res, AUTH_UNAVAILABLE,
+			    "record %s failed its integrity check (corrupt or "
+			    "tampered)", id);
 		rc = -1;
 	} else {
 		rc = 1;

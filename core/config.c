@@ -505,6 +505,85 @@ static set_result set_max_bundle_age(struct parser *ps, const char *value,
 	return SET_OK;
 }
 
+/* service_accounts: user names (as NSS spells them: SSSD's user@domain,
+ * Samba's machine$ too), never root: an administrator who may mint for
+ * root is root. An account that resolves to uid 0 under another name is
+ * refused where it is used (tokenadm create, and at login). */
+static bool user_name_ok(const char *s, size_t len)
+{
+	if (len < 1 || len > 256 || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!is_alnum(s[i]) && !strchr("_.@$+-", s[i]))
+			return false;
+	return true;
+}
+
+static set_result set_service_accounts(struct parser *ps, const char *value,
+				       char *err, size_t errlen)
+{
+	apitoken_config *cfg = ps->cfg;
+	const char *p = value, *w;
+	size_t len, n = 0;
+
+	while (next_word(&p, &w, &len)) {
+		if (!user_name_ok(w, len)) {
+			snprintf(err, errlen, "bad user name in the list (1 to "
+					      "256 of A-Z a-z 0-9 _ . @ $ + -)");
+			return SET_BAD;
+		}
+		if (len == 4 && memcmp(w, "root", 4) == 0) {
+			snprintf(err, errlen, "root cannot be a service account "
+					      "(only root mints tokens for root)");
+			return SET_BAD;
+		}
+		n++;
+	}
+	char **v = n ? calloc(n, sizeof(*v)) : NULL;
+	if (n && !v)
+		return SET_NOMEM;
+	p = value;
+	for (size_t i = 0; i < n && next_word(&p, &w, &len); i++)
+		if (!(v[i] = strndup(w, len))) {
+			free_string_array(v, n);
+			return SET_NOMEM;
+		}
+	free_string_array(cfg->service_accounts, cfg->n_service_accounts);
+	cfg->service_accounts = v;
+	cfg->n_service_accounts = n;
+	return SET_OK;
+}
+
+static set_result set_uid_binding(struct parser *ps, const char *value,
+				  char *err, size_t errlen)
+{
+	if (strcmp(value, "local") == 0)
+		ps->cfg->uid_binding = UID_BINDING_LOCAL;
+	else if (strcmp(value, "authority") == 0)
+		ps->cfg->uid_binding = UID_BINDING_AUTHORITY;
+	else if (strcmp(value, "name") == 0)
+		ps->cfg->uid_binding = UID_BINDING_NAME;
+	else {
+		snprintf(err, errlen, "must be local, authority or name");
+		return SET_BAD;
+	}
+	return SET_OK;
+}
+
+static set_result set_bundle_format(struct parser *ps, const char *value,
+				    char *err, size_t errlen)
+{
+	if (strcmp(value, "1") == 0)
+		ps->cfg->bundle_format = 1;
+	else if (strcmp(value, "2") == 0)
+		ps->cfg->bundle_format = 2;
+	else {
+		snprintf(err, errlen, "must be 1 or 2");
+		return SET_BAD;
+	}
+	return SET_OK;
+}
+
 static set_result set_log_success_interval(struct parser *ps,
 					    const char *value, char *err,
 					    size_t errlen)
@@ -560,6 +639,9 @@ static const struct key_def key_table[] = {
 	{ "trusted_key", set_trusted_key, false, true },
 	{ "max_bundle_age", set_max_bundle_age, false, false },
 	{ "log_success_interval", set_log_success_interval, false, false },
+	{ "service_accounts", set_service_accounts, false, false },
+	{ "uid_binding", set_uid_binding, false, false },
+	{ "bundle_format", set_bundle_format, false, false },
 	{ "max_lifetime", set_max_lifetime, true, false },
 };
 
@@ -569,7 +651,8 @@ static const struct key_def key_table[] = {
 static bool empty_allowed(const struct key_def *def)
 {
 	return def->set == set_allow_from || def->set == set_deny_from ||
-	       def->set == set_deny_services;
+	       def->set == set_deny_services ||
+	       def->set == set_service_accounts;
 }
 
 /* ---- lines ---- */
@@ -762,6 +845,9 @@ int config_defaults(apitoken_config *cfg)
 	cfg->max_store_tokens = CONFIG_DEFAULT_STORE_TOKENS;
 	cfg->log_success_interval = CONFIG_DEFAULT_LOG_SUCCESS_INTERVAL;
 	cfg->admin_group = NULL;
+	/* Format 1 until every host reads format 2 (pam_apitoken.conf(5)). */
+	cfg->bundle_format = 1;
+	cfg->uid_binding = UID_BINDING_LOCAL;
 	return 0;
 
 fail:
@@ -835,6 +921,7 @@ void config_free(apitoken_config *cfg)
 	addr_list_free(&cfg->deny_from);
 	free_string_array(cfg->deny_services, cfg->n_deny_services);
 	free(cfg->admin_group);
+	free_string_array(cfg->service_accounts, cfg->n_service_accounts);
 	if (cfg->groups) {
 		for (size_t i = 0; i < cfg->n_groups; i++)
 			free(cfg->groups[i].name);
@@ -853,6 +940,16 @@ bool config_service_denied(const apitoken_config *cfg, const char *service)
 	for (size_t i = 0; i < cfg->n_deny_services; i++)
 		if (cfg->deny_services[i] &&
 		    strcmp(cfg->deny_services[i], service) == 0)
+			return true;
+	return false;
+}
+
+bool config_service_account(const apitoken_config *cfg, const char *user)
+{
+	if (!cfg || !user)
+		return false;
+	for (size_t i = 0; i < cfg->n_service_accounts; i++)
+		if (strcmp(cfg->service_accounts[i], user) == 0)
 			return true;
 	return false;
 }

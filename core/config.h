@@ -43,6 +43,18 @@ typedef enum { ROLE_AUTHORITY = 0, ROLE_IMPORT_ONLY } apitoken_role;
  * during a rollover, with room to spare). */
 #define CONFIG_TRUSTED_KEYS_MAX 8
 
+/* uid_binding: what a token's owner_uid is compared with at login. */
+typedef enum {
+	/* The uid this host had for the owner when the record first came
+	 * here (minted, upgraded or imported): the default. */
+	UID_BINDING_LOCAL = 0,
+	/* Import-only hosts: the authority's uid for the owner, as the
+	 * record carries it (a fleet sharing one directory: LDAP, SSSD). */
+	UID_BINDING_AUTHORITY,
+	/* No uid check: the name alone (the behaviour before format 2). */
+	UID_BINDING_NAME,
+} uid_binding_mode;
+
 typedef struct apitoken_config {
 	char *path;       /* the file this came from (for messages) */
 	char *db_path;    /* "db" */
@@ -69,6 +81,11 @@ typedef struct apitoken_config {
 	char *trusted_keys[CONFIG_TRUSTED_KEYS_MAX]; /* "trusted_key", repeated */
 	size_t n_trusted_keys;
 	int64_t max_bundle_age; /* seconds; 0 = no limit */
+	/* Permissions (tokenadm(8), PERMISSIONS; issue: review findings). */
+	char **service_accounts; /* accounts admin_group may mint for */
+	size_t n_service_accounts;
+	uid_binding_mode uid_binding;
+	unsigned bundle_format; /* record format export writes: 1 or 2 */
 } apitoken_config;
 
 /* printf-like; ctx is what the caller passed to config_load. */
@@ -98,6 +115,9 @@ void config_free(apitoken_config *cfg);
 
 /* Is service one of deny_services? */
 bool config_service_denied(const apitoken_config *cfg, const char *service);
+
+/* Is user listed in service_accounts? */
+bool config_service_account(const apitoken_config *cfg, const char *user);
 
 /* The most live tokens one account may hold when the caller creating it is
  * (admin true) or is not an administrator; 0 = no limit. Unset, members

@@ -9,9 +9,12 @@
  *   created i64 | expires i64 | changed i64 | prev_until i64 |
  *   digest[32] | prev_digest[32] |
  *   5 x (u16 length, bytes): user name allow_from deny_from services |
- *   mac[32] over id and everything before it. */
+ *   version 2 only: owner_uid u32 | idle_since i64 |
+ *   mac[32] over id and everything before it.
+ * Format 2 adds its fields at the end, so everything before them (the
+ * user name that record_peek_user reads, too) sits where format 1 has it.
+ * The MAC domain stays: the version word is inside what the MAC covers. */
 #define RECORD_MAGIC "PTKR"
-#define RECORD_VERSION 1
 #define FIXED_LEN (4 + 4 + 4 + 4 + 4 * 8 + 2 * MAC_LEN)
 #define MAC_DOMAIN "pam_apitoken record v1"
 #define TOKEN_DOMAIN "pam_apitoken token v1"
@@ -73,13 +76,35 @@ static void put_str(writer *w, const char *s, size_t max)
 size_t record_encode(const token_record *rec, const site_key *key,
 		     uint8_t *buf, size_t buflen)
 {
-	writer w = { buf, buflen, false };
+	return record_encode_version(rec, key, RECORD_VERSION_MAX, buf, buflen);
+}
 
-	if (!token_id_valid(rec->id) || (rec->flags & ~RECORD_KNOWN_FLAGS) ||
-	    rec->user[0] == '\0')
+void record_as_v1(token_record *rec)
+{
+	if (rec->flags & RECORD_ISSUER_LAPSED)
+		rec->flags |= RECORD_DISABLED | RECORD_DISABLED_BY_ADMIN;
+	if (rec->flags & RECORD_DISABLED_IDLE)
+		rec->flags |= RECORD_DISABLED;
+	if (rec->flags & RECORD_REVOKED_BY_VALUE)
+		rec->flags |= RECORD_REVOKED;
+	rec->flags &= RECORD_V1_FLAGS;
+	rec->owner_uid = RECORD_UID_UNKNOWN;
+	rec->idle_since = 0;
+}
+
+size_t record_encode_version(const token_record *rec, const site_key *key,
+			     unsigned version, uint8_t *buf, size_t buflen)
+{
+	writer w = { buf, buflen, false };
+	uint32_t known = version == RECORD_VERSION_V1 ? RECORD_V1_FLAGS :
+							RECORD_KNOWN_FLAGS;
+
+	if ((version != RECORD_VERSION_V1 && version != RECORD_VERSION_MAX) ||
+	    !token_id_valid(rec->id) || (rec->flags & ~known) ||
+	    rec->user[0] == '\0' || rec->idle_since < 0)
 		return 0;
 	put(&w, RECORD_MAGIC, 4);
-	put_u(&w, RECORD_VERSION, 4); /* version byte + 3 reserved zeros */
+	put_u(&w, version, 4); /* version byte + 3 reserved zeros */
 	put_u(&w, rec->flags, 4);
 	put_u(&w, rec->creator_uid, 4);
 	put_u(&w, (uint64_t)rec->created, 8);
@@ -93,6 +118,10 @@ size_t record_encode(const token_record *rec, const site_key *key,
 	put_str(&w, rec->allow_from, RECORD_RULES_MAX);
 	put_str(&w, rec->deny_from, RECORD_RULES_MAX);
 	put_str(&w, rec->services, RECORD_SERVICES_MAX);
+	if (version >= 2) {
+		put_u(&w, rec->owner_uid, 4);
+		put_u(&w, (uint64_t)rec->idle_since, 8);
+	}
 	if (w.bad || w.left < MAC_LEN)
 		return 0;
 	size_t body = buflen - w.left;
@@ -136,12 +165,25 @@ static void get_str(reader *r, char *dst, size_t max)
 		r->bad = true;
 }
 
+unsigned record_peek_version(const uint8_t *buf, size_t len)
+{
+	if (len < 8 || memcmp(buf, RECORD_MAGIC, 4) != 0 || buf[5] || buf[6] ||
+	    buf[7])
+		return 0;
+	return buf[4];
+}
+
 int record_decode(const char *id, const uint8_t *buf, size_t len,
 		  const site_key *key, token_record *rec)
 {
 	uint8_t mac[MAC_LEN];
 
 	memset(rec, 0, sizeof(*rec));
+	/* A newer format may be keyed or laid out differently: say so
+	 * before the MAC (which would only say "corrupt"). Believing the
+	 * unauthenticated version costs nothing: the record is refused. */
+	if (token_id_valid(id) && record_peek_version(buf, len) > RECORD_VERSION_MAX)
+		return RECORD_ERR_NEWER;
 	if (!token_id_valid(id) || len < FIXED_LEN + 5 * 2 + MAC_LEN ||
 	    len > RECORD_ENCODED_MAX)
 		return -1;
@@ -156,7 +198,7 @@ int record_decode(const char *id, const uint8_t *buf, size_t len,
 	get(&r, magic, 4);
 	uint32_t version = (uint32_t)get_u(&r, 4);
 	if (r.bad || memcmp(magic, RECORD_MAGIC, 4) != 0 ||
-	    version != RECORD_VERSION)
+	    (version != RECORD_VERSION_V1 && version != RECORD_VERSION_MAX))
 		goto bad;
 	memcpy(rec->id, id, TOKEN_ID_LEN + 1);
 	rec->flags = (uint32_t)get_u(&r, 4);
@@ -172,9 +214,19 @@ int record_decode(const char *id, const uint8_t *buf, size_t len,
 	get_str(&r, rec->allow_from, RECORD_RULES_MAX);
 	get_str(&r, rec->deny_from, RECORD_RULES_MAX);
 	get_str(&r, rec->services, RECORD_SERVICES_MAX);
-	if (r.bad || r.left != 0 || (rec->flags & ~RECORD_KNOWN_FLAGS) ||
-	    rec->user[0] == '\0' || rec->expires < 0 || rec->prev_until < 0)
+	if (version == RECORD_VERSION_V1) {
+		rec->owner_uid = RECORD_UID_UNKNOWN;
+	} else {
+		rec->owner_uid = (uint32_t)get_u(&r, 4);
+		rec->idle_since = (int64_t)get_u(&r, 8);
+	}
+	uint32_t known = version == RECORD_VERSION_V1 ? RECORD_V1_FLAGS :
+							RECORD_KNOWN_FLAGS;
+	if (r.bad || r.left != 0 || (rec->flags & ~known) ||
+	    rec->user[0] == '\0' || rec->expires < 0 || rec->prev_until < 0 ||
+	    rec->idle_since < 0)
 		goto bad;
+	rec->version = (uint8_t)version;
 	return 0;
 bad:
 	secure_wipe(rec, sizeof(*rec));

@@ -91,12 +91,14 @@ static void tokens(void)
 }
 
 /* mode 0: the stored value with its MAC; mode 1: body, harness MACs it. */
-static void record_seed(const char *name, const token_record *rec)
+static void record_seed_v(const char *name, const token_record *rec,
+			  unsigned version)
 {
 	const site_key *key = fuzz_test_key();
 	uint8_t buf[1 + TOKEN_ID_LEN + RECORD_ENCODED_MAX];
-	size_t len = record_encode(rec, key, buf + 1 + TOKEN_ID_LEN,
-				  RECORD_ENCODED_MAX);
+	size_t len = record_encode_version(rec, key, version,
+					   buf + 1 + TOKEN_ID_LEN,
+					   RECORD_ENCODED_MAX);
 	char n2[128];
 
 	if (len == 0) {
@@ -111,6 +113,11 @@ static void record_seed(const char *name, const token_record *rec)
 	put("fuzz_record", n2, buf, 1 + TOKEN_ID_LEN + len - MAC_LEN);
 }
 
+static void record_seed(const char *name, const token_record *rec)
+{
+	record_seed_v(name, rec, RECORD_VERSION_MAX);
+}
+
 static void records(void)
 {
 	token_record rec;
@@ -122,6 +129,8 @@ static void records(void)
 	memset(rec.digest, 0x11, MAC_LEN);
 	strcpy(rec.user, "alice");
 	strcpy(rec.name, "ci");
+	record_seed_v("minimal-v1", &rec, RECORD_VERSION_V1);
+	rec.owner_uid = 1000;
 	record_seed("minimal", &rec);
 
 	rec.flags = RECORD_GROUP_BOUND;
@@ -138,6 +147,13 @@ static void records(void)
 	rec.expires = 0;
 	strcpy(rec.name, "rotated token, never expires");
 	record_seed("rotated", &rec);
+
+	rec.flags = RECORD_DISABLED | RECORD_DISABLED_IDLE |
+		    RECORD_ADMIN_ISSUED | RECORD_ISSUER_LAPSED;
+	rec.idle_since = rec.created + 400 * 86400;
+	rec.owner_uid = RECORD_UID_UNKNOWN;
+	record_seed("v2-flags", &rec);
+	rec.idle_since = 0;
 
 	memcpy(rec.id, "zzzzzzzzzzzz", TOKEN_ID_LEN + 1);
 	rec.flags = 0;

@@ -51,8 +51,11 @@ static void full_record(token_record *rec)
 {
 	memset(rec, 0, sizeof(*rec));
 	memcpy(rec->id, "Ab3De6Gh9Jk0", TOKEN_ID_LEN + 1);
-	rec->flags = RECORD_DISABLED | RECORD_GROUP_BOUND;
+	rec->flags = RECORD_DISABLED | RECORD_GROUP_BOUND |
+		     RECORD_DISABLED_IDLE | RECORD_ADMIN_ISSUED;
 	rec->creator_uid = 4000000001u;
+	rec->owner_uid = 4000000002u;
+	rec->idle_since = INT64_C(1767225602);
 	rec->created = INT64_C(1767225600);
 	rec->expires = INT64_C(4102444800);
 	rec->changed = INT64_C(1767225601);
@@ -82,7 +85,8 @@ static bool records_equal(const token_record *a, const token_record *b)
 	       strcmp(a->user, b->user) == 0 && strcmp(a->name, b->name) == 0 &&
 	       strcmp(a->allow_from, b->allow_from) == 0 &&
 	       strcmp(a->deny_from, b->deny_from) == 0 &&
-	       strcmp(a->services, b->services) == 0;
+	       strcmp(a->services, b->services) == 0 &&
+	       a->owner_uid == b->owner_uid && a->idle_since == b->idle_since;
 }
 
 /* Recompute the trailing MAC of an encoded record with the key (what an
@@ -108,7 +112,8 @@ static bool refused(const char *id, const uint8_t *buf, size_t len,
 	token_record out;
 	memset(&out, 0xa5, sizeof(out));
 	int rc = record_decode(id, buf, len, k, &out);
-	return rc == -1 && th_all_zero(&out, sizeof(out));
+	return (rc == -1 || rc == RECORD_ERR_NEWER) &&
+	       th_all_zero(&out, sizeof(out));
 }
 
 static void test_roundtrip(void)
@@ -122,12 +127,15 @@ static void test_roundtrip(void)
 	if (!len)
 		return;
 	CHECK(len == OFF_STRINGS + 5 * 2 + RECORD_USER_MAX + RECORD_NAME_MAX +
-			     2 * RECORD_RULES_MAX + RECORD_SERVICES_MAX + MAC_LEN,
+			     2 * RECORD_RULES_MAX + RECORD_SERVICES_MAX + 4 + 8 +
+			     MAC_LEN,
 	      "unexpected encoded length %zu", len);
 	CHECK(len <= RECORD_ENCODED_MAX, "full record exceeds RECORD_ENCODED_MAX");
 	memset(&back, 0x5a, sizeof(back));
 	CHECK(record_decode(rec.id, buf, len, key1, &back) == 0, "decode failed");
 	CHECK(records_equal(&rec, &back), "round trip changed the record");
+	CHECK(back.version == RECORD_VERSION_MAX, "decoded version %u",
+	      (unsigned)back.version);
 
 	/* Minimal record: only id and user; the rest empty or zero. */
 	token_record min;
@@ -246,6 +254,7 @@ static void test_decode_refuses(void)
 	h[OFF_VERSION] ^= 0x02;
 	CHECK(refused(rec.id, h, len, key1), "version flip accepted");
 	accepted = 0;
+	size_t not_newer = 0;
 	for (int v = 0; v < 256; v++) {
 		if (v == buf[OFF_VERSION])
 			continue;
@@ -254,8 +263,20 @@ static void test_decode_refuses(void)
 		remac(rec.id, h, len, key1);
 		if (!refused(rec.id, h, len, key1))
 			accepted++;
+		/* A newer format says so (the message says to upgrade),
+		 * with the MAC good or not; older ones are just refused. */
+		token_record o;
+		int rc = record_decode(rec.id, h, len, key1, &o);
+		if ((v > RECORD_VERSION_MAX) != (rc == RECORD_ERR_NEWER))
+			not_newer++;
+		h[len - 1] ^= 1;
+		rc = record_decode(rec.id, h, len, key1, &o);
+		if ((v > RECORD_VERSION_MAX) != (rc == RECORD_ERR_NEWER))
+			not_newer++;
 	}
 	CHECK(accepted == 0, "%zu other versions (re-MAC'd) accepted", accepted);
+	CHECK(not_newer == 0, "%zu versions with the wrong newer/corrupt answer",
+	      not_newer);
 	/* The three reserved bytes after the version. */
 	for (int i = 1; i < 4; i++) {
 		memcpy(h, buf, len);
@@ -403,8 +424,17 @@ static void test_encode_refuses(void)
 	rec.user[0] = '\0';
 	CHECK(record_encode(&rec, key1, buf, sizeof(buf)) == 0, "empty user");
 	full_record(&rec);
-	rec.flags |= 1u << 4;
-	CHECK(record_encode(&rec, key1, buf, sizeof(buf)) == 0, "unknown flag 16");
+	rec.flags |= 1u << 8;
+	CHECK(record_encode(&rec, key1, buf, sizeof(buf)) == 0, "unknown flag 8");
+	full_record(&rec);
+	rec.idle_since = -1;
+	CHECK(record_encode(&rec, key1, buf, sizeof(buf)) == 0,
+	      "negative idle_since");
+	full_record(&rec);
+	CHECK(record_encode_version(&rec, key1, 3, buf, sizeof(buf)) == 0,
+	      "format 3 written");
+	CHECK(record_encode_version(&rec, key1, 0, buf, sizeof(buf)) == 0,
+	      "format 0 written");
 	full_record(&rec);
 	rec.flags |= 1u << 31;
 	CHECK(record_encode(&rec, key1, buf, sizeof(buf)) == 0, "unknown flag 31");
@@ -414,6 +444,95 @@ static void test_encode_refuses(void)
 	full_record(&rec);
 	rec.id[5] = '\0';
 	CHECK(record_encode(&rec, key1, buf, sizeof(buf)) == 0, "short id");
+}
+
+/* Format 1 (what hosts of the previous release read, and what stores
+ * made before format 2 hold) beside format 2. */
+static void test_formats(void)
+{
+	token_record rec, back;
+	uint8_t b1[RECORD_ENCODED_MAX], b2[RECORD_ENCODED_MAX];
+
+	full_record(&rec);
+	/* Format 1 holds none of the format-2 flags. */
+	CHECK(record_encode_version(&rec, key1, RECORD_VERSION_V1, b1,
+				    sizeof(b1)) == 0,
+	      "format-2 flags written into format 1");
+	record_as_v1(&rec);
+	CHECK(rec.flags == (RECORD_DISABLED | RECORD_GROUP_BOUND) &&
+		      rec.owner_uid == RECORD_UID_UNKNOWN && rec.idle_since == 0,
+	      "record_as_v1: flags 0x%x", rec.flags);
+	size_t l1 = record_encode_version(&rec, key1, RECORD_VERSION_V1, b1,
+					  sizeof(b1));
+	size_t l2 = record_encode(&rec, key1, b2, sizeof(b2));
+	CHECK(l1 > 0 && l2 == l1 + 12, "format 1 %zu bytes, format 2 %zu", l1,
+	      l2);
+	CHECK(record_peek_version(b1, l1) == 1 && record_peek_version(b2, l2) == 2,
+	      "peek_version");
+	memset(&back, 0x5a, sizeof(back));
+	CHECK(record_decode(rec.id, b1, l1, key1, &back) == 0 &&
+		      records_equal(&rec, &back) && back.version == 1 &&
+		      back.owner_uid == RECORD_UID_UNKNOWN,
+	      "format 1 round trip (owner uid unknown)");
+	/* Both put the user where record_peek_user looks. */
+	CHECK(record_peek_user(b1, l1, rec.user) && record_peek_user(b2, l2, rec.user) &&
+		      !record_peek_user(b1, l1, "a"),
+	      "peek_user on both formats");
+	/* A format-1 record claiming a format-2 flag, re-MAC'd: refused. */
+	static const uint32_t v2only[] = { RECORD_ADMIN_ISSUED,
+					   RECORD_ISSUER_LAPSED,
+					   RECORD_REVOKED_BY_VALUE,
+					   RECORD_DISABLED_IDLE };
+	for (size_t i = 0; i < sizeof(v2only) / sizeof(v2only[0]); i++) {
+		uint8_t h[RECORD_ENCODED_MAX];
+		memcpy(h, b1, l1);
+		put_le(h + OFF_FLAGS, rec.flags | v2only[i], 4);
+		remac(rec.id, h, l1, key1);
+		CHECK(refused(rec.id, h, l1, key1),
+		      "format 1 with flag 0x%x accepted", v2only[i]);
+		/* ... and the same flag in format 2 is fine. */
+		memcpy(h, b2, l2);
+		put_le(h + OFF_FLAGS, rec.flags | v2only[i], 4);
+		remac(rec.id, h, l2, key1);
+		CHECK(record_decode(rec.id, h, l2, key1, &back) == 0 &&
+			      back.flags == (rec.flags | v2only[i]),
+		      "format 2 with flag 0x%x refused", v2only[i]);
+	}
+	/* A negative idle_since in format 2 (the last 8 bytes before the
+	 * MAC), re-MAC'd: refused. */
+	{
+		uint8_t h[RECORD_ENCODED_MAX];
+		memcpy(h, b2, l2);
+		put_le(h + l2 - MAC_LEN - 8, (uint64_t)INT64_C(-5), 8);
+		remac(rec.id, h, l2, key1);
+		CHECK(refused(rec.id, h, l2, key1), "negative idle_since accepted");
+		/* A format-2 body labelled format 1: its tail is trailing
+		 * garbage to format 1. */
+		memcpy(h, b2, l2);
+		h[OFF_VERSION] = 1;
+		remac(rec.id, h, l2, key1);
+		CHECK(refused(rec.id, h, l2, key1), "format 2 read as format 1");
+	}
+	/* The mapping never loosens: each format-2 state stays a refusal. */
+	full_record(&rec);
+	rec.flags = RECORD_ISSUER_LAPSED | RECORD_ADMIN_ISSUED;
+	record_as_v1(&rec);
+	CHECK(rec.flags == (RECORD_DISABLED | RECORD_DISABLED_BY_ADMIN),
+	      "lapsed issuer in format 1: 0x%x", rec.flags);
+	rec.flags = RECORD_REVOKED_BY_VALUE;
+	record_as_v1(&rec);
+	CHECK(rec.flags == RECORD_REVOKED, "revoked by value in format 1: 0x%x",
+	      rec.flags);
+	rec.flags = RECORD_DISABLED_IDLE;
+	record_as_v1(&rec);
+	CHECK(rec.flags == RECORD_DISABLED, "idle in format 1: 0x%x", rec.flags);
+	rec.flags = RECORD_ADMIN_ISSUED;
+	record_as_v1(&rec);
+	CHECK(rec.flags == 0, "admin-issued in format 1: 0x%x", rec.flags);
+	/* Not a record at all. */
+	CHECK(record_peek_version((const uint8_t *)"PTKX\2\0\0\0", 8) == 0 &&
+		      record_peek_version((const uint8_t *)"PTKR\2\0\0", 7) == 0,
+	      "peek_version on garbage");
 }
 
 static void test_digest(void)
@@ -737,6 +856,7 @@ int main(void)
 	test_roundtrip();
 	test_decode_refuses();
 	test_encode_refuses();
+	test_formats();
 	test_digest();
 	test_site_key();
 

@@ -10,6 +10,7 @@
 #include "fleet.h"
 #include "groups.h"
 #include "secure.h"
+#include "ownercheck.h"
 #include "tokenadm.h"
 
 #define DEFAULT_LIFETIME (90 * 86400)
@@ -228,14 +229,56 @@ static int64_t default_lifetime(tool *t, const char *owner)
 	return DEFAULT_LIFETIME;
 }
 
-static int owner_exists(const char *user)
+/* The owner's uid, which the token is bound to (owner_check). Returns 1
+ * (found), 0 (no such user) or -1 (NSS failed). */
+static int owner_uid(const char *user, uint32_t *uid)
 {
-	struct passwd pw;
-	char *buf = NULL;
-	int found = lookup_user(user, 0, &pw, &buf);
+	return owner_lookup_nss.uid_of(NULL, user, uid);
+}
 
-	free(buf);
-	return found == 1;
+/* tokenadm(8), PERMISSIONS: people create tokens for their own account.
+ * Root creates them for any account; a member of admin_group who is not
+ * root only for the accounts in service_accounts, never uid 0, and the
+ * token then lives only while its issuer stays in admin_group. Only root
+ * names a deny_services service. *flags gets RECORD_ADMIN_ISSUED when it
+ * applies. Returns EXIT_OK or EXIT_DENIED (reported). */
+static int check_issuer(tool *t, const char *owner, uint32_t uid,
+			const char *services, uint32_t *flags)
+{
+	const char *p = services;
+
+	while (t->uid != 0 && *p) {
+		size_t n = strcspn(p, " ");
+		char word[RECORD_SERVICES_MAX + 1];
+		snprintf(word, sizeof(word), "%.*s", (int)n, p);
+		if (config_service_denied(&t->cfg, word)) {
+			warnx_("only root names a service of deny_services "
+			       "(%s) in a token: a token that opens it is a "
+			       "way to root", word);
+			return EXIT_DENIED;
+		}
+		p += n;
+		p += strspn(p, " ");
+	}
+	if (strcmp(owner, t->user) == 0 || t->uid == 0)
+		return EXIT_OK;
+	if (!t->admin) {
+		warnx_("only administrators create tokens for other users");
+		return EXIT_DENIED;
+	}
+	if (!config_service_account(&t->cfg, owner)) {
+		warnx_("only root creates tokens for another person's account; "
+		       "administrators, for the accounts listed in "
+		       "service_accounts");
+		return EXIT_DENIED;
+	}
+	if (uid == 0) {
+		warnx_("'%.64s' is uid 0: only root creates tokens for it",
+		       owner);
+		return EXIT_DENIED;
+	}
+	*flags |= RECORD_ADMIN_ISSUED;
+	return EXIT_OK;
 }
 
 static int create_transact(tool *t, void *opts)
@@ -248,14 +291,20 @@ static int create_transact(tool *t, void *opts)
 	if (rc != EXIT_OK)
 		return rc;
 	const char *owner = o->user ? o->user : t->user;
+	uint32_t uid = RECORD_UID_UNKNOWN, flags = 0;
 	if (strcmp(owner, t->user) != 0 && !t->admin) {
 		warnx_("only administrators create tokens for other users");
 		return EXIT_DENIED;
 	}
-	if (strlen(owner) > RECORD_USER_MAX || !owner_exists(owner)) {
-		warnx_("no such user '%.64s'", owner);
+	int found = strlen(owner) > RECORD_USER_MAX ? 0 : owner_uid(owner, &uid);
+	if (found != 1) {
+		warnx_(found < 0 ? "cannot look up user '%.64s'" :
+				   "no such user '%.64s'", owner);
 		return EXIT_REFUSED;
 	}
+	rc = check_issuer(t, owner, uid, o->services, &flags);
+	if (rc != EXIT_OK)
+		return rc;
 	rec->expires = o->expires ? o->expires_at :
 					t->now + default_lifetime(t, owner);
 	bool bound = false;
@@ -268,7 +317,8 @@ static int create_transact(tool *t, void *opts)
 	memcpy(rec->services, o->services, sizeof(rec->services));
 	rec->created = t->now;
 	rec->creator_uid = (uint32_t)t->uid;
-	rec->flags = bound ? RECORD_GROUP_BOUND : 0;
+	rec->owner_uid = uid;
+	rec->flags = flags | (bound ? RECORD_GROUP_BOUND : 0);
 
 	if (require_writable_stdout() != 0 || tool_begin(t, &txn) != 0)
 		return EXIT_REFUSED;

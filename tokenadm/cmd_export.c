@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fleet.h"
+#include "fleet_records.h"
 #include "secure.h"
 #include "signkey.h"
 #include "tokenadm.h"
@@ -71,21 +72,25 @@ static int export_one(void *ctx, const char *key, size_t keylen,
 		      const uint8_t *val, size_t vallen)
 {
 	export_walk *x = ctx;
-	token_record rec;
 	char id[TOKEN_ID_LEN + 1];
 
 	if (keylen != TOKEN_ID_LEN)
 		return 1;
 	memcpy(id, key, TOKEN_ID_LEN);
 	id[TOKEN_ID_LEN] = '\0';
-	/* A damaged record must not be signed and pushed to every host. */
-	int ok = record_decode(id, val, vallen, x->t->key, &rec) == 0;
-	secure_wipe(&rec, sizeof(rec));
+	/* A damaged record must not be signed and pushed to every host;
+	 * the rest go out as the fleet must see them (fleet_records.h). */
+	uint8_t out[RECORD_ENCODED_MAX];
+	size_t outlen = 0;
+	int ok = fleet_record_for_export(x->t, id, val, vallen, out,
+					 &outlen) == 0;
 	if (!ok) {
 		memcpy(x->bad, id, sizeof(x->bad));
 		return 1;
 	}
-	if (bundle_writer_record(x->w, id, val, vallen) != 0)
+	ok = bundle_writer_record(x->w, id, out, outlen) == 0;
+	secure_wipe(out, sizeof(out));
+	if (!ok)
 		return 1;
 	x->n++;
 	return 0;

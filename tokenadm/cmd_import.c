@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "fleet.h"
+#include "fleet_records.h"
 #include "logsafe.h"
 #include "secure.h"
 #include "signkey.h"
@@ -217,10 +218,26 @@ static int install_record(void *ctx, const char id[12], const uint8_t *val,
 	sid[TOKEN_ID_LEN] = '\0';
 	/* Signed by the authority, but is it of this site? A record keyed
 	 * with another site key would never verify at login: say so now. */
-	if (record_decode(sid, val, len, c->t->key, &rec) != 0) {
+	int drc = record_decode(sid, val, len, c->t->key, &rec);
+	if (drc == RECORD_ERR_NEWER) {
+		snprintf(c->why, sizeof(c->why),
+			 "token %s is in record format %u, newer than this "
+			 "host reads: upgrade pam_apitoken here (or set "
+			 "bundle_format lower on the authority)",
+			 sid, record_peek_version(val, len));
+		goto out;
+	}
+	if (drc != 0) {
 		snprintf(c->why, sizeof(c->why),
 			 "token %s fails its integrity check (a bundle of "
 			 "another site key?)", sid);
+		goto out;
+	}
+	/* uid_binding = local: bound to this host's uid (fleet_records.h). */
+	int bound = fleet_record_for_import(c->t, &rec);
+	if (bound < 0) {
+		snprintf(c->why, sizeof(c->why),
+			 "cannot read this host's binding of token %s", sid);
 		goto out;
 	}
 	local_override lo = fleet_local_get(c->t, NULL, sid);
@@ -229,8 +246,11 @@ static int install_record(void *ctx, const char id[12], const uint8_t *val,
 			 "cannot read this host's own changes to token %s", sid);
 		goto out;
 	}
-	if (lo == LOCAL_NONE) {
+	if (lo == LOCAL_NONE && !bound) {
 		if (store_txn_put(c->txn, sid, TOKEN_ID_LEN, val, len) != 0)
+			goto write_failed;
+	} else if (lo == LOCAL_NONE) {
+		if (tool_put_record(c->t, c->txn, &rec) != 0)
 			goto write_failed;
 	} else {
 		/* This host's emergency measure wins over the bundle. */

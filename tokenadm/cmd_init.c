@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fleet_records.h"
 #include "init_fleet.h"
 #include "lastused.h"
 #include "tokenadm.h"
@@ -179,6 +180,11 @@ static int init_transact(tool *t, void *opts)
 		return EXIT_REFUSED;
 	if (lstat(t->cfg.db_path, &st) == 0) {
 		say("store %s already exists; kept", t->cfg.db_path);
+		/* The upgrade step (the package runs init at every upgrade):
+		 * format-1 records become format 2, bound to their owners. */
+		int up = store_upgrade_records(t);
+		if (up != EXIT_OK)
+			return up;
 	} else if (store_create(t->cfg.db_path, mode, gid, err,
 				sizeof(err)) != 0) {
 		warnx_("%s", err);

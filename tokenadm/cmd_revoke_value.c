@@ -29,10 +29,6 @@
 #include "secure.h"
 #include "tokenadm.h"
 
-#ifndef RECORD_REVOKED_BY_VALUE /* until record v2 (branch perm) is merged */
-#define RECORD_REVOKED_BY_VALUE 0
-#endif
-
 /* Enough for a leak report or a scanner's finds in one go; a run never
  * reads more than this from its caller. */
 #define REVOKE_VALUE_MAX 100

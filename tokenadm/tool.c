@@ -331,12 +331,17 @@ int tool_get_record(tool *t, store_txn *txn, const char *id,
 		return EXIT_REFUSED;
 	}
 	int rc = EXIT_OK;
-	if (record_decode(id, buf, len, t->key, rec) != 0) {
+	int drc = record_decode(id, buf, len, t->key, rec);
+	if (drc != 0) {
 		/* Someone else's damaged record is, to a member, not there:
 		 * the same answer as for a missing id (tool_may_manage). */
 		if (!t->admin && !record_peek_user(buf, len, t->user)) {
 			warnx_("no token %s", id);
 			rc = EXIT_NO_TOKEN;
+		} else if (drc == RECORD_ERR_NEWER) {
+			warnx_("token %s is in a record format newer than this "
+			       "tokenadm reads: upgrade pam_apitoken", id);
+			rc = EXIT_REFUSED;
 		} else {
 			warnx_("token %s failed its integrity check (corrupt or "
 			       "tampered); refusing to use it", id);
@@ -400,8 +405,13 @@ static int walk_one(void *ctx, const char *key, size_t keylen,
 	 * tampered owner field can only hide a record from this walk. */
 	if (w->only_user && !record_peek_user(val, vallen, w->only_user))
 		return 0;
-	if (record_decode(id, val, vallen, w->t->key, &rec) != 0) {
-		warnx_("skipping token %.12s: failed its integrity check", id);
+	int drc = record_decode(id, val, vallen, w->t->key, &rec);
+	if (drc != 0) {
+		warnx_(drc == RECORD_ERR_NEWER ?
+			       "skipping token %.12s: a record format newer "
+			       "than this tokenadm reads (upgrade pam_apitoken)" :
+			       "skipping token %.12s: failed its integrity check",
+		       id);
 		return 0;
 	}
 	/* The visitors trust this filter: it is exact once the MAC holds. */
