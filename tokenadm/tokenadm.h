@@ -66,7 +66,7 @@ typedef struct command {
 extern const command cmd_init, cmd_create, cmd_list, cmd_show, cmd_revoke,
 	cmd_disable, cmd_enable, cmd_rotate, cmd_verify, cmd_prune,
 	cmd_policy, cmd_export, cmd_import, cmd_status, cmd_lastused,
-	cmd_scanner_rules, cmd_revoke_value;
+	cmd_scanner_rules, cmd_revoke_value, cmd_notify;
 
 /* Messages: everything but a new token goes to stderr. */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
