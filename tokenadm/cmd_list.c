@@ -14,6 +14,7 @@ typedef struct row {
 	char *user, *name;
 	const char *state;
 	const char *reason;
+	char reason_buf[REASON_TEXT_MAX]; /* when reason is built per token */
 	int64_t created, expires, last_used;
 	char last_rhost[LASTUSED_RHOST_MAX + 1];
 } row;
@@ -52,10 +53,11 @@ static void json_record(tool *t, const token_record *rec, token_state st,
 	else
 		fputs("null", stdout);
 	printf(",\"state\":\"%s\",\"reason\":", token_state_name(st));
+	char rb[REASON_TEXT_MAX];
 	if (st == TOKEN_ACTIVE)
 		fputs("null", stdout);
 	else
-		json_string(reason);
+		json_string(reason_text(rec, reason, rb));
 	fputs(",\"allow_from\":", stdout);
 	json_string(rec->allow_from);
 	fputs(",\"deny_from\":", stdout);
@@ -131,7 +133,7 @@ static int collect(tool *t, void *ctx, const token_record *rec)
 	}
 	l->n++;
 	r->state = token_state_name(st);
-	r->reason = reason;
+	r->reason = reason_text(rec, reason, r->reason_buf);
 	r->created = rec->created;
 	r->expires = rec->expires;
 	lastused lu;
@@ -342,7 +344,9 @@ static int show_report(tool *t, void *opts, int rc)
 	if (rc != EXIT_OK)
 		return rc;
 	const char *reason;
+	char rb[REASON_TEXT_MAX];
 	token_state st = record_state(&t->cfg, &rec, t->now, &reason);
+	reason = reason_text(&rec, reason, rb);
 	if (o->json) {
 		json_record(t, &rec, st, reason);
 		putchar('\n');

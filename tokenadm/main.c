@@ -29,7 +29,7 @@ static const command *const commands[] = {
 	&cmd_revoke, &cmd_disable, &cmd_enable, &cmd_rotate,
 	&cmd_verify, &cmd_prune,  &cmd_policy, &cmd_export,
 	&cmd_import, &cmd_status, &cmd_lastused, &cmd_scanner_rules,
-	&cmd_notify,
+	&cmd_notify, &cmd_retire_idle,
 };
 
 static void usage(FILE *to)
@@ -57,6 +57,7 @@ static void usage(FILE *to)
 	      "  lastused export --out FILE|-     lastused merge FILE...\n"
 	      "  scanner-rules --format gitleaks|trufflehog|secretlint|regex\n"
 	      "  notify [--dry-run] [--json]     (mail owners: notify_before)\n"
+	      "  retire-idle [--dry-run] [--json] (disable tokens idle max_idle)\n"
 	      "\n"
 	      "Exit: 0 ok, 1 refused/failed, 2 usage/config, 3 not permitted,\n"
 	      "4 no such token.\n",
