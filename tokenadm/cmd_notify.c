@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +345,9 @@ static int send_one(const notify_opts *o, const mail *m, int64_t now)
 					     NULL };
 		if (dup2(p[0], STDIN_FILENO) < 0)
 			_exit(127);
+		/* The parent ignores SIGPIPE (below); an ignored signal
+		 * stays ignored across exec, and the MTA expects its own. */
+		signal(SIGPIPE, SIG_DFL);
 		/* -i: a line with a lone dot is text; the recipient after
 		 * "--" can never be read as an option. */
 		execle(SENDMAIL, "sendmail", "-i", "--", m->to, (char *)NULL,
@@ -352,17 +356,24 @@ static int send_one(const notify_opts *o, const mail *m, int64_t now)
 	}
 	close(p[0]);
 	FILE *f = fdopen(p[1], "w");
+	bool written = false;
 	if (!f) {
 		close(p[1]);
 	} else {
 		write_mail(f, o, m, now);
-		fclose(f);
+		/* A sendmail that quit before reading it all: EPIPE here
+		 * (not SIGPIPE, which would end the run before what was
+		 * already sent is recorded), and the mail counts as not
+		 * sent. */
+		written = !ferror(f);
+		written = fclose(f) == 0 && written;
 	}
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
-	return f && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	return written && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0
+									  : -1;
 }
 
 /* Is id still in the store? A token pruned since is forgotten here too. */
@@ -427,6 +438,9 @@ static int notify_transact(tool *t, void *opts)
 		notice_log_free(&log);
 		return rc;
 	}
+	/* A sendmail that exits early must not kill the run with SIGPIPE:
+	 * the mails sent before it would go unrecorded and be sent again. */
+	signal(SIGPIPE, SIG_IGN);
 	/* Record each mail the MTA took; one it refused is tried again
 	 * tomorrow. */
 	for (size_t i = 0; i < o->n_mails; i++) {
