@@ -42,7 +42,9 @@ token_state record_state(const apitoken_config *cfg, const token_record *rec,
 		return TOKEN_REVOKED;
 	}
 	if (rec->flags & RECORD_DISABLED) {
-		*reason = "disabled";
+		/* tokenadm list/show complete it with the date (idle_since). */
+		*reason = (rec->flags & RECORD_DISABLED_IDLE) ? "idle since" :
+								"disabled";
 		return TOKEN_DISABLED;
 	}
 	if (rec->expires != 0 && now >= rec->expires) {

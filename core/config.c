@@ -505,6 +505,68 @@ static set_result set_max_bundle_age(struct parser *ps, const char *value,
 	return SET_OK;
 }
 
+/* notify_before: up to CONFIG_NOTIFY_MAX durations, kept largest first
+ * (a token crossing several at once gets one mail, for the nearest). */
+static set_result set_notify_before(struct parser *ps, const char *value,
+				    char *err, size_t errlen)
+{
+	apitoken_config *cfg = ps->cfg;
+	const char *p = value, *w;
+	size_t len, n = 0;
+	int64_t v[CONFIG_NOTIFY_MAX];
+
+	while (next_word(&p, &w, &len)) {
+		char word[32];
+		if (n == CONFIG_NOTIFY_MAX || len >= sizeof(word)) {
+			snprintf(err, errlen, "at most %d durations",
+				 CONFIG_NOTIFY_MAX);
+			return SET_BAD;
+		}
+		memcpy(word, w, len);
+		word[len] = '\0';
+		if (duration_parse(word, &v[n]) != 0 || v[n] <= 0) {
+			snprintf(err, errlen, "must be durations like 14d 1d");
+			return SET_BAD;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (v[i] == v[n]) {
+				snprintf(err, errlen, "the same duration twice");
+				return SET_BAD;
+			}
+		n++;
+	}
+	/* Largest first: insertion sort of at most 8. */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && v[j] > v[j - 1]; j--) {
+			int64_t tmp = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = tmp;
+		}
+	memcpy(cfg->notify_before, v, n * sizeof(v[0]));
+	cfg->n_notify_before = n;
+	return SET_OK;
+}
+
+static set_result set_notify_map(struct parser *ps, const char *value,
+				 char *err, size_t errlen)
+{
+	return set_path(&ps->cfg->notify_map, value, err, errlen);
+}
+
+static set_result set_max_idle(struct parser *ps, const char *value,
+			       char *err, size_t errlen)
+{
+	/* Shorter than a day would retire tokens between two daily runs of
+	 * a job that is meant to look back over months. */
+	if (duration_parse(value, &ps->cfg->max_idle) != 0 ||
+	    ps->cfg->max_idle < 86400) {
+		snprintf(err, errlen, "must be a duration of a day or more, "
+				      "like 90d or 52w");
+		return SET_BAD;
+	}
+	return SET_OK;
+}
+
 /* service_accounts: user names (as NSS spells them: SSSD's user@domain,
  * Samba's machine$ too), never root: an administrator who may mint for
  * root is root. An account that resolves to uid 0 under another name is
@@ -688,6 +750,9 @@ static const struct key_def key_table[] = {
 	{ "service_accounts", set_service_accounts, false, false },
 	{ "uid_binding", set_uid_binding, false, false },
 	{ "bundle_format", set_bundle_format, false, false },
+	{ "notify_before", set_notify_before, false, false },
+	{ "notify_map", set_notify_map, false, false },
+	{ "max_idle", set_max_idle, false, false },
 	{ "max_lifetime", set_max_lifetime, true, false },
 };
 
@@ -967,6 +1032,7 @@ void config_free(apitoken_config *cfg)
 	addr_list_free(&cfg->allow_from);
 	addr_list_free(&cfg->deny_from);
 	free_string_array(cfg->deny_services, cfg->n_deny_services);
+	free(cfg->notify_map);
 	free(cfg->admin_group);
 	free_string_array(cfg->service_accounts, cfg->n_service_accounts);
 	if (cfg->groups) {

@@ -44,6 +44,9 @@ typedef enum { ROLE_AUTHORITY = 0, ROLE_IMPORT_ONLY } apitoken_role;
  * during a rollover, with room to spare). */
 #define CONFIG_TRUSTED_KEYS_MAX 8
 
+/* How many notify_before thresholds a config may list. */
+#define CONFIG_NOTIFY_MAX 8
+
 /* uid_binding: what a token's owner_uid is compared with at login. */
 typedef enum {
 	/* The uid this host had for the owner when the record first came
@@ -98,6 +101,11 @@ typedef struct apitoken_config {
 	 * Both 0: no deltas at all. Default CONFIG_DEFAULT_DELTA_WINDOW. */
 	int64_t delta_window_secs;
 	uint64_t delta_window_gens;
+	/* Lifecycle (tokenadm notify, retire-idle). */
+	int64_t notify_before[CONFIG_NOTIFY_MAX]; /* seconds, largest first */
+	size_t n_notify_before;  /* 0: notify mails nothing */
+	char *notify_map;        /* "user address" lines; NULL: user@localhost */
+	int64_t max_idle;        /* seconds; 0: no token is retired for idling */
 } apitoken_config;
 
 #define CONFIG_DEFAULT_DELTA_WINDOW (7 * 86400)

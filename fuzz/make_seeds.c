@@ -241,6 +241,35 @@ static void durations(void)
 	put("fuzz_duration", "now-2038", y2038, sizeof(y2038));
 }
 
+/* Sent-notices files of tokenadm notify (<db>.notified): what notify
+ * writes, and the damage a file may carry. */
+static void notices(void)
+{
+	put_str("fuzz_notices", "written",
+		"AbCdEf012345 expiry 86400 1767225600\n"
+		"AbCdEf012345 expiry 1209600 1767225600\n"
+		"AbCdEf012345 idle 1209600 1774915200\n"
+		"zzzzzzzzzzzz inactive 0 0\n"
+		"000000000000 revoked 0 1767200000\n");
+	put_str("fuzz_notices", "spacing",
+		"  AbCdEf012345   expiry 86400 1767225600   \n\n\n"
+		"AbCdEf012345 expiry 1209600 1767225600");
+	PUT_LIT("fuzz_notices", "hostile",
+		"AbCdEf01234 expiry 1 2\n"
+		"AbCdEf0123456 expiry 1 2\n"
+		"AbCdEf01234- expiry 1 2\n"
+		"AbCdEf012345 Expiry 1 2\n"
+		"AbCdEf012345 expiry -1 2\n"
+		"AbCdEf012345 expiry 1 1234567890123456\n"
+		"AbCdEf012345 expiry 1 999999999999999\n"
+		"AbCdEf012345 expiry 1 2 3\n"
+		"AbCdEf012345\texpiry 1 2\n"
+		"AbCdEf012345 expiry 1 2\r\n"
+		"AbCdEf012345 exp\0ry 1 2\n"
+		"\xff\xfe garbage\n");
+	put_str("fuzz_notices", "empty", "");
+}
+
 /* A bundle written by the real writer and signed with the fixed test key
  * of fuzz_bundle_key.h; mode byte 0 (used as it is). n records of len
  * bytes each (len 0: mixed lengths up to RECORD_ENCODED_MAX). */
@@ -365,5 +394,6 @@ int main(int argc, char **argv)
 	configs();
 	durations();
 	bundles();
+	notices();
 	return 0;
 }

@@ -32,6 +32,11 @@ if [ "$what" = all ]; then
 	# The shipped fail2ban filter, checked with fail2ban-regex
 	# (tests/test_fail2ban.sh; the service is kept stopped, as below).
 	PKGS+=(fail2ban)
+	# A real MTA for tokenadm notify (tests/test_notify.sh): local
+	# delivery to /var/mail, Debian's default "local" configuration
+	# (installed non-interactively; its daemon is not needed, the
+	# sendmail interface delivers at once).
+	PKGS+=(exim4-daemon-light)
 	# The Debian package (tests/test_deb.sh): dpkg-buildpackage (dpkg-dev,
 	# above) with debhelper, lintian, pam-auth-update (libpam-runtime).
 	PKGS+=(debhelper lintian libpam-runtime)

@@ -7,7 +7,8 @@
 #  3. in a throwaway root -- a private mount namespace (unshare -m) with an
 #     overlayfs over / whose upper layer is a tmpfs, entered with chroot --
 #     install the .deb and check files, modes, the setuid bit, the group,
-#     the site key and store; enable the pam-auth-update profile and log in
+#     the site key and store, the daily job (units, timer enabled, the
+#     cron script changing nothing); enable the pam-auth-update profile and log in
 #     through common-auth with pamtester (a fresh token, a wrong one, a
 #     revoked one, the user's password); reinstall (key and store kept);
 #     remove (PAM stacks clean, data kept); purge (nothing left);
@@ -173,17 +174,41 @@ check "profile still enabled after reinstall" grep -q pam_apitoken /etc/pam.d/co
 tokenadm revoke "$id" >/dev/null 2>&1
 check "revoked token refused" refused "$tok"
 
+# The daily job (notify, retire-idle): shipped and enabled, and with the
+# shipped config (notify_before and max_idle unset) it changes nothing.
+# /run here is a fresh tmpfs: no systemd, so the cron script acts.
+check "daily job: systemd units in /lib/systemd/system" test -f \
+	/lib/systemd/system/pam-apitoken-daily.timer -a -f /lib/systemd/system/pam-apitoken-daily.service
+check "daily job: the service runs /usr/bin/tokenadm" grep -q ' /usr/bin/tokenadm$' \
+	/lib/systemd/system/pam-apitoken-daily.service
+check "daily job: the timer is enabled (timers.target.wants)" test -L \
+	/etc/systemd/system/timers.target.wants/pam-apitoken-daily.timer
+check "daily job: /etc/cron.daily/pam-apitoken 755 root root" is_mode /etc/cron.daily/pam-apitoken "755 root root"
+state() { ls -la --time-style=full-iso /var/lib/pam_apitoken; md5sum $DB; tokenadm list --all --json; }
+state >/tmp/state.before 2>&1
+check "daily job via cron, shipped config: exit 0 and silent" \
+	bash -c 'out=$(/etc/cron.daily/pam-apitoken 2>&1) && [ -z "$out" ]'
+state >/tmp/state.after 2>&1
+check "... and nothing in /var/lib/pam_apitoken changed" cmp /tmp/state.before /tmp/state.after
+check "... no sent-notices file" test ! -e $DB.notified
+
 check "dpkg -r" dpkg -r libpam-apitoken
 check "remove: common-auth and common-account without pam_apitoken" \
 	no_line /etc/pam.d/common-auth /etc/pam.d/common-account
 check "remove: module gone" test ! -e "$so"
 check "remove: password logins still work" login 'Deb-Test-Pw-42'
 check "remove: key, store and config kept" test -f $KEY -a -f $DB -a -f $CONF
+check "remove: the timer is disabled" test ! -e \
+	/etc/systemd/system/timers.target.wants/pam-apitoken-daily.timer
+check "remove: the cron script (a conffile, kept) exits 0 without tokenadm" \
+	bash -c 'out=$(/etc/cron.daily/pam-apitoken 2>&1) && [ -z "$out" ]'
 
 check "dpkg --purge" dpkg --purge libpam-apitoken
 check "purge: /var/lib/pam_apitoken gone" test ! -e /var/lib/pam_apitoken
 check "purge: site key gone" test ! -e $KEY
 check "purge: config gone" test ! -e $CONF
+check "purge: daily job gone (cron script, units)" test ! -e /etc/cron.daily/pam-apitoken -a \
+	! -e /lib/systemd/system/pam-apitoken-daily.timer
 check "purge: pam-configs entry gone" test ! -e /usr/share/pam-configs/apitoken
 check "purge: fail2ban files gone" test ! -e /etc/fail2ban/filter.d/pam-apitoken.conf -a \
 	! -e /etc/fail2ban/jail.d/pam-apitoken.conf

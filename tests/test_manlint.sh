@@ -50,7 +50,7 @@ done
 # tokenadm --help (usage() in main.c) names every command of the command
 # table and every long option, so it cannot fall behind the code either.
 help=$(sed -n '/^static void usage(FILE/,/^}/p' "$root/tokenadm/main.c")
-cmds=$( (sed -n 's/.*\.name = "\([a-z]*\)",.*/\1/p' "$root"/tokenadm/cmd_*.c
+cmds=$( (sed -n 's/.*\.name = "\([a-z-]*\)",.*/\1/p' "$root"/tokenadm/cmd_*.c
 	sed -n 's/^CHANGE_COMMAND(\([a-z]*\),.*/\1/p' "$root/tokenadm/cmd_state.c") | sort -u)
 if [ -z "$help" ] || [ -z "$cmds" ]; then
 	echo "FAIL: found no usage() in tokenadm/main.c or no commands"

@@ -10,37 +10,8 @@
 #include "json_out.h"
 #include "lastused.h"
 #include "fleet.h"
+#include "lastuse_view.h"
 #include "tokenadm.h"
-
-/* In transact, so that report can read after the drop: the key, the
- * store, and this host's and the fleet's last-use records (all, or
- * only_id's). Returns 0 or -1 (reported). */
-static int open_for_reading(tool *t, const char *only_id)
-{
-	if (tool_open_store(t) != 0)
-		return -1;
-	if (lastused_table_load(&t->cfg, only_id, &t->lastused) != 0) {
-		warnx_("out of memory");
-		return -1;
-	}
-	return fleet_lastused_load(&t->cfg, t->now, &t->fleet_lastused);
-}
-
-/* When and from where a token was last used (as read above). */
-static void last_use(const tool *t, const char *id, lastused *lu)
-{
-	lastused fleet;
-
-	lastused_table_get(&t->lastused, id, lu);
-	/* The newest of this host's and the fleet's (merged) record. */
-	lastused_table_get(&t->fleet_lastused, id, &fleet);
-	if (fleet.when > lu->when)
-		*lu = fleet;
-	/* Written by services, not by us: a time in the future would hide a
-	 * token from --unused-for. Allow a day of clock skew. */
-	if (lu->when > t->now + 86400)
-		memset(lu, 0, sizeof(*lu));
-}
 
 typedef struct row {
 	char id[TOKEN_ID_LEN + 1];
@@ -49,6 +20,7 @@ typedef struct row {
 	const char *reason;
 	int64_t created, expires, last_used, grace_until;
 	bool disabled_by_admin;
+	char reason_buf[REASON_TEXT_MAX]; /* "idle since DATE", else "" */
 	char last_rhost[LASTUSED_RHOST_MAX + 1];
 } row;
 
@@ -94,11 +66,15 @@ static int row_fill(tool *t, row *r, const token_record *rec,
 	}
 	r->state = token_state_name(st);
 	r->reason = reason;
+	/* Built per token (rows move when the array grows: a copy, not a
+	 * pointer into the row). */
+	if (reason_text(rec, reason, r->reason_buf) != r->reason_buf)
+		r->reason_buf[0] = '\0';
 	r->created = rec->created;
 	r->expires = rec->expires;
 	r->grace_until = rec->prev_until > t->now ? rec->prev_until : 0;
 	r->disabled_by_admin = (rec->flags & RECORD_DISABLED_BY_ADMIN) != 0;
-	last_use(t, rec->id, &lu);
+	lastuse_of(t, rec->id, &lu);
 	r->last_used = lu.when;
 	memcpy(r->last_rhost, lu.rhost, sizeof(r->last_rhost));
 	return 0;
@@ -126,7 +102,7 @@ static void json_row(const row *r)
 	if (strcmp(r->state, "active") == 0)
 		fputs("null", stdout);
 	else
-		json_string(r->reason);
+		json_string(r->reason_buf[0] ? r->reason_buf : r->reason);
 	fputs(",\"services\":", stdout);
 	json_string_list(r->services);
 	fputs(",\"allow_from\":", stdout);
@@ -165,7 +141,7 @@ static bool wanted(tool *t, const list_ctx *l, const token_record *rec,
 	}
 	if (l->unused_for > 0) {
 		lastused lu;
-		last_use(t, rec->id, &lu);
+		lastuse_of(t, rec->id, &lu);
 		/* Never used counts from creation. */
 		int64_t since = lu.when ? lu.when : rec->created;
 		if (t->now - since < l->unused_for)
@@ -243,7 +219,7 @@ static void print_table(list_ctx *l, size_t n)
 		       fmt_time(r->created, "-", c),
 		       fmt_time(r->expires, "never", e),
 		       fmt_time(r->last_used, "never", u), wr,
-		       r->last_used ? r->last_rhost : "-", r->reason);
+		       r->last_used ? r->last_rhost : "-", r->reason_buf[0] ? r->reason_buf : r->reason);
 	}
 }
 
@@ -335,7 +311,7 @@ static int list_transact(tool *t, void *opts)
 		}
 		l->only_user = t->user;
 	}
-	return open_for_reading(t, NULL) == 0 ? EXIT_OK : EXIT_REFUSED;
+	return lastuse_open(t, NULL) == 0 ? EXIT_OK : EXIT_REFUSED;
 }
 
 static int list_report(tool *t, void *opts, int rc)
@@ -417,7 +393,7 @@ static int show_transact(tool *t, void *opts)
 {
 	show_opts *o = opts;
 
-	return open_for_reading(t, o->id) == 0 ? EXIT_OK : EXIT_REFUSED;
+	return lastuse_open(t, o->id) == 0 ? EXIT_OK : EXIT_REFUSED;
 }
 
 static int show_report(tool *t, void *opts, int rc)
@@ -433,7 +409,9 @@ static int show_report(tool *t, void *opts, int rc)
 	if (rc != EXIT_OK)
 		return rc;
 	const char *reason;
+	char rb[REASON_TEXT_MAX];
 	token_state st = record_state(&t->cfg, &rec, t->now, &reason);
+	reason = reason_text(&rec, reason, rb);
 	if (o->json) {
 		row r;
 		if (row_fill(t, &r, &rec, st, reason) != 0) {
@@ -447,7 +425,7 @@ static int show_report(tool *t, void *opts, int rc)
 	}
 	lastused lu;
 	char b1[32], b2[32], b3[32], b4[32];
-	last_use(t, rec.id, &lu);
+	lastuse_of(t, rec.id, &lu);
 	printf("id:          %s\n"
 	       "user:        %s\n"
 	       "name:        %s\n"

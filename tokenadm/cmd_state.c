@@ -52,7 +52,11 @@ static int do_enable(tool *t, token_record *rec)
 		       "enable it", rec->id);
 		return EXIT_DENIED;
 	}
-	rec->flags &= ~(uint32_t)(RECORD_DISABLED | RECORD_DISABLED_BY_ADMIN);
+	/* An idle retirement is not an administrator's disable: the owner
+	 * may lift it (and the enable restarts the idle clock). */
+	rec->flags &= ~(uint32_t)(RECORD_DISABLED | RECORD_DISABLED_BY_ADMIN |
+				  RECORD_DISABLED_IDLE);
+	rec->idle_since = 0;
 	return 0;
 }
 

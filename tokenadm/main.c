@@ -34,7 +34,7 @@ static const command *const commands[] = {
 	&cmd_revoke, &cmd_disable, &cmd_enable, &cmd_rotate,
 	&cmd_verify, &cmd_prune,  &cmd_policy, &cmd_export,
 	&cmd_import, &cmd_status, &cmd_lastused, &cmd_publish,
-	&cmd_pull_plan,
+	&cmd_pull_plan, &cmd_scanner_rules, &cmd_notify, &cmd_retire_idle,
 };
 
 static void usage(FILE *to)
@@ -57,6 +57,7 @@ static void usage(FILE *to)
 	      "  show ID [--json]\n"
 	      "  revoke ID... [--json]   disable ID... [--json]\n"
 	      "  enable ID... [--json]\n"
+	      "  revoke --token - [--json]        (tokens on stdin; anyone)\n"
 	      "  rotate ID [--grace DURATION] [--json]\n"
 	      "  verify --user USER [--rhost ADDR] [--service NAME]  (token on stdin)\n"
 	      "  prune [--older-than DURATION]\n"
@@ -71,6 +72,9 @@ static void usage(FILE *to)
 	      "  pull-plan LATEST                 (a host: what to fetch)\n"
 	      "  status [--json]\n"
 	      "  lastused export --out FILE|-     lastused merge FILE...\n"
+	      "  scanner-rules --format gitleaks|trufflehog|secretlint|regex\n"
+	      "  notify [--dry-run] [--json]     (mail owners: notify_before)\n"
+	      "  retire-idle [--dry-run] [--json] (disable tokens idle max_idle)\n"
 	      "\n"
 	      "Exit: 0 ok, 1 refused/failed, 2 usage/config, 3 not permitted,\n"
 	      "4 no such token. With --json a failure prints\n"
@@ -324,6 +328,13 @@ static int run(int argc, char **argv, tool *t, login_creds *creds)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i]->name) == 0)
 			cmd = commands[i];
+	/* revoke --token - is its own command (anyone may run it; see
+	 * cmd_revoke_value.c), under revoke's name as tokenadm(8) has it. */
+	if (cmd == &cmd_revoke)
+		for (int i = 2; i < argc; i++)
+			if (strcmp(argv[i], "--token") == 0 ||
+			    strncmp(argv[i], "--token=", 8) == 0)
+				cmd = &cmd_revoke_value;
 	if (!cmd) {
 		warnx_("unknown command '%.64s'", argv[1]);
 		usage(stderr);

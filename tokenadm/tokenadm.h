@@ -76,7 +76,8 @@ typedef struct command {
 extern const command cmd_init, cmd_create, cmd_list, cmd_show, cmd_revoke,
 	cmd_disable, cmd_enable, cmd_rotate, cmd_verify, cmd_prune,
 	cmd_policy, cmd_export, cmd_import, cmd_status, cmd_lastused,
-	cmd_publish, cmd_pull_plan;
+	cmd_publish, cmd_pull_plan, cmd_scanner_rules, cmd_revoke_value,
+	cmd_notify, cmd_retire_idle;
 
 /* Messages: everything but a new token goes to stderr. */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -184,6 +185,11 @@ int tool_write_out(const char *out, mode_t mode, out_writer write_fn,
 
 /* JSON string (with quotes) to stdout; invalid UTF-8 becomes U+FFFD. */
 void json_string(const char *s);
+/* record_state's reason as list and show print it: "idle since" gets
+ * its date (an idle-retired token); any other reason is returned as is. */
+#define REASON_TEXT_MAX 48
+const char *reason_text(const token_record *rec, const char *reason,
+			char buf[REASON_TEXT_MAX]);
 /* A time as a JSON string, or null for 0. */
 void json_time(int64_t t);
 
