@@ -442,19 +442,37 @@ static int notify_transact(tool *t, void *opts)
 	/* A sendmail that exits early must not kill the run with SIGPIPE:
 	 * the mails sent before it would go unrecorded and be sent again. */
 	signal(SIGPIPE, SIG_IGN);
-	/* Record each mail the MTA took; one it refused is tried again
-	 * tomorrow. */
-	for (size_t i = 0; i < o->n_mails; i++) {
+	/* Record each mail the MTA took, at once, by appending its line to
+	 * the file: a run killed half-way must not send those again
+	 * tomorrow (the rewrite below then drops pruned tokens). One the MTA
+	 * refused is tried again tomorrow. */
+	char *path = notify_state_path(&t->cfg);
+	int afd = path ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+					    O_CLOEXEC | O_NOCTTY,
+			      0600) : -1;
+	if (afd < 0)
+		warnx_("cannot append to %s: %s", path ? path : "the sent-notices "
+		       "file", strerror(errno));
+	free(path);
+	for (size_t i = 0; i < o->n_mails && afd >= 0; i++) {
 		mail *m = &o->mails[i];
+		char line[NOTICE_LINE_MAX];
 		if (send_one(o, m, t->now) != 0) {
 			o->failed++;
 			continue;
 		}
 		m->sent = true;
-		if (notice_log_add(&log, &m->n) != 0)
+		size_t len = notice_format(&m->n, line, sizeof(line));
+		if (notice_log_add(&log, &m->n) != 0 || len == 0 ||
+		    write_all(afd, line, len) != 0 || fdatasync(afd) != 0)
 			rc = EXIT_REFUSED;
 		audit(t, "notified", &m->rec, notice_kind_name(m->n.kind));
 	}
+	if (afd < 0) {
+		notice_log_free(&log);
+		return EXIT_REFUSED;
+	}
+	close(afd);
 	if (o->n_mails > 0 && save_log(t, &log, in_store, o, t) != 0)
 		rc = EXIT_REFUSED;
 	notice_log_free(&log);
