@@ -18,7 +18,11 @@
 
 /* The text of the format (man pam_apitoken-bundle(5)). */
 #define MAGIC "pam_apitoken-bundle 1"
-#define MAGIC_DELTA "pam_apitoken-bundle 2"
+/* A delta's first line says what it is after the version: hosts of the
+ * releases before deltas quote up to 32 characters of it in their refusal
+ * ('unsupported bundle version "2 (delta): upgrade pam_apitoken"'), so
+ * even they tell their operator what to do. */
+#define MAGIC_DELTA "pam_apitoken-bundle 2 (delta): upgrade pam_apitoken"
 #define MAGIC_NAME "pam_apitoken-bundle "
 #define SIG_ALG "ed25519"
 #define ED25519_SIG_LEN 64
@@ -950,14 +954,16 @@ static size_t parse_record_line(const line_reader *r, char id[TOKEN_ID_LEN],
 
 enum read_state { S_MAGIC, S_HEADER, S_BODY, S_SIGNATURE, S_END };
 
-/* "pam_apitoken-bundle N": is N a version above the ones read here?
- * Then this host is older than the authority, and must be told so in
- * words an operator acts on, not "not a bundle". */
+/* "pam_apitoken-bundle N[ anything]": is N a version above the ones read
+ * here? Then this host is older than the authority, and must be told so
+ * in words an operator acts on, not "not a bundle". */
 static bool newer_version(const char *v)
 {
-	uint64_t n;
+	size_t n = strspn(v, "0123456789");
+	uint64_t ver;
 
-	return parse_decimal(v, strlen(v), &n) == 0 && n > BUNDLE_VERSION_DELTA;
+	return (v[n] == '\0' || v[n] == ' ') &&
+	       parse_decimal(v, n, &ver) == 0 && ver > BUNDLE_VERSION_DELTA;
 }
 
 /* "remove <id>": fills id. Returns NULL or the reason. */
@@ -1086,9 +1092,11 @@ int bundle_read_ex(int fd, const bundle_proof *proof, bundle_header *h_out,
 			if (strncmp(r->line, MAGIC_NAME,
 				    sizeof(MAGIC_NAME) - 1) == 0 &&
 			    newer_version(r->line + sizeof(MAGIC_NAME) - 1))
-				FAIL("bundle format version %.20s is newer "
+				FAIL("bundle format version %.*s is newer "
 				     "than this host reads (%d and %d): "
 				     "upgrade pam_apitoken on this host",
+				     (int)strspn(r->line + sizeof(MAGIC_NAME) - 1,
+						 "0123456789"),
 				     r->line + sizeof(MAGIC_NAME) - 1,
 				     BUNDLE_VERSION_FULL, BUNDLE_VERSION_DELTA);
 			if (strncmp(r->line, MAGIC_NAME,

@@ -27,7 +27,7 @@ SECONDS_PER=${FUZZ_SECONDS:-20}
 BUILD=${FUZZ_BUILD:-build-fuzz}
 JOBS=${FUZZ_JOBS:-1}
 ALL_TARGETS=(fuzz_token fuzz_record fuzz_addr fuzz_config fuzz_duration)
-ALL_TARGETS+=(fuzz_bundle fuzz_notices)
+ALL_TARGETS+=(fuzz_bundle fuzz_notices fuzz_delta)
 if [ $# -gt 0 ]; then
 	TARGETS=("$@")
 else
@@ -53,7 +53,7 @@ max_len() {
 	fuzz_duration) echo 96 ;;
 	# A bundle line may be 8 KiB: room for a few of them and a record
 	# line of RECORD_ENCODED_MAX bytes.
-	fuzz_bundle) echo 24576 ;;
+	fuzz_bundle|fuzz_delta) echo 24576 ;;
 	# A notice line is under 96 bytes: room for many of them.
 	fuzz_notices) echo 4096 ;;
 	*) return 1 ;;

@@ -727,7 +727,7 @@ static void test_signed_content(void)
 	signed_case("header again", HEADER "generation 43\ncount 0\n",
 		    "line 5: duplicate \"generation\"");
 	signed_case("a delta to a full-bundle reader",
-		    "pam_apitoken-bundle 2\nprefix ptk\ngeneration 2\n"
+		    "pam_apitoken-bundle 2 (delta): upgrade pam_apitoken\nprefix ptk\ngeneration 2\n"
 		    "created 0\nbase 1\ncount 0\n",
 		    "line 1: a delta bundle, where a full bundle is expected");
 	signed_case("a newer version",
@@ -735,6 +735,15 @@ static void test_signed_content(void)
 		    "created 0\ncount 0\n",
 		    "line 1: bundle format version 3 is newer than this host "
 		    "reads (1 and 2): upgrade pam_apitoken on this host");
+	signed_case("a newer version with words after it",
+		    "pam_apitoken-bundle 17 (whatever it is)\nprefix ptk\n"
+		    "generation 1\ncreated 0\ncount 0\n",
+		    "line 1: bundle format version 17 is newer than this host "
+		    "reads (1 and 2): upgrade pam_apitoken on this host");
+	signed_case("version 2 without its words",
+		    "pam_apitoken-bundle 2\nprefix ptk\ngeneration 2\n"
+		    "created 0\nbase 1\ncount 0\n",
+		    "line 1: unsupported bundle version \"2\"");
 	signed_case("wrong version",
 		    "pam_apitoken-bundle 02\nprefix ptk\ngeneration 1\n"
 		    "created 0\ncount 0\n",
@@ -1195,7 +1204,7 @@ static void delta_case(const char *name, const char *body, const char *want)
 	free(buf);
 }
 
-#define DHEAD "pam_apitoken-bundle 2\nprefix ptk\ngeneration 43\n" \
+#define DHEAD "pam_apitoken-bundle 2 (delta): upgrade pam_apitoken\nprefix ptk\ngeneration 43\n" \
 	      "created 1796583600\nbase 42\n"
 
 static void test_delta(void)
@@ -1262,16 +1271,16 @@ static void test_delta(void)
 	delta_case("full bundle through the delta reader",
 		   HEADER "record AAAAAAAAAAAB AQID\ncount 1\n", NULL);
 	delta_case("no base",
-		   "pam_apitoken-bundle 2\nprefix ptk\ngeneration 43\n"
+		   "pam_apitoken-bundle 2 (delta): upgrade pam_apitoken\nprefix ptk\ngeneration 43\n"
 		   "created 0\ncount 0\n",
 		   "line 5: expected \"base\"");
 	delta_case("base equal to the generation",
-		   "pam_apitoken-bundle 2\nprefix ptk\ngeneration 43\n"
+		   "pam_apitoken-bundle 2 (delta): upgrade pam_apitoken\nprefix ptk\ngeneration 43\n"
 		   "created 0\nbase 43\ncount 0\n",
 		   "line 5: base must be a decimal number from 1 to the "
 		   "generation minus one, without leading zeros");
 	delta_case("base 0",
-		   "pam_apitoken-bundle 2\nprefix ptk\ngeneration 43\n"
+		   "pam_apitoken-bundle 2 (delta): upgrade pam_apitoken\nprefix ptk\ngeneration 43\n"
 		   "created 0\nbase 0\ncount 0\n",
 		   "line 5: base must be a decimal number from 1 to the "
 		   "generation minus one, without leading zeros");
