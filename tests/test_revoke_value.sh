@@ -121,6 +121,24 @@ else
 	echo "# SKIP audit line: a syslog daemon owns /dev/log here (test_audit.sh checks the format)"
 fi
 
+# A write that fails on a live token is, to a member, the same answer as
+# junk (only the live path writes: its failure would tell). The lock file
+# made unusable (a symlink, which the writer never follows) fails it.
+tok_c=$(as $U_ALICE "$suid" create --name lockfail --expires 1d 2>/dev/null)
+lock="$store/tokens.db.lock"
+rm -f "$lock" && ln -s /nonexistent-ptk-lock "$lock"
+printf '\n  %s  \nnot-a-token\n\n' "$tok_c" >"$work/finds.fail"
+chmod 644 "$work/finds.fail"
+as $U_BOB bash -c 'exec "$1" revoke --token - <"$2" >"$3" 2>"$4"' _ \
+	"$suid" "$work/finds.fail" "$o/out.fail" "$o/err.fail"
+check "a failed write on a live token: still exit 0" 0 $?
+cmp -s "$o/err.fail" "$o/err.unknown" && cmp -s "$o/out.fail" "$o/out.unknown" &&
+	ok "... and the same words as for an unknown token" ||
+	bad "the failed write tells: $(tr '\n' '|' <"$o/err.fail")"
+rm -f "$lock"
+login $U_ALICE "$tok_c"
+check "(the token was indeed not revoked: the write had failed)" 0 $?
+
 # Bounds: more lines than a run reads is a usage error before anything.
 python3 -c 'import sys
 for i in range(101): print("x%d" % i)' >"$work/many"

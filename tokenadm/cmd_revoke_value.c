@@ -22,6 +22,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -121,7 +122,6 @@ static int revoke_value_parse(int argc, char **argv, void *opts, int64_t now)
 	int c, r;
 
 	(void)now;
-	clock_gettime(CLOCK_MONOTONIC, &o->start);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == 'j') {
 			o->json = true;
@@ -238,14 +238,45 @@ static void classify(tool *t, rv_item *it)
 	secure_wipe(&rec, sizeof(rec));
 }
 
+static int revoke_live(tool *t, revoke_value_opts *o);
+static void pad(const struct timespec *start);
+
+/* The clock starts here, once stdin has been read (the caller decides
+ * when that is), and the pad ends here, before the drop: after it the
+ * process is the caller's to watch (/proc/PID/status, kill -0), so its
+ * exit must come at the same moment whatever was done. A write that
+ * fails on a live token is, to an ordinary caller, the same answer as
+ * any other (it is logged for the administrators): only the live path
+ * writes, so its failures would tell. What happens before the tokens are
+ * looked at (the store cannot be opened) is the same for every input and
+ * is reported as it is. */
 static int revoke_value_transact(tool *t, void *opts)
 {
 	revoke_value_opts *o = opts;
+
+	clock_gettime(CLOCK_MONOTONIC, &o->start);
+	if (tool_open_store(t) != 0)
+		return EXIT_REFUSED;
+	size_t mark = tool_held_mark();
+	int rc = revoke_live(t, o);
+	if (!t->admin) {
+		if (rc != EXIT_OK) {
+			tool_held_drop_after(mark);
+			syslog(LOG_ERR, "revoke-by-value by uid=%u failed "
+					"(the caller was told nothing of it)",
+			       (unsigned)t->uid);
+			rc = EXIT_OK;
+		}
+		pad(&o->start);
+	}
+	return rc;
+}
+
+static int revoke_live(tool *t, revoke_value_opts *o)
+{
 	store_txn *txn = NULL;
 	int live = 0, rc = EXIT_OK;
 
-	if (tool_open_store(t) != 0)
-		return EXIT_REFUSED;
 	for (int i = 0; i < o->count; i++) {
 		classify(t, &o->items[i]);
 		live += o->items[i].result == RV_LIVE;
@@ -314,8 +345,6 @@ static int revoke_value_report(tool *t, void *opts, int rc)
 	revoke_value_opts *o = opts;
 	bool import_only = t->cfg.role == ROLE_IMPORT_ONLY;
 
-	if (!t->admin)
-		pad(&o->start);
 	if (rc != EXIT_OK)
 		return rc;
 	if (import_only)

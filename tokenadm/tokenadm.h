@@ -80,6 +80,12 @@ extern const command cmd_init, cmd_create, cmd_list, cmd_show, cmd_revoke,
 	cmd_notify, cmd_retire_idle;
 
 /* Messages: everything but a new token goes to stderr. */
+/* While messages are held: how much is held now, and forget what was held
+ * after such a mark (what must not reach the caller: revoke --token -
+ * keeps a failed write on a live token from telling them it was live). */
+size_t tool_held_mark(void);
+void tool_held_drop_after(size_t mark);
+
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

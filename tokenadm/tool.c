@@ -70,6 +70,20 @@ void tool_hold_messages(bool on)
 	deferred.len = 0;
 }
 
+size_t tool_held_mark(void)
+{
+	return deferred.on ? deferred.len : 0;
+}
+
+void tool_held_drop_after(size_t mark)
+{
+	if (deferred.text && mark < deferred.len) {
+		secure_wipe(deferred.text + mark, deferred.len - mark);
+		deferred.text[mark] = '\0';
+		deferred.len = mark;
+	}
+}
+
 void say(const char *fmt, ...)
 {
 	va_list ap;
