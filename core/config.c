@@ -64,6 +64,7 @@ struct parser {
 	bool in_group;         /* a section header has been seen */
 	unsigned global_seen;  /* one bit per entry of key_table */
 	bool lifetime_seen;    /* max_lifetime in the current section */
+	unsigned stale_line;   /* where stale_action was set, for messages */
 };
 
 typedef set_result (*key_setter)(struct parser *ps, const char *value,
@@ -611,8 +612,43 @@ static set_result set_service_accounts(struct parser *ps, const char *value,
 			return SET_NOMEM;
 		}
 	free_string_array(cfg->service_accounts, cfg->n_service_accounts);
+	free_string_array(cfg->web_relay, cfg->n_web_relay);
 	cfg->service_accounts = v;
 	cfg->n_service_accounts = n;
+	return SET_OK;
+}
+
+/* web_relay: the accounts whose processes may run tokenadm --login (the
+ * web server's). --login checks any account's password: open to every
+ * local user it would be a password oracle with a 2-second delay and
+ * as many processes as they like. Empty: nobody but root. */
+static set_result set_web_relay(struct parser *ps, const char *value,
+				char *err, size_t errlen)
+{
+	apitoken_config *cfg = ps->cfg;
+	const char *p = value, *w;
+	size_t len, n = 0;
+
+	while (next_word(&p, &w, &len)) {
+		if (!user_name_ok(w, len)) {
+			snprintf(err, errlen, "bad user name in the list (1 to "
+					      "256 of A-Z a-z 0-9 _ . @ $ + -)");
+			return SET_BAD;
+		}
+		n++;
+	}
+	char **v = n ? calloc(n, sizeof(*v)) : NULL;
+	if (n && !v)
+		return SET_NOMEM;
+	p = value;
+	for (size_t i = 0; i < n && next_word(&p, &w, &len); i++)
+		if (!(v[i] = strndup(w, len))) {
+			free_string_array(v, n);
+			return SET_NOMEM;
+		}
+	free_string_array(cfg->web_relay, cfg->n_web_relay);
+	cfg->web_relay = v;
+	cfg->n_web_relay = n;
 	return SET_OK;
 }
 
@@ -635,6 +671,7 @@ static set_result set_uid_binding(struct parser *ps, const char *value,
 static set_result set_stale_action(struct parser *ps, const char *value,
 				   char *err, size_t errlen)
 {
+	ps->stale_line = ps->line;
 	if (strcmp(value, "warn") == 0)
 		ps->cfg->stale_refuse = false;
 	else if (strcmp(value, "refuse") == 0)
@@ -750,6 +787,7 @@ static const struct key_def key_table[] = {
 	{ "service_accounts", set_service_accounts, false, false },
 	{ "uid_binding", set_uid_binding, false, false },
 	{ "bundle_format", set_bundle_format, false, false },
+	{ "web_relay", set_web_relay, false, false },
 	{ "notify_before", set_notify_before, false, false },
 	{ "notify_map", set_notify_map, false, false },
 	{ "max_idle", set_max_idle, false, false },
@@ -763,7 +801,8 @@ static bool empty_allowed(const struct key_def *def)
 {
 	return def->set == set_allow_from || def->set == set_deny_from ||
 	       def->set == set_deny_services ||
-	       def->set == set_service_accounts;
+	       def->set == set_service_accounts ||
+	       def->set == set_web_relay;
 }
 
 /* ---- lines ---- */
@@ -957,6 +996,11 @@ int config_defaults(apitoken_config *cfg)
 	cfg->log_success_interval = CONFIG_DEFAULT_LOG_SUCCESS_INTERVAL;
 	cfg->delta_window_secs = CONFIG_DEFAULT_DELTA_WINDOW;
 	cfg->admin_group = NULL;
+	/* The web server's account (Debian's Apache runs as www-data). */
+	cfg->web_relay = calloc(1, sizeof(*cfg->web_relay));
+	if (!cfg->web_relay || !(cfg->web_relay[0] = strdup("www-data")))
+		goto fail;
+	cfg->n_web_relay = 1;
 	/* Format 1 until every host reads format 2 (pam_apitoken.conf(5)). */
 	cfg->bundle_format = 1;
 	cfg->uid_binding = UID_BINDING_LOCAL;
@@ -1011,6 +1055,15 @@ int config_load(const char *path, bool missing_ok, apitoken_config *cfg,
 	file_data_free(&text);
 	if (rc != 0)
 		goto fail;
+	/* Asked to fail closed, and given nothing to fail on: without
+	 * max_bundle_age no host is ever stale, so refuse would silently
+	 * never refuse. Said, not ignored. */
+	if (cfg->stale_refuse && cfg->max_bundle_age == 0) {
+		ps.line = ps.stale_line;
+		fail(&ps, "stale_action = refuse needs max_bundle_age (without "
+			  "it no host is ever stale)");
+		goto fail;
+	}
 	return 0;
 
 fail:
@@ -1053,6 +1106,14 @@ bool config_service_denied(const apitoken_config *cfg, const char *service)
 	for (size_t i = 0; i < cfg->n_deny_services; i++)
 		if (cfg->deny_services[i] &&
 		    strcmp(cfg->deny_services[i], service) == 0)
+			return true;
+	return false;
+}
+
+bool config_web_relay(const apitoken_config *cfg, const char *user)
+{
+	for (size_t i = 0; i < cfg->n_web_relay; i++)
+		if (strcmp(cfg->web_relay[i], user) == 0)
 			return true;
 	return false;
 }

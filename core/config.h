@@ -90,6 +90,8 @@ typedef struct apitoken_config {
 	size_t n_service_accounts;
 	uid_binding_mode uid_binding;
 	unsigned bundle_format; /* record format export writes: 1 or 2 */
+	char **web_relay;        /* who may run tokenadm --login */
+	size_t n_web_relay;
 	/* "stale_action": what an import-only host whose newest signed
 	 * bundle or pointer is older than max_bundle_age does with tokens:
 	 * warn (accept them; status and the pull say so) or refuse them all
@@ -140,6 +142,9 @@ void config_free(apitoken_config *cfg);
 
 /* Is service one of deny_services? */
 bool config_service_denied(const apitoken_config *cfg, const char *service);
+
+/* Is user listed in web_relay (may relay tokenadm --login)? */
+bool config_web_relay(const apitoken_config *cfg, const char *user);
 
 /* Is user listed in service_accounts? */
 bool config_service_account(const apitoken_config *cfg, const char *user);

@@ -475,6 +475,8 @@ static void test_lists_and_values(void)
 		"max_bundle_age = 0\n", "max_bundle_age = soon\n",
 		"stale_action = deny\n", "stale_action =\n",
 		"signing_key =\n",
+		/* refuse with nothing to refuse on: an error, not a no-op */
+		"role = import-only\nstale_action = refuse\n",
 	};
 	for (size_t i = 0; i < sizeof(bad_fleet) / sizeof(bad_fleet[0]); i++) {
 		write_text("badfleet.conf", bad_fleet[i]);

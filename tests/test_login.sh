@@ -26,6 +26,8 @@ install -m 0644 "$PAM_SRC" "$pamfile" || exit 1
 
 relay=www-data
 getent passwd $relay >/dev/null || relay=nobody
+# The relay is named in web_relay (www-data is the default).
+write_conf "web_relay = $relay"
 PW_A="Al1ce-$$-pw!x" PW_B="B0b-$$-pw#y" PW_ADM="Adm-$$-pw%z"
 printf '%s:%s\n' "$U_ALICE" "$PW_A" "$U_BOB" "$PW_B" "$U_ADMIN" "$PW_ADM" | chpasswd || exit 1
 usermod -s /usr/sbin/nologin "$U_ALICE" || exit 1
@@ -73,6 +75,17 @@ web "$U_ADMIN" "$PW_ADM" policy
 is "an administrator gets the effective policy" "rc==0 and o['admin'] and 'policy' in o"
 web "$U_ALICE" "$PW_A" revoke "$id"
 is "revoke on the web" "rc==0 and o=={'id':'$id','state':'revoked'}"
+
+# --- only a web_relay may relay: anyone else would have a password
+# oracle (review M2). Alice is not one: refused before PAM is asked.
+printf '%s\n%s\n' "$U_BOB" "$PW_B" | as "$U_ALICE" "$suid" --login policy --json >"$out" 2>"$err"
+rc=$?
+is "--login from an account that is not a web_relay is refused (exit 3)" "rc==3"
+grep -q "web_relay" "$err" && ok "... and says web_relay" || bad "no web_relay in: $(cat "$err")"
+write_conf "web_relay ="
+web "$U_ALICE" "$PW_A" policy
+is "an empty web_relay: no relay at all, not even www-data" "rc==3"
+write_conf "web_relay = $relay"
 
 # --- refusals: exit 3, {"error","exit":3,"field":"password"}
 web "$U_ALICE" "wrong-$PW_A" list

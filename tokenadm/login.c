@@ -232,6 +232,18 @@ int login_authenticate(tool *t, const login_creds *c, const char *rhost)
 	const char *rus = ruser ? ruser : "";
 	int rc = EXIT_DENIED;
 
+	/* Only the web server relays sign-ins (web_relay): for anyone else
+	 * --login would test any account's password. No PAM call, no delay
+	 * to wait out: a refusal of the caller, not of the password. */
+	if (t->caller.uid != 0 && !config_web_relay(&t->cfg, rus)) {
+		json_fail_field(NULL);
+		warnx_("--login is for the web server's account (web_relay in "
+		       "pam_apitoken.conf), not for %s", rus[0] ? rus : "you");
+		syslog(LOG_WARNING, "--login refused: uid=%u is not a web_relay",
+		       (unsigned)t->caller.uid);
+		goto out;
+	}
+
 	/* An API token is never a password here, whatever the stack and
 	 * deny_services say: it would let a leaked token mint more. */
 	token_parts parts = { 0 };
