@@ -344,8 +344,14 @@ static int send_one(const notify_opts *o, const mail *m, int64_t now)
 	if (pid == 0) {
 		static char *const env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
 					     NULL };
-		if (dup2(p[0], STDIN_FILENO) < 0)
+		/* The MTA gets the mail on stdin and nothing else of ours:
+		 * not the caller's terminal or files on 1 and 2, no other
+		 * descriptor (its exit status says how it went). */
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (dup2(p[0], STDIN_FILENO) < 0 || null < 0 ||
+		    dup2(null, STDOUT_FILENO) < 0 || dup2(null, STDERR_FILENO) < 0)
 			_exit(127);
+		closefrom(3);
 		/* The parent ignores SIGPIPE (below); an ignored signal
 		 * stays ignored across exec, and the MTA expects its own. */
 		signal(SIGPIPE, SIG_DFL);
