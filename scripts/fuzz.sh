@@ -27,7 +27,7 @@ SECONDS_PER=${FUZZ_SECONDS:-20}
 BUILD=${FUZZ_BUILD:-build-fuzz}
 JOBS=${FUZZ_JOBS:-1}
 ALL_TARGETS=(fuzz_token fuzz_record fuzz_addr fuzz_config fuzz_duration)
-ALL_TARGETS+=(fuzz_bundle)
+ALL_TARGETS+=(fuzz_bundle fuzz_webrequest)
 if [ $# -gt 0 ]; then
 	TARGETS=("$@")
 else
@@ -54,6 +54,9 @@ max_len() {
 	# A bundle line may be 8 KiB: room for a few of them and a record
 	# line of RECORD_ENCODED_MAX bytes.
 	fuzz_bundle) echo 24576 ;;
+	# Headers and a body of at most 16 KiB (WEB_BODY_MAX), a little more
+	# to cross the limit.
+	fuzz_webrequest) echo 17408 ;;
 	*) return 1 ;;
 	esac
 }
