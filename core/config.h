@@ -15,7 +15,8 @@
  * credentials (see pam_apitoken.conf(5), deny_services): a leaked API
  * token must not open them. */
 #define CONFIG_DEFAULT_DENY_SERVICES \
-	"sudo su su-l sudo-i polkit-1 passwd chfn chsh doas systemd-run0"
+	"sudo su su-l sudo-i polkit-1 passwd chfn chsh doas systemd-run0 " \
+	"apitoken-web"
 
 /* With max_tokens_per_user unset, how many live tokens a member who is not
  * an administrator may hold; and, with max_store_tokens unset, how many

@@ -307,7 +307,7 @@ void sess_close(sess *s, int status)
 /* Every service name a profile has a file for. */
 static const char *const SERVICES[] = {
 	"test", "web", "other", "sudo", "su", "su-l", "sudo-i", "polkit-1",
-	"passwd", "chfn", "chsh", "doas", "systemd-run0", NULL,
+	"passwd", "chfn", "chsh", "doas", "systemd-run0", "apitoken-web", NULL,
 };
 
 static int site_seq; /* the number of the last site made */

@@ -302,7 +302,7 @@ void test_services(const site *s, const profile *p)
 	/* Every entry of the default deny_services (core/config.h). */
 	static const char *const denied[] = { "sudo", "su", "su-l", "sudo-i",
 		"polkit-1", "passwd", "chfn", "chsh", "doas", "systemd-run0",
-		NULL };
+		"apitoken-web", NULL };
 
 	MINT(&web, p->conf, "--name", "web", "--user", ME, "--service", "web");
 	EXPECT_AUTH(p, "web", ME, web.text, NULL, PAM_SUCCESS,

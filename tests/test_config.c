@@ -172,13 +172,13 @@ static void check_defaults(const apitoken_config *cfg, const char *what)
 	      "%s: key", what);
 	CHECK(cfg->prefix && strcmp(cfg->prefix, "ptk") == 0, "%s: prefix",
 	      what);
-	CHECK(cfg->n_deny_services == 10, "%s: %zu deny_services", what,
+	CHECK(cfg->n_deny_services == 11, "%s: %zu deny_services", what,
 	      cfg->n_deny_services);
 	static const char *const dflt[] = { "sudo",   "su",     "su-l",
 					    "sudo-i", "polkit-1", "passwd",
 					    "chfn",   "chsh",   "doas",
-					    "systemd-run0" };
-	for (size_t i = 0; i < 10; i++)
+					    "systemd-run0", "apitoken-web" };
+	for (size_t i = 0; i < 11; i++)
 		CHECK(config_service_denied(cfg, dflt[i]), "%s: %s not denied",
 		      what, dflt[i]);
 	CHECK(!config_service_denied(cfg, "sshd"), "%s: sshd denied", what);

@@ -37,6 +37,10 @@ typedef struct tool {
 	char *user;         /* the caller's login name */
 	bool admin;         /* root or a member of admin_group */
 	bool privileged;    /* setuid/setgid: more power than the caller */
+	/* --login: uid and user are the person who signed in through PAM
+	 * (login.c), not caller.uid, which stays the relaying process's (the
+	 * web server's) for the cgroup and the final drop. */
+	bool via_web;
 	store_view *reader; /* opened before dropping privilege */
 	lastused_table lastused; /* read before dropping privilege */
 	lastused_table fleet_lastused; /* merged from the hosts (authority) */

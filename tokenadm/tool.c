@@ -14,6 +14,7 @@
 #include "atomicfile.h"
 #include "duration.h"
 #include "fleet.h"
+#include "json_out.h"
 #include "lastused.h"
 #include "logsafe.h"
 #include "privilege.h"
@@ -40,6 +41,9 @@ static void emit(const char *prefix, const char *fmt, va_list ap)
 
 	if (n < 0)
 		return;
+	/* A warning is what a --json failure says (json_out.c). */
+	if (*prefix)
+		json_note_message(line);
 	if (!deferred.on) {
 		fprintf(stderr, "%s%s\n", prefix, line);
 		return;
@@ -90,11 +94,14 @@ void audit(const tool *t, const char *action, const token_record *rec,
 {
 	char by[LOGSAFE_MAX], user[LOGSAFE_MAX], name[LOGSAFE_MAX];
 
-	syslog(LOG_NOTICE, "%s token=%s user=%s name=%s by=%s uid=%u%s%s",
+	/* via=web: the person signed in on the web page (tokenadm --login);
+	 * by= and uid= are theirs, not the web server's. */
+	syslog(LOG_NOTICE, "%s token=%s user=%s name=%s by=%s uid=%u%s%s%s",
 	       action, rec->id, log_safe(rec->user, user, sizeof(user)),
 	       log_safe(rec->name, name, sizeof(name)),
 	       log_safe(t->user, by, sizeof(by)), (unsigned)t->uid,
-	       detail ? " " : "", detail ? detail : "");
+	       detail ? " " : "", detail ? detail : "",
+	       t->via_web ? " via=web" : "");
 }
 
 void tool_drop(tool *t)
