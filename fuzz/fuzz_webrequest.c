@@ -8,9 +8,10 @@
  * the body. The body is also given to web_status_for as tokenadm's
  * answer, with an exit code from its first byte.
  *
- * Checks: an accepted request's argv is tokenadm, --login, a known
- * action, --json, then only "--option[=value]" arguments and at most one
- * last plain argument (a 12-character id); no argument holds a control
+ * Checks: an accepted request's argv is tokenadm, --login,
+ * --client-addr=ADDR, a known action, --json, then only
+ * "--option[=value]" arguments and at most one last plain argument (a
+ * 12-character id); no argument holds a control
  * character; the password is in no argument, has no newline or NUL and
  * is not empty; the user name is non-empty and never starts with '-';
  * every refusal has a status >= 400 and a message, and renders as JSON
@@ -93,13 +94,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (web_parse(&e, body, n, "/usr/bin/tokenadm", r, &err) != 0) {
 			check_error(&err);
 		} else {
-			FUZZ_CHECK(r->argc >= 4 && r->argv[r->argc] == NULL, "argc %zu", r->argc);
+			FUZZ_CHECK(r->argc >= 5 && r->argv[r->argc] == NULL, "argc %zu", r->argc);
 			FUZZ_CHECK(strcmp(r->argv[0], "/usr/bin/tokenadm") == 0 &&
-				   strcmp(r->argv[1], "--login") == 0, "argv head");
+				   strcmp(r->argv[1], "--login") == 0 &&
+				   strncmp(r->argv[2], "--client-addr=", 14) == 0, "argv head");
 			char p[40];
-			snprintf(p, sizeof(p), "/%s", r->argv[2]);
-			FUZZ_CHECK(web_action_of(p) == (int)r->action, "action %s", r->argv[2]);
-			FUZZ_CHECK(strcmp(r->argv[3], "--json") == 0, "argv[3] %s", r->argv[3]);
+			snprintf(p, sizeof(p), "/%s", r->argv[3]);
+			FUZZ_CHECK(web_action_of(p) == (int)r->action, "action %s", r->argv[3]);
+			FUZZ_CHECK(strcmp(r->argv[4], "--json") == 0, "argv[4] %s", r->argv[4]);
 			size_t pl = strlen(r->password);
 			FUZZ_CHECK(pl > 0 && !strchr(r->password, '\n'), "password shape");
 			FUZZ_CHECK(r->user[0] && r->user[0] != '-', "user '%s'", r->user);
@@ -108,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				for (const unsigned char *q = (const unsigned char *)a; *q; q++)
 					FUZZ_CHECK(*q >= 0x20 && *q != 0x7f, "control byte in argv");
 				FUZZ_CHECK(!strstr(a, r->password), "password in argv");
-				if (i >= 4 && strncmp(a, "--", 2) != 0)
+				if (i >= 5 && strncmp(a, "--", 2) != 0)
 					FUZZ_CHECK(i == r->argc - 1 && strlen(a) == 12 && a[0] != '-',
 						   "plain argument '%s' at %zu", a, i);
 			}

@@ -132,7 +132,7 @@ static void test_actions(void)
 {
 	web_request *r = malloc(sizeof(*r));
 	CHECK(parse(r, "policy", NULL, "{}") == 0, "policy");
-	CHECK(strcmp(joined(r), "/usr/bin/tokenadm --login policy --json") == 0, "%s", joined(r));
+	CHECK(strcmp(joined(r), "/usr/bin/tokenadm --login --client-addr=192.0.2.7 policy --json") == 0, "%s", joined(r));
 	CHECK(strcmp(r->user, "alice") == 0 && strcmp(r->password, "s3cret pass") == 0,
 	      "credentials decoded");
 	CHECK(r->argv[r->argc] == NULL, "argv ends in NULL");
@@ -141,14 +141,23 @@ static void test_actions(void)
 	CHECK(parse(r, "nope", NULL, "{}") == 404, "unknown action");
 	CHECK(parse(r, "policy/../list", NULL, "{}") == 404, "a path");
 	CHECK(parse(r, "policy", NULL, "{\"x\":1}") == 400, "policy takes no field");
+	{
+		web_env e = good_env();
+		web_error err;
+		e.path_info = "/policy";
+		e.remote_addr = "1.2.3.4 --all";
+		memset(r, 0, sizeof(*r));
+		CHECK(web_parse(&e, "{}", 2, "/t", r, &err) == -1 && err.status == 403,
+		      "a client address that is not an address");
+	}
 
 	CHECK(parse(r, "list", NULL, "{\"all\":true,\"user\":\"bob\",\"state\":\"inactive\","
 			"\"expiring_within\":\"14d\",\"unused_for\":\"90d\",\"limit\":500}") == 0, "list");
-	CHECK(strcmp(joined(r), "/usr/bin/tokenadm --login list --json --all --user=bob "
+	CHECK(strcmp(joined(r), "/usr/bin/tokenadm --login --client-addr=192.0.2.7 list --json --all --user=bob "
 			       "--state=inactive --expiring-within=14d --unused-for=90d "
 			       "--limit=500") == 0, "%s", joined(r));
 	CHECK(parse(r, "list", NULL, "{\"all\":false}") == 0 &&
-	      strcmp(joined(r), "/usr/bin/tokenadm --login list --json") == 0, "all false");
+	      strcmp(joined(r), "/usr/bin/tokenadm --login --client-addr=192.0.2.7 list --json") == 0, "all false");
 	CHECK(parse(r, "list", NULL, "{\"all\":\"yes\"}") == 400, "all as a text");
 	CHECK(parse(r, "list", NULL, "{\"user\":\"-x\"}") == 400, "user like an option");
 	CHECK(parse(r, "list", NULL, "{\"user\":\"a b\"}") == 400, "user with a space");
@@ -160,7 +169,7 @@ static void test_actions(void)
 	CHECK(parse(r, "list", NULL, "{\"limit\":\"5\"}") == 400, "limit as text");
 
 	CHECK(parse(r, "show", NULL, "{\"id\":\"AbCdEf012345\"}") == 0 &&
-	      strcmp(joined(r), "/usr/bin/tokenadm --login show --json AbCdEf012345") == 0,
+	      strcmp(joined(r), "/usr/bin/tokenadm --login --client-addr=192.0.2.7 show --json AbCdEf012345") == 0,
 	      "show %s", joined(r));
 	CHECK(parse(r, "revoke", NULL, "{}") == 400, "revoke without id");
 	CHECK(parse(r, "revoke", NULL, "{\"id\":null}") == 400, "revoke with null id");
@@ -168,13 +177,13 @@ static void test_actions(void)
 	CHECK(parse(r, "disable", NULL, "{\"id\":\"AbCdEf01234\"}") == 400, "short id");
 	CHECK(parse(r, "enable", NULL, "{\"id\":\"AbCdEf0123 5\"}") == 400, "id with space");
 	CHECK(parse(r, "enable", NULL, "{\"id\":\"AbCdEf012345\"}") == 0 &&
-	      strcmp(joined(r), "/usr/bin/tokenadm --login enable --json AbCdEf012345") == 0,
+	      strcmp(joined(r), "/usr/bin/tokenadm --login --client-addr=192.0.2.7 enable --json AbCdEf012345") == 0,
 	      "enable");
 
 	CHECK(parse(r, "create", NULL, "{\"name\":\"laptop \\u00e9\",\"expires\":\"30d\","
 			"\"allow_from\":[\"10.0.0.0/8\",\"2001:db8::/32\"],\"services\":[\"dovecot\"]}") == 0,
 	      "create");
-	CHECK(strcmp(joined(r), "/usr/bin/tokenadm --login create --json --name=laptop \xc3\xa9 "
+	CHECK(strcmp(joined(r), "/usr/bin/tokenadm --login --client-addr=192.0.2.7 create --json --name=laptop \xc3\xa9 "
 			       "--expires=30d --allow-from=10.0.0.0/8 --allow-from=2001:db8::/32 "
 			       "--service=dovecot") == 0, "%s", joined(r));
 	CHECK(parse(r, "create", NULL, "{\"name\":\"x\",\"allow_from\":[\"10.0.0.1; rm -rf /\"]}") == 400,
@@ -189,9 +198,9 @@ static void test_actions(void)
 	CHECK(parse(r, "create", NULL, "{\"name\":\"a\\u0000b\"}") == 400, "name with NUL");
 	CHECK(parse(r, "create", NULL, "{\"name\":\"x\",\"expires\":\"1 d\"}") == 400, "expires 1 d");
 	CHECK(parse(r, "create", NULL, "{\"name\":\"-x\"}") == 0 &&
-	      strcmp(r->argv[4], "--name=-x") == 0, "a name like an option stays the name's value");
+	      strcmp(r->argv[5], "--name=-x") == 0, "a name like an option stays the name's value");
 	CHECK(parse(r, "rotate", NULL, "{\"id\":\"AbCdEf012345\",\"grace\":\"1h\"}") == 0 &&
-	      strcmp(joined(r), "/usr/bin/tokenadm --login rotate --json --grace=1h AbCdEf012345") == 0,
+	      strcmp(joined(r), "/usr/bin/tokenadm --login --client-addr=192.0.2.7 rotate --json --grace=1h AbCdEf012345") == 0,
 	      "rotate %s", joined(r));
 	{
 		/* 40 services do not fit: refused, not cut short. */

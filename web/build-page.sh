@@ -6,10 +6,10 @@
 # cache; skipped when package-lock.json has not changed since the last
 # run), and bundles the page into OUTDIR with build.mjs.
 set -euo pipefail
-src=$1 build=$2 out=$3
+src=$1 build=$2 out=$(realpath -m "$3")
 work=$build/page-src
 mkdir -p "$work"
-cp "$src/package.json" "$src/package-lock.json" "$src/build.mjs" "$work/"
+cp "$src/package.json" "$src/package-lock.json" "$src/build.mjs" "$src/index.html" "$work/"
 rm -rf "$work/src"
 cp -r "$src/src" "$work/src"
 stamp=$work/node_modules/.lock-stamp
@@ -17,7 +17,5 @@ if ! cmp -s "$src/package-lock.json" "$stamp" 2>/dev/null; then
 	(cd "$work" && npm ci --no-audit --no-fund --loglevel=error >&2)
 	cp "$src/package-lock.json" "$stamp"
 fi
-rm -rf "$out"
-mkdir -p "$out"
-(cd "$work" && node build.mjs --outdir "$out")
+(cd "$work" && node build.mjs "$out")
 test -f "$out/index.html" || { echo "build-page.sh: no index.html in $out" >&2; exit 1; }

@@ -2,6 +2,7 @@
  * when its shape is one the action documents. tokenadm checks the
  * meaning again (it trusts nothing from the web side); the checks here
  * keep the argv free of anything but those shapes. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -419,7 +420,14 @@ int web_parse(const web_env *e, const char *body, size_t len,
 		return refuse(err, 400, why, NULL);
 	r->argc = 0;
 	r->argoff = 0;
+	/* The client's address goes to PAM (PAM_RHOST): the refusal line of a
+	 * failed sign-in names it, for fail2ban. Only a literal address. */
+	unsigned char ip[16];
+	if (!e->remote_addr || (inet_pton(AF_INET, e->remote_addr, ip) != 1 &&
+				inet_pton(AF_INET6, e->remote_addr, ip) != 1))
+		return refuse(err, 403, "the client address is unknown", NULL);
 	if (arg(r, tokenadm, NULL) || arg(r, "--login", NULL) ||
+	    arg(r, "--client-addr=", e->remote_addr) ||
 	    arg(r, action_names[a], NULL) || arg(r, "--json", NULL))
 		return refuse(err, 500, "internal error", NULL);
 	if (fields(r, err))
