@@ -9,6 +9,7 @@
 #include "duration.h"
 #include "fleet.h"
 #include "groups.h"
+#include "json_out.h"
 #include "secure.h"
 #include "tokenadm.h"
 
@@ -86,9 +87,24 @@ static int create_parse(int argc, char **argv, void *opts, int64_t now)
 		case 'n': o->name = optarg; break;
 		case 'u': o->user = optarg; break;
 		case 'e': o->expires = optarg; break;
-		case 'a': if (add_rules(&o->allow, optarg)) return EXIT_USAGE; break;
-		case 'd': if (add_rules(&o->deny, optarg)) return EXIT_USAGE; break;
-		case 's': if (add_service(o->services, optarg)) return EXIT_USAGE; break;
+		case 'a':
+			if (add_rules(&o->allow, optarg)) {
+				json_fail_field("allow_from");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'd':
+			if (add_rules(&o->deny, optarg)) {
+				json_fail_field("deny_from");
+				return EXIT_USAGE;
+			}
+			break;
+		case 's':
+			if (add_service(o->services, optarg)) {
+				json_fail_field("service");
+				return EXIT_USAGE;
+			}
+			break;
 		case 'j': o->json = true; break;
 		default: return EXIT_USAGE;
 		}
@@ -98,22 +114,26 @@ static int create_parse(int argc, char **argv, void *opts, int64_t now)
 		return EXIT_USAGE;
 	}
 	if (!o->name) {
+		json_fail_field("name");
 		warnx_("create needs --name NAME");
 		return EXIT_USAGE;
 	}
 	if (!valid_token_name(o->name)) {
+		json_fail_field("name");
 		warnx_("a name is 1-%d letters, digits, spaces and ._-@:+",
 		       RECORD_NAME_MAX);
 		return EXIT_USAGE;
 	}
 	if (o->expires) {
 		if (expiry_parse(o->expires, now, &o->expires_at) != 0) {
+			json_fail_field("expires");
 			warnx_("bad --expires '%.64s': use 30m, 12h, 90d, 4w, "
 			       "2027-01-31, an RFC 3339 time or never",
 			       o->expires);
 			return EXIT_USAGE;
 		}
 		if (o->expires_at != 0 && o->expires_at <= now) {
+			json_fail_field("expires");
 			warnx_("--expires is in the past");
 			return EXIT_USAGE;
 		}
@@ -207,6 +227,7 @@ static int check_policy(tool *t, const char *owner, int64_t expires,
 		return EXIT_OK;
 	if (expires == 0 || expires - t->now > lifetime) {
 		char buf[32];
+		json_fail_field("expires");
 		warnx_("your group allows tokens of at most %lld days; pick "
 		       "an --expires up to %s",
 		       (long long)(lifetime / 86400),
@@ -249,10 +270,12 @@ static int create_transact(tool *t, void *opts)
 		return rc;
 	const char *owner = o->user ? o->user : t->user;
 	if (strcmp(owner, t->user) != 0 && !t->admin) {
+		json_fail_field("user");
 		warnx_("only administrators create tokens for other users");
 		return EXIT_DENIED;
 	}
 	if (strlen(owner) > RECORD_USER_MAX || !owner_exists(owner)) {
+		json_fail_field("user");
 		warnx_("no such user '%.64s'", owner);
 		return EXIT_REFUSED;
 	}

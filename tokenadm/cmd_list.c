@@ -1,4 +1,5 @@
 /* tokenadm list and show: what tokens exist, their state and last use. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,15 +7,17 @@
 
 #include "authcheck.h"
 #include "duration.h"
+#include "json_out.h"
 #include "lastused.h"
 #include "tokenadm.h"
 
 typedef struct row {
 	char id[TOKEN_ID_LEN + 1];
-	char *user, *name;
+	char *user, *name, *allow, *deny, *services;
 	const char *state;
 	const char *reason;
-	int64_t created, expires, last_used;
+	int64_t created, expires, last_used, grace_until;
+	bool disabled_by_admin;
 	char last_rhost[LASTUSED_RHOST_MAX + 1];
 } row;
 
@@ -23,6 +26,7 @@ typedef struct list_ctx {
 	int64_t expiring;      /* >0: only active tokens expiring within */
 	int64_t unused_for;    /* >0: only tokens not used for this long */
 	int state;             /* -1: any, else a token_state */
+	size_t limit;          /* >0: at most this many, after sorting */
 	bool all;              /* --all */
 	bool json;
 	size_t n, cap;
@@ -30,57 +34,104 @@ typedef struct list_ctx {
 	bool oom;
 } list_ctx;
 
-static void json_record(tool *t, const token_record *rec, token_state st,
-			const char *reason)
+static void row_free(row *r)
+{
+	free(r->user);
+	free(r->name);
+	free(r->allow);
+	free(r->deny);
+	free(r->services);
+}
+
+/* What list and show print of a record, copied out of it (the record
+ * itself holds digests and is wiped by the walk). Returns 0 or -1. */
+static int row_fill(tool *t, row *r, const token_record *rec,
+		    token_state st, const char *reason)
 {
 	lastused lu;
 
+	memset(r, 0, sizeof(*r));
+	memcpy(r->id, rec->id, sizeof(r->id));
+	r->user = strdup(rec->user);
+	r->name = strdup(rec->name);
+	r->allow = strdup(rec->allow_from);
+	r->deny = strdup(rec->deny_from);
+	r->services = strdup(rec->services);
+	if (!r->user || !r->name || !r->allow || !r->deny || !r->services) {
+		row_free(r);
+		return -1;
+	}
+	r->state = token_state_name(st);
+	r->reason = reason;
+	r->created = rec->created;
+	r->expires = rec->expires;
+	r->grace_until = rec->prev_until > t->now ? rec->prev_until : 0;
+	r->disabled_by_admin = (rec->flags & RECORD_DISABLED_BY_ADMIN) != 0;
 	tool_lastused(t, rec->id, &lu);
-	printf("{\"id\":\"%s\",\"user\":", rec->id);
-	json_string(rec->user);
+	r->last_used = lu.when;
+	memcpy(r->last_rhost, lu.rhost, sizeof(r->last_rhost));
+	return 0;
+}
+
+/* One token as tokenadm(8), JSON OUTPUT, describes it. */
+static void json_row(const row *r)
+{
+	printf("{\"id\":\"%s\",\"user\":", r->id);
+	json_string(r->user);
 	fputs(",\"name\":", stdout);
-	json_string(rec->name);
+	json_string(r->name);
 	fputs(",\"created\":", stdout);
-	json_time(rec->created);
+	json_time(r->created);
 	fputs(",\"expires\":", stdout);
-	json_time(rec->expires);
+	json_time(r->expires);
 	fputs(",\"last_used\":", stdout);
-	json_time(lu.when);
+	json_time(r->last_used);
 	fputs(",\"last_rhost\":", stdout);
-	if (lu.when)
-		json_string(lu.rhost);
+	if (r->last_used)
+		json_string(r->last_rhost);
 	else
 		fputs("null", stdout);
-	printf(",\"state\":\"%s\",\"reason\":", token_state_name(st));
-	if (st == TOKEN_ACTIVE)
+	printf(",\"state\":\"%s\",\"reason\":", r->state);
+	if (strcmp(r->state, "active") == 0)
 		fputs("null", stdout);
 	else
-		json_string(reason);
-	fputs(",\"allow_from\":", stdout);
-	json_string(rec->allow_from);
-	fputs(",\"deny_from\":", stdout);
-	json_string(rec->deny_from);
+		json_string(r->reason);
 	fputs(",\"services\":", stdout);
-	json_string(rec->services);
-	printf(",\"rotated_grace_until\":");
-	json_time(rec->prev_until > t->now ? rec->prev_until : 0);
+	json_string_list(r->services);
+	fputs(",\"allow_from\":", stdout);
+	json_string_list(r->allow);
+	fputs(",\"deny_from\":", stdout);
+	json_string_list(r->deny);
+	printf(",\"disabled_by_admin\":%s,\"rotated_grace_until\":",
+	       r->disabled_by_admin ? "true" : "false");
+	json_time(r->grace_until);
 	putchar('}');
 }
 
 /* The filters administrators ask for most: expiry warnings for a mail or
  * timer job, stale tokens to clean up, tokens in one state. (--user is
- * the walk's own filter: tool_foreach_record_of.) */
+ * the walk's own filter: tool_foreach_record_of.) The cheap tests first:
+ * a state from the flags and the times alone settles most records of a
+ * big store before the group lookup record_state may make. */
 static bool wanted(tool *t, const list_ctx *l, const token_record *rec,
 		   token_state *state, const char **why)
 {
-	/* Worked out once per record: it may ask NSS about groups. */
-	token_state st = *state = record_state(&t->cfg, rec, t->now, why);
-	if (l->state >= 0 && (int)st != l->state)
-		return false;
 	if (l->expiring > 0 &&
-	    (st != TOKEN_ACTIVE || rec->expires == 0 ||
-	     rec->expires - t->now > l->expiring))
+	    (rec->expires == 0 || rec->expires <= t->now ||
+	     rec->expires - t->now > l->expiring ||
+	     (rec->flags & (RECORD_REVOKED | RECORD_DISABLED))))
 		return false;
+	if (l->state >= 0 && l->state != TOKEN_INACTIVE &&
+	    l->state != TOKEN_ACTIVE) {
+		/* Revoked, disabled, expired: decided without NSS. */
+		token_state quick = (rec->flags & RECORD_REVOKED) ? TOKEN_REVOKED :
+				    (rec->flags & RECORD_DISABLED) ? TOKEN_DISABLED :
+				    (rec->expires != 0 && t->now >= rec->expires) ?
+								     TOKEN_EXPIRED :
+								     TOKEN_ACTIVE;
+		if ((int)quick != l->state)
+			return false;
+	}
 	if (l->unused_for > 0) {
 		lastused lu;
 		tool_lastused(t, rec->id, &lu);
@@ -89,25 +140,23 @@ static bool wanted(tool *t, const list_ctx *l, const token_record *rec,
 		if (t->now - since < l->unused_for)
 			return false;
 	}
+	/* Worked out once per record: it may ask NSS about groups. */
+	token_state st = *state = record_state(&t->cfg, rec, t->now, why);
+	if (l->state >= 0 && (int)st != l->state)
+		return false;
+	if (l->expiring > 0 && st != TOKEN_ACTIVE)
+		return false;
 	return true;
 }
 
 static int collect(tool *t, void *ctx, const token_record *rec)
 {
 	list_ctx *l = ctx;
-
 	token_state st;
 	const char *reason;
 
 	if (!wanted(t, l, rec, &st, &reason))
 		return 0;
-	if (l->json) {
-		if (l->n++)
-			putchar(',');
-		putchar('\n');
-		json_record(t, rec, st, reason);
-		return 0;
-	}
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
 		row *r = realloc(l->rows, cap * sizeof(*r));
@@ -118,26 +167,11 @@ static int collect(tool *t, void *ctx, const token_record *rec)
 		l->rows = r;
 		l->cap = cap;
 	}
-	row *r = &l->rows[l->n];
-	memset(r, 0, sizeof(*r));
-	memcpy(r->id, rec->id, sizeof(r->id));
-	r->user = strdup(rec->user);
-	r->name = strdup(rec->name);
-	if (!r->user || !r->name) {
-		free(r->user);
-		free(r->name);
+	if (row_fill(t, &l->rows[l->n], rec, st, reason) != 0) {
 		l->oom = true;
 		return 1;
 	}
 	l->n++;
-	r->state = token_state_name(st);
-	r->reason = reason;
-	r->created = rec->created;
-	r->expires = rec->expires;
-	lastused lu;
-	tool_lastused(t, rec->id, &lu);
-	r->last_used = lu.when;
-	memcpy(r->last_rhost, lu.rhost, sizeof(r->last_rhost));
 	return 0;
 }
 
@@ -147,7 +181,9 @@ static int by_user_then_created(const void *a, const void *b)
 	int c = strcmp(x->user, y->user);
 	if (c)
 		return c;
-	return (x->created > y->created) - (x->created < y->created);
+	if (x->created != y->created)
+		return (x->created > y->created) - (x->created < y->created);
+	return strcmp(x->id, y->id);
 }
 
 static int width(const char *s, int w)
@@ -156,13 +192,12 @@ static int width(const char *s, int w)
 	return n > w ? n : w;
 }
 
-static void print_table(list_ctx *l)
+static void print_table(list_ctx *l, size_t n)
 {
 	int wu = 4, wn = 4, wr = 4;
 	char c[32], e[32], u[32];
 
-	qsort(l->rows, l->n, sizeof(*l->rows), by_user_then_created);
-	for (size_t i = 0; i < l->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		wu = width(l->rows[i].user, wu);
 		wn = width(l->rows[i].name, wn);
 		wr = width(l->rows[i].last_rhost, wr);
@@ -170,7 +205,7 @@ static void print_table(list_ctx *l)
 	printf("%-12s  %-*s  %-*s  %-8s  %-20s  %-20s  %-20s  %-*s  %s\n", "ID",
 	       wu, "USER", wn, "NAME", "STATE", "CREATED", "EXPIRES",
 	       "LAST USED", wr, "FROM", "REASON");
-	for (size_t i = 0; i < l->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		row *r = &l->rows[i];
 		printf("%-12s  %-*s  %-*s  %-8s  %-20s  %-20s  %-20s  %-*s  %s\n",
 		       r->id, wu, r->user, wn, r->name, r->state,
@@ -188,13 +223,15 @@ static int list_parse(int argc, char **argv, void *opts, int64_t now)
 		{ "all", no_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "expiring", required_argument, NULL, 'e' },
+		{ "expiring-within", required_argument, NULL, 'e' },
+		{ "limit", required_argument, NULL, 'l' },
 		{ "unused-for", required_argument, NULL, 'n' },
 		{ "state", required_argument, NULL, 's' },
 		{ 0 },
 	};
 	static const char usage_text[] =
-		"usage: list [--user USER | --all] [--expiring DURATION] "
-		"[--unused-for DURATION] [--state STATE] [--json]";
+		"usage: list [--user USER | --all] [--expiring-within DURATION] "
+		"[--unused-for DURATION] [--state STATE] [--limit N] [--json]";
 	list_ctx *l = opts;
 	int c;
 
@@ -205,10 +242,25 @@ static int list_parse(int argc, char **argv, void *opts, int64_t now)
 		case 'u': l->only_user = optarg; break;
 		case 'a': l->all = true; break;
 		case 'j': l->json = true; break;
+		case 'l': {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' ||
+			    v == 0 || v > 100000000ULL) {
+				json_fail_field("limit");
+				warnx_("--limit takes a number of tokens (1 or more)");
+				return EXIT_USAGE;
+			}
+			l->limit = (size_t)v;
+			break;
+		}
 		case 'e':
 		case 'n':
 			if (duration_parse(optarg, c == 'e' ? &l->expiring :
 							      &l->unused_for)) {
+				json_fail_field(c == 'e' ? "expiring_within" :
+							   "unused_for");
 				warnx_("bad duration '%.64s' (30m, 12h, 90d, 4w)",
 				       optarg);
 				return EXIT_USAGE;
@@ -219,6 +271,7 @@ static int list_parse(int argc, char **argv, void *opts, int64_t now)
 				if (strcmp(optarg, token_state_name(st)) == 0)
 					l->state = st;
 			if (l->state < 0) {
+				json_fail_field("state");
 				warnx_("--state is one of active, expired, "
 				       "revoked, disabled, inactive");
 				return EXIT_USAGE;
@@ -245,6 +298,7 @@ static int list_transact(tool *t, void *opts)
 	if (!t->admin) {
 		if (l->all ||
 		    (l->only_user && strcmp(l->only_user, t->user) != 0)) {
+			json_fail_field("user");
 			warnx_("only administrators list other users' tokens");
 			return EXIT_DENIED;
 		}
@@ -259,29 +313,35 @@ static int list_report(tool *t, void *opts, int rc)
 
 	if (rc != EXIT_OK)
 		return rc;
-	if (l->json)
-		putchar('[');
 	if (tool_foreach_record_of(t, NULL, l->only_user, collect, l) != 0 ||
 	    l->oom) {
 		if (l->oom)
 			warnx_("out of memory");
-		rc = EXIT_REFUSED;
+		return EXIT_REFUSED;
 	}
-	if (l->json)
-		puts(l->n ? "\n]" : "]");
-	else if (rc == EXIT_OK)
-		print_table(l);
-	return rc;
+	/* Nothing is printed until the walk is done: a failure with --json
+	 * then prints its error object alone. */
+	qsort(l->rows, l->n, sizeof(*l->rows), by_user_then_created);
+	size_t n = l->limit && l->limit < l->n ? l->limit : l->n;
+	if (!l->json) {
+		print_table(l, n);
+		return EXIT_OK;
+	}
+	putchar('[');
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",\n" : "\n", stdout);
+		json_row(&l->rows[i]);
+	}
+	puts(n ? "\n]" : "]");
+	return EXIT_OK;
 }
 
 static void list_cleanup(void *opts)
 {
 	list_ctx *l = opts;
 
-	for (size_t i = 0; i < l->n && !l->json; i++) {
-		free(l->rows[i].user);
-		free(l->rows[i].name);
-	}
+	for (size_t i = 0; i < l->n; i++)
+		row_free(&l->rows[i]);
 	free(l->rows);
 }
 
@@ -344,8 +404,14 @@ static int show_report(tool *t, void *opts, int rc)
 	const char *reason;
 	token_state st = record_state(&t->cfg, &rec, t->now, &reason);
 	if (o->json) {
-		json_record(t, &rec, st, reason);
+		row r;
+		if (row_fill(t, &r, &rec, st, reason) != 0) {
+			warnx_("out of memory");
+			return EXIT_REFUSED;
+		}
+		json_row(&r);
 		putchar('\n');
+		row_free(&r);
 		return EXIT_OK;
 	}
 	lastused lu;

@@ -8,6 +8,7 @@
 #include "authcheck.h"
 #include "duration.h"
 #include "fleet.h"
+#include "json_out.h"
 #include "lastused.h"
 #include "secure.h"
 #include "tokenadm.h"
@@ -61,6 +62,7 @@ typedef struct change_opts {
 	char **ids;
 	token_record *done; /* filled by transact */
 	bool committed;
+	bool json; /* --json */
 } change_opts;
 
 static int change_parse(int argc, char **argv, void *opts, int64_t now)
@@ -68,16 +70,25 @@ static int change_parse(int argc, char **argv, void *opts, int64_t now)
 	change_opts *o = opts;
 
 	(void)now;
-	if (argc < 2) {
-		warnx_("usage: %s ID...", argv[0]);
+	/* --json anywhere: the ids are the rest, in order. */
+	int n = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			o->json = true;
+		else
+			argv[1 + n++] = argv[i];
+	}
+	if (n < 1) {
+		json_fail_field("id");
+		warnx_("usage: %s ID... [--json]", argv[0]);
 		return EXIT_USAGE;
 	}
-	for (int i = 1; i < argc; i++)
+	for (int i = 1; i <= n; i++)
 		if (argv[i][0] == '-') {
-			warnx_("usage: %s ID...", argv[0]);
+			warnx_("usage: %s ID... [--json]", argv[0]);
 			return EXIT_USAGE;
 		}
-	o->count = argc - 1;
+	o->count = n;
 	o->ids = argv + 1;
 	return EXIT_OK;
 }
@@ -132,10 +143,22 @@ static int change_each(tool *t, change_opts *o, change_fn change,
 
 static int change_report(tool *t, change_opts *o, const char *action, int rc)
 {
-	(void)t;
 	for (int i = 0; rc == EXIT_OK && o->committed && i < o->count; i++)
 		say("%s token %s (%s, %s)", action, o->done[i].id,
 		    o->done[i].user, o->done[i].name);
+	if (rc != EXIT_OK || !o->committed || !o->json)
+		return rc;
+	/* {"id","state"}: the state the token is in now (an enabled token
+	 * may still be expired or inactive); an array for several ids. */
+	if (o->count > 1)
+		putchar('[');
+	for (int i = 0; i < o->count; i++) {
+		const char *why;
+		token_state st = record_state(&t->cfg, &o->done[i], t->now, &why);
+		printf("%s{\"id\":\"%s\",\"state\":\"%s\"}", i ? "," : "",
+		       o->done[i].id, token_state_name(st));
+	}
+	puts(o->count > 1 ? "]" : "");
 	return rc;
 }
 
@@ -192,12 +215,14 @@ static int rotate_parse(int argc, char **argv, void *opts, int64_t now)
 		switch (c) {
 		case 'g':
 			if (duration_parse(optarg, &o->grace) != 0) {
+				json_fail_field("grace");
 				warnx_("bad --grace '%.64s' (30m, 12h, 7d)", optarg);
 				return EXIT_USAGE;
 			}
 			/* A grace period keeps a second, possibly leaked,
 			 * secret alive: long enough to redeploy, no longer. */
 			if (o->grace > MAX_GRACE) {
+				json_fail_field("grace");
 				warnx_("--grace is at most 30d");
 				return EXIT_USAGE;
 			}
@@ -207,6 +232,7 @@ static int rotate_parse(int argc, char **argv, void *opts, int64_t now)
 		}
 	}
 	if (optind + 1 != argc) {
+		json_fail_field("id");
 		warnx_("usage: rotate ID [--grace DURATION] [--json]");
 		return EXIT_USAGE;
 	}

@@ -319,6 +319,7 @@ int tool_get_record(tool *t, store_txn *txn, const char *id,
 	store_status st;
 
 	if (!token_id_valid(id)) {
+		json_fail_field("id");
 		warnx_("'%.32s' is not a token id (12 letters and digits)", id);
 		return EXIT_NO_TOKEN;
 	}
@@ -330,6 +331,7 @@ int tool_get_record(tool *t, store_txn *txn, const char *id,
 		 STORE_ERROR;
 	store_close(own);
 	if (st == STORE_NOTFOUND) {
+		json_fail_field("id");
 		warnx_("no token %s", id);
 		return EXIT_NO_TOKEN;
 	}
@@ -342,6 +344,7 @@ int tool_get_record(tool *t, store_txn *txn, const char *id,
 		/* Someone else's damaged record is, to a member, not there:
 		 * the same answer as for a missing id (tool_may_manage). */
 		if (!t->admin && !record_peek_user(buf, len, t->user)) {
+			json_fail_field("id");
 			warnx_("no token %s", id);
 			rc = EXIT_NO_TOKEN;
 		} else {
@@ -374,6 +377,7 @@ int tool_may_manage(const tool *t, const token_record *rec)
 {
 	if (t->admin || strcmp(rec->user, t->user) == 0)
 		return EXIT_OK;
+	json_fail_field("id");
 	/* Word for word what tool_get_record says for an id that is not in
 	 * the store, with the same exit code: a member probing ids must not
 	 * learn which ones exist. Administrators see every token anyway. */
@@ -586,6 +590,12 @@ int print_new_token(const token_record *rec, const char *token, bool json,
 		json_string(rec->name);
 		fputs(",\"expires\":", stdout);
 		json_time(rec->expires);
+		/* rotate: until when the old secret still works (null: no
+		 * grace, it stopped now). */
+		if (strcmp(verb, "rotated") == 0) {
+			fputs(",\"previous_valid_until\":", stdout);
+			json_time(rec->prev_until);
+		}
 		puts("}");
 	} else {
 		rc = print_secret(token);

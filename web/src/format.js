@@ -14,6 +14,15 @@ export function formatTime(iso) {
 	return new Date(t).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
+// The date alone, for the table's narrow columns (the full time is in the
+// element's title).
+export function formatDate(iso) {
+	const t = parseTime(iso);
+	if (t === null)
+		return '';
+	return new Date(t).toLocaleDateString(undefined, { dateStyle: 'medium' });
+}
+
 const UNITS = [
 	['year', 365 * 86400], ['month', 30 * 86400], ['week', 7 * 86400],
 	['day', 86400], ['hour', 3600], ['minute', 60],

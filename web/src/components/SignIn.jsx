@@ -1,6 +1,6 @@
 // Sign-in with the account password. The password lives in this form's
 // state only while typed; it is cleared as soon as it is sent.
-import React, { useState } from 'react';
+import React, { useRef, useState } from 'react';
 import {
 	ActionGroup, Alert, Button, Card, CardBody, CardTitle, Form, FormGroup, FormHelperText,
 	HelperText, HelperTextItem, PageSection, TextInput, Title,
@@ -11,6 +11,7 @@ export function SignIn({ onSignIn, message }) {
 	const [password, setPassword] = useState('');
 	const [busy, setBusy] = useState(false);
 	const [error, setError] = useState(null);
+	const passwordInput = useRef(null);
 
 	const submit = async event => {
 		event.preventDefault();
@@ -26,6 +27,9 @@ export function SignIn({ onSignIn, message }) {
 			if (err.kind !== 'signed-out')
 				setError(err);
 			setBusy(false);
+			// Ready for the next try without the mouse.
+			if (passwordInput.current && err.field !== 'user')
+				passwordInput.current.focus();
 		}
 	};
 
@@ -50,7 +54,7 @@ export function SignIn({ onSignIn, message }) {
 								validated={error && error.field === 'user' ? 'error' : 'default'} />
 						</FormGroup>
 						<FormGroup label="Password" isRequired fieldId="signin-password">
-							<TextInput id="signin-password" name="password" type="password" isRequired
+							<TextInput id="signin-password" ref={passwordInput} name="password" type="password" isRequired
 								autoComplete="current-password" value={password}
 								onChange={(_e, v) => setPassword(v)}
 								validated={error && error.field === 'password' ? 'error' : 'default'} />

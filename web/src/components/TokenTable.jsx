@@ -8,15 +8,15 @@ import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import ExclamationTriangleIcon from '@patternfly/react-icons/dist/esm/icons/exclamation-triangle-icon';
 import { TokenState } from './TokenState.jsx';
 import { TimeText } from './TimeText.jsx';
-import { expiresSoon, formatTime, relativeTime } from '../format.js';
+import { expiresSoon, formatDate, formatTime, relativeTime } from '../format.js';
 
 function Expires({ token, warning }) {
 	if (!token.expires)
 		return <span>never</span>;
 	if (expiresSoon(token, warning)) {
 		return (
-			<time dateTime={token.expires} title={token.expires} data-testid="expires-soon">
-				<Label color="orange" icon={<ExclamationTriangleIcon />}>{formatTime(token.expires)}</Label>
+			<time dateTime={token.expires} title={formatTime(token.expires)} data-testid="expires-soon">
+				<Label color="orange" icon={<ExclamationTriangleIcon />}>{formatDate(token.expires)}</Label>
 				<div>expires {relativeTime(token.expires)}</div>
 			</time>
 		);
@@ -102,7 +102,7 @@ export function TokenTable({ tokens, loading, policy, ...handlers }) {
 				{tokens.map(t => (
 					<Tr key={t.id} data-token-id={t.id}>
 						<Td dataLabel="Name">{t.name}</Td>
-						<Td dataLabel="ID"><span className="apitoken-mono">{t.id}</span></Td>
+						<Td dataLabel="ID"><span className="apitoken-mono apitoken-id">{t.id}</span></Td>
 						{admin && <Td dataLabel="User">{t.user}</Td>}
 						<Td dataLabel="Created"><TimeText iso={t.created} empty="unknown" /></Td>
 						<Td dataLabel="Expires"><Expires token={t} warning={warning} /></Td>
