@@ -156,6 +156,7 @@ PIDFILES+=("$WORK/httpd.pid")
 unshare -m --propagation private bash "$WORK/ns.sh" "$WORK" "$APACHE" ||
 	{ bad "apache starts in its namespace"; cat "$WORK/error.log"; exit 1; }
 wait_port "$port" 20 || { bad "apache listens"; cat "$WORK/error.log"; exit 1; }
+for _ in $(seq 50); do [ -s "$WORK/httpd.pid" ] && break; sleep 0.1; done
 APID=$(cat "$WORK/httpd.pid")
 BASE=http://127.0.0.1:$port
 

@@ -74,9 +74,22 @@ static void respond(int status, const char *body, size_t len, int64_t retry)
 		write_all(1, body, len);
 }
 
+/* A refused request's body is read and dropped first (Apache caps it,
+ * LimitRequestBody): a program that exits without reading it makes
+ * Apache log a broken pipe for every refusal. */
+static void drain_body(void)
+{
+	char sink[4096];
+	size_t total = 0;
+	ssize_t r;
+	while (total < (1u << 20) && ((r = read(0, sink, sizeof(sink))) > 0 || (r < 0 && errno == EINTR)))
+		total += r > 0 ? (size_t)r : 0;
+}
+
 static int respond_error(int status, const char *message, const char *field, int64_t retry)
 {
 	char buf[1024];
+	drain_body();
 	web_error err = { status, message, field };
 	size_t n = web_error_json(&err, buf, sizeof(buf));
 	if (n == 0) {
