@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "groups.h"
+#include "json_out.h"
+#include "policy_json.h"
 #include "tokenadm.h"
 
 static void print_lifetime(int64_t l)
@@ -66,12 +68,15 @@ static void print_global(const tool *t)
 
 typedef struct policy_opts {
 	const char *user; /* NULL: the global policy */
+	bool json;        /* --json: the caller's (or --user's) policy */
+	bool store_open;  /* transact opened the store (--json) */
 } policy_opts;
 
 static int policy_parse(int argc, char **argv, void *opts, int64_t now)
 {
 	static const struct option longopts[] = {
 		{ "user", required_argument, NULL, 'u' },
+		{ "json", no_argument, NULL, 'j' },
 		{ 0 },
 	};
 	policy_opts *o = opts;
@@ -79,25 +84,47 @@ static int policy_parse(int argc, char **argv, void *opts, int64_t now)
 
 	(void)now;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c != 'u')
+		if (c == 'j')
+			o->json = true;
+		else if (c == 'u')
+			o->user = optarg;
+		else
 			return EXIT_USAGE;
-		o->user = optarg;
 	}
 	if (optind != argc) {
-		warnx_("usage: policy [--user USER]");
+		warnx_("usage: policy [--user USER] [--json]");
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
 }
 
-/* Nothing here needs privilege: the config was loaded by transact's
- * common part, so there is no transact step. */
+/* The config was loaded by transact's common part; --json also counts
+ * the tokens held, so it opens the store (best effort: a host without
+ * one still answers, with tokens_held null). */
+static int policy_transact(tool *t, void *opts)
+{
+	policy_opts *o = opts;
+
+	if (o->json)
+		o->store_open = tool_open_store(t) == 0;
+	return EXIT_OK;
+}
+
 static int policy_report(tool *t, void *opts, int rc)
 {
-	const char *user = ((policy_opts *)opts)->user;
+	policy_opts *o = opts;
+	const char *user = o->user;
 
 	if (rc != EXIT_OK)
 		return rc;
+	if (o->json) {
+		if (user && !t->admin && strcmp(user, t->user) != 0) {
+			json_fail_field("user");
+			warnx_("only administrators see other users' policy");
+			return EXIT_DENIED;
+		}
+		return policy_json(t, user ? user : t->user, o->store_open);
+	}
 	if (!user) {
 		print_global(t);
 		return EXIT_OK;
@@ -146,5 +173,6 @@ const command cmd_policy = {
 	.name = "policy",
 	.opts_size = sizeof(policy_opts),
 	.parse = policy_parse,
+	.transact = policy_transact,
 	.report = policy_report,
 };

@@ -28,7 +28,7 @@ bool json_mode(void)
 
 void json_fail_field(const char *field)
 {
-	if (!failure.field && !failure.message[0])
+	if (!failure.field)
 		failure.field = field;
 }
 

@@ -14,8 +14,8 @@ bool json_mode(void);
 
 /* Which input a failure is about ("name", "expires", "allow_from",
  * "deny_from", "service", "grace", "id", "user", "password", ...): set
- * just before the message that explains it. The first one set wins, as
- * the first message does. */
+ * where the failure is found, just before or after its message; only on
+ * a failure, which ends the command. The first one set wins. */
 void json_fail_field(const char *field);
 
 /* Remember msg as the error to show (warnx_ calls this with every
