@@ -43,6 +43,14 @@ if [ "$what" = all ]; then
 	       sshpass tomcat10 default-jdk-headless libjna-java iproute2)
 	# The fleet through Ansible (tests/test_fleet_ansible.sh, contrib/ansible)
 	PKGS+=(ansible)
+	# The web page (web/, tests/test_web.sh): Debian's chromium, driven by
+	# playwright-core from npm (no browser download). node and npm from
+	# Debian unless some node is already installed (NodeSource's nodejs
+	# ships npm and conflicts with Debian's npm package).
+	PKGS+=(chromium)
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+		PKGS+=(nodejs npm)
+	fi
 	# Wanted but not essential: installed when the archive has them.
 	OPTIONAL+=(gdbmtool python3-pypamtest)
 fi
