@@ -181,16 +181,23 @@ check "the snippet in conf-available, not enabled by the package" test -f \
 	/etc/apache2/conf-available/apitoken-web.conf -a ! -e /etc/apache2/conf-enabled/apitoken-web.conf
 check "/run/pam-apitoken-web 700 www-data www-data" is_mode /run/pam-apitoken-web "700 www-data www-data"
 check "a2enmod cgid headers; a2enconf apitoken-web" bash -c 'a2enmod -q cgid headers && a2enconf -q apitoken-web'
+mkdir -p /run/lock /run/apache2 # (the throwaway root's /run is empty)
 check "apache2ctl -t with the snippet enabled" apache2ctl -t
 web_policy() { # web_policy PASSWORD: the CGI's status line, run as Apache runs it
 	printf '{}' | env -i REQUEST_METHOD=POST CONTENT_TYPE=application/json CONTENT_LENGTH=2 \
 		PATH_INFO=/policy HTTP_HOST=localhost HTTP_ORIGIN=http://localhost \
 		HTTP_X_APITOKEN_REQUEST=1 REMOTE_ADDR=127.0.0.1 \
 		HTTP_AUTHORIZATION="Basic $(printf 'ptkdeb:%s' "$1" | base64 -w0)" \
-		runuser -u www-data -- "$cgi" | head -n 1 | tr -d '\r'
+		runuser -u www-data -- "$cgi" >/tmp/cgi.out 2>&1
+	tr -d '\r' </tmp/cgi.out | head -n 1
 }
-check "the CGI signs ptkdeb in with the password (200)" test "$(web_policy Deb-Test-Pw-42)" = "Status: 200 OK"
-check "... and refuses a wrong one (401)" test "$(web_policy wrong-pw)" = "Status: 401 Unauthorized"
+status_is() { # status_is PASSWORD STATUS-LINE
+	local got
+	got=$(web_policy "$1")
+	[ "$got" = "$2" ] || { echo "got: $got"; cat /tmp/cgi.out; return 1; }
+}
+check "the CGI signs ptkdeb in with the password (200)" status_is Deb-Test-Pw-42 "Status: 200 OK"
+check "... and refuses a wrong one (401)" status_is wrong-pw "Status: 401 Unauthorized"
 check "dpkg --purge libpam-apitoken-web" dpkg --purge libpam-apitoken-web
 check "purge: the snippet disabled and gone, apache2ctl -t still passes" bash -c \
 	'test ! -e /etc/apache2/conf-enabled/apitoken-web.conf -a ! -e /etc/apache2/conf-available/apitoken-web.conf && apache2ctl -t'
