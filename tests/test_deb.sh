@@ -188,7 +188,7 @@ web_policy() { # web_policy PASSWORD: the CGI's status line, run as Apache runs 
 		PATH_INFO=/policy HTTP_HOST=localhost HTTP_ORIGIN=http://localhost \
 		HTTP_X_APITOKEN_REQUEST=1 REMOTE_ADDR=127.0.0.1 \
 		HTTP_AUTHORIZATION="Basic $(printf 'ptkdeb:%s' "$1" | base64 -w0)" \
-		runuser -u www-data -- "$cgi" >/tmp/cgi.out 2>&1
+		/usr/sbin/runuser -u www-data -- "$cgi" >/tmp/cgi.out 2>&1
 	tr -d '\r' </tmp/cgi.out | head -n 1
 }
 status_is() { # status_is PASSWORD STATUS-LINE
