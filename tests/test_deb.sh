@@ -188,13 +188,13 @@ web_policy() { # web_policy PASSWORD: the CGI's status line, run as Apache runs 
 		PATH_INFO=/policy HTTP_HOST=localhost HTTP_ORIGIN=http://localhost \
 		HTTP_X_APITOKEN_REQUEST=1 REMOTE_ADDR=127.0.0.1 \
 		HTTP_AUTHORIZATION="Basic $(printf 'ptkdeb:%s' "$1" | base64 -w0)" \
-		/usr/sbin/runuser -u www-data -- "$cgi" >/tmp/cgi.out 2>&1
+		/usr/sbin/runuser -u www-data -- "$cgi" >/tmp/cgi.out 2>/tmp/cgi.err
 	tr -d '\r' </tmp/cgi.out | head -n 1
 }
 status_is() { # status_is PASSWORD STATUS-LINE
 	local got
 	got=$(web_policy "$1")
-	[ "$got" = "$2" ] || { echo "got: $got"; cat /tmp/cgi.out; return 1; }
+	[ "$got" = "$2" ] || { echo "got: $got"; cat /tmp/cgi.out /tmp/cgi.err; return 1; }
 }
 check "the CGI signs ptkdeb in with the password (200)" status_is Deb-Test-Pw-42 "Status: 200 OK"
 check "... and refuses a wrong one (401)" status_is wrong-pw "Status: 401 Unauthorized"
