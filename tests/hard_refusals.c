@@ -163,7 +163,7 @@ static void account_refusal(const char *tok, const char *id)
 	const char *host = "192.0.2.15";
 
 	hc_log_clear();
-	if (pam_start_confdir("apitoken-web", "root", &conv, site.confdir,
+	if (pam_start_confdir("apitoken-api", "root", &conv, site.confdir,
 			      &pamh) != PAM_SUCCESS)
 		hc_die("pam_start_confdir failed");
 	pam_set_item(pamh, PAM_RHOST, host);
@@ -176,7 +176,7 @@ static void account_refusal(const char *tok, const char *id)
 		fail("account-revoked", "want auth success, revoke, then "
 					"PAM_ACCT_EXPIRED", log);
 	if (!strstr(log, "account check failure; ") ||
-	    !strstr(log, "rhost=192.0.2.15  user=root service=apitoken-web "
+	    !strstr(log, "rhost=192.0.2.15  user=root service=apitoken-api "
 			 "token=") ||
 	    !strstr(log, "reason=token revoked"))
 		fail("account-revoked", "no account check failure line", log);
@@ -221,7 +221,7 @@ int main(int argc, char **argv)
 	char mod[1600];
 	snprintf(mod, sizeof(mod), "%s conf=%s", hc_module_path, site.conf);
 	snprintf(line, sizeof(line), "auth required %s tokens_only", mod);
-	service("apitoken-web", line);
+	service("apitoken-api", line);
 	service("sudo", line);
 	snprintf(line, sizeof(line),
 		 "auth sufficient %s\nauth required pam_deny.so", mod);
@@ -263,52 +263,52 @@ int main(int argc, char **argv)
 		hc_die("cannot write to %s: %s", outdir, strerror(errno));
 
 	const kase cases[] = {
-		{ "wrong-secret", "apitoken-web", "root", wrong, "192.0.2.1",
+		{ "wrong-secret", "apitoken-api", "root", wrong, "192.0.2.1",
 		  PAM_AUTH_ERR, REFUSE, "reason=wrong secret", "192.0.2.1" },
-		{ "unknown-id", "apitoken-web", "root", unknown, "192.0.2.2",
+		{ "unknown-id", "apitoken-api", "root", unknown, "192.0.2.2",
 		  PAM_AUTH_ERR, REFUSE, "reason=unknown token id", "192.0.2.2" },
-		{ "malformed-token", "apitoken-web", "root", typo, "192.0.2.3",
+		{ "malformed-token", "apitoken-api", "root", typo, "192.0.2.3",
 		  PAM_AUTH_ERR, REFUSE, "reason=password is not a token",
 		  "192.0.2.3" },
-		{ "expired", "apitoken-web", "root", t_exp, "192.0.2.4",
+		{ "expired", "apitoken-api", "root", t_exp, "192.0.2.4",
 		  PAM_AUTH_ERR, REFUSE, "reason=token expired", "192.0.2.4" },
-		{ "disabled", "apitoken-web", "root", t_dis, "192.0.2.5",
+		{ "disabled", "apitoken-api", "root", t_dis, "192.0.2.5",
 		  PAM_AUTH_ERR, REFUSE, "reason=token disabled", "192.0.2.5" },
-		{ "revoked", "apitoken-web", "root", t_rev, "192.0.2.6",
+		{ "revoked", "apitoken-api", "root", t_rev, "192.0.2.6",
 		  PAM_AUTH_ERR, REFUSE, "reason=token revoked", "192.0.2.6" },
-		{ "address-not-allowed", "apitoken-web", "root", t_net,
+		{ "address-not-allowed", "apitoken-api", "root", t_net,
 		  "192.0.2.7", PAM_AUTH_ERR, REFUSE, "reason=host not allowed",
 		  "192.0.2.7" },
 		{ "service-denied", "sudo", "root", t_ok, "192.0.2.8",
 		  PAM_AUTH_ERR, REFUSE, "reason=service denied", "192.0.2.8" },
-		{ "service-not-allowed", "apitoken-web", "root", t_svc,
+		{ "service-not-allowed", "apitoken-api", "root", t_svc,
 		  "192.0.2.9", PAM_AUTH_ERR, REFUSE,
 		  "reason=service not allowed", "192.0.2.9" },
-		{ "another-users-token", "apitoken-web", "daemon", t_ok,
+		{ "another-users-token", "apitoken-api", "daemon", t_ok,
 		  "192.0.2.10", PAM_AUTH_ERR, REFUSE,
 		  "reason=token belongs to another user", "192.0.2.10" },
-		{ "password-tokens-only", "apitoken-web", "root",
+		{ "password-tokens-only", "apitoken-api", "root",
 		  "correct horse battery staple", "192.0.2.11", PAM_AUTH_ERR,
 		  REFUSE, "reason=password is not a token (tokens only)",
 		  "192.0.2.11" },
-		{ "rotation-grace-ended", "apitoken-web", "root", t_rot,
+		{ "rotation-grace-ended", "apitoken-api", "root", t_rot,
 		  "192.0.2.12", PAM_AUTH_ERR, REFUSE, "grace ended",
 		  "192.0.2.12" },
-		{ "wrong-secret-ipv6", "apitoken-web", "root", wrong,
+		{ "wrong-secret-ipv6", "apitoken-api", "root", wrong,
 		  "2001:db8::13", PAM_AUTH_ERR, REFUSE, "reason=wrong secret",
 		  "2001:db8::13" },
-		{ "wrong-secret-mapped", "apitoken-web", "root", wrong,
+		{ "wrong-secret-mapped", "apitoken-api", "root", wrong,
 		  "::ffff:192.0.2.16", PAM_AUTH_ERR, REFUSE,
 		  "reason=wrong secret", "192.0.2.16" },
 		/* The user name is the client's: it must not forge the
 		 * address fail2ban reads. */
-		{ "forged-rhost-in-user", "apitoken-web",
+		{ "forged-rhost-in-user", "apitoken-api",
 		  "x rhost=203.0.113.66  user=y", "pw of the forger", "192.0.2.14",
 		  PAM_AUTH_ERR, REFUSE, "reason=password is not a token",
 		  "192.0.2.14" },
-		{ "success", "apitoken-web", "root", t_ok, "198.51.100.1",
+		{ "success", "apitoken-api", "root", t_ok, "198.51.100.1",
 		  PAM_SUCCESS, SUCCESS, NULL, NULL },
-		{ "success-ipv6", "apitoken-web", "root", t_ok,
+		{ "success-ipv6", "apitoken-api", "root", t_ok,
 		  "2001:db8:ffff::1", PAM_SUCCESS, SUCCESS, NULL, NULL },
 		{ "success-either", "either", "root", t_ok, "198.51.100.2",
 		  PAM_SUCCESS, SUCCESS, NULL, NULL },

@@ -51,6 +51,7 @@ static void usage(FILE *to)
 	      "         [--service NAME]... [--json]\n"
 	      "  list [--user USER | --all] [--expiring-within DURATION]\n"
 	      "       [--unused-for DURATION] [--state STATE] [--limit N] [--json]\n"
+	      "       (--expiring DURATION: the same as --expiring-within)\n"
 	      "  show ID [--json]\n"
 	      "  revoke ID... [--json]   disable ID... [--json]\n"
 	      "  enable ID... [--json]\n"
