@@ -44,6 +44,7 @@ esac
 WEB_GROUP=apitoken-demo
 WEB_CONF_SAVED=""
 WEB_GROUP_MADE=0
+WEB_RUNDIR_MADE=0
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo: run me as root: sudo $0" >&2
@@ -90,6 +91,7 @@ cleanup() {
 		cat "$WEB_CONF_SAVED" >"$CONF" && echo "demo: $CONF restored"
 	fi
 	[ "$WEB_GROUP_MADE" -eq 1 ] && groupdel "$WEB_GROUP" 2>/dev/null
+	[ "$WEB_RUNDIR_MADE" -eq 1 ] && rm -rf /run/pam-apitoken-web
 	# The demo user keeps no usable password once the demo is over.
 	[ "$PW_SET" -eq 1 ] && usermod -L "$DEMO_USER" 2>/dev/null
 	[ -n "$TMP" ] && rm -rf "$TMP"
@@ -294,7 +296,10 @@ if [ "$WEB" -eq 1 ]; then
 	cp "$CONF" "$WEB_CONF_SAVED"
 	printf '\n# Added by scripts/demo.sh --web (removed on exit)\n[group %s]\nmax_lifetime = 30d\n' \
 		"$WEB_GROUP" >>"$CONF"
-	install -d -m 0700 -o www-data -g www-data /run/pam-apitoken-web
+	if [ ! -d /run/pam-apitoken-web ]; then
+		install -d -m 0700 -o www-data -g www-data /run/pam-apitoken-web
+		WEB_RUNDIR_MADE=1
+	fi
 	info "$DEMO_USER is in $WEB_GROUP ([group $WEB_GROUP] appended to $CONF until exit)"
 fi
 
