@@ -6,6 +6,15 @@
 # and the token itself once it is revoked.
 #
 #   sudo scripts/demo.sh
+#   sudo scripts/demo.sh --web   # also the web page for managing tokens
+#
+# With --web the demo also builds and installs the web page (npm ci from
+# the npm registry, then esbuild), serves it at /apitoken/ from the same
+# private Apache with the installed snippet (apitoken-web.conf, mod_cgid),
+# lets alice hold tokens through a group of its own (apitoken-demo, a
+# [group] section appended to the config and taken out on exit), prints
+# the page's address and alice's password, and waits for Enter; on exit
+# everything it added is undone and alice's password locked again.
 #
 # It changes the system the way an administrator installing pam_apitoken
 # would: packages (scripts/deps.sh), files under /usr, the group
@@ -27,6 +36,17 @@ DEMO_GECOS="pam_apitoken demo user"
 GROUP=pam-apitoken
 CONF=/etc/security/pam_apitoken.conf
 START=$(date +%s)
+WEB=0
+case ${1:-} in
+'') ;;
+--web) WEB=1 ;;
+*) echo "usage: $0 [--web]" >&2; exit 2 ;;
+esac
+WEB_GROUP=apitoken-demo
+WEB_CONF_SAVED=""
+WEB_GROUP_MADE=0
+WEB_RUNDIR_MADE=0
+WEB_CONF_MADE=0
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo: run me as root: sudo $0" >&2
@@ -68,6 +88,14 @@ cleanup() {
 			echo "demo: revoked the demo token $TOKEN_ID"
 	fi
 	rm -f "/etc/pam.d/$SERVICE" "/etc/pam.d/$SERVICE_PW"
+	# --web: the config as it was, the demo's group gone.
+	if [ -n "$WEB_CONF_SAVED" ] && [ -f "$WEB_CONF_SAVED" ]; then
+		cat "$WEB_CONF_SAVED" >"$CONF" && echo "demo: $CONF restored"
+	elif [ "$WEB_CONF_MADE" -eq 1 ]; then
+		rm -f "$CONF" && echo "demo: $CONF (made for --web) removed"
+	fi
+	[ "$WEB_GROUP_MADE" -eq 1 ] && groupdel "$WEB_GROUP" 2>/dev/null
+	[ "$WEB_RUNDIR_MADE" -eq 1 ] && rm -rf /run/pam-apitoken-web
 	# The demo user keeps no usable password once the demo is over.
 	[ "$PW_SET" -eq 1 ] && usermod -L "$DEMO_USER" 2>/dev/null
 	[ -n "$TMP" ] && rm -rf "$TMP"
@@ -100,7 +128,7 @@ quiet() {
 
 # ---- 1. packages, build, install ----
 step "Packages (scripts/deps.sh)"
-bash "$REPO/scripts/deps.sh" demo
+bash "$REPO/scripts/deps.sh" "$( [ "$WEB" -eq 1 ] && echo demo-web || echo demo)"
 
 step "Build and install (meson, prefix /usr)"
 # The module must go where libpam looks: the directory of pam_unix.so.
@@ -112,7 +140,10 @@ for d in /lib/*/security /usr/lib/*/security /lib/security /usr/lib/security \
 	[ -e "$d/pam_unix.so" ] && { PAMDIR=$d; break; }
 done
 [ -n "$PAMDIR" ] || { echo "demo: cannot find PAM's module directory (pam_unix.so)" >&2; exit 1; }
-SETUP=(--prefix=/usr --buildtype=debugoptimized -Dwerror=true "-Dsecuredir=$PAMDIR")
+# The web page only with --web (npm and esbuild take a while): the plain
+# demo builds what it always built.
+SETUP=(--prefix=/usr --buildtype=debugoptimized -Dwerror=true "-Dsecuredir=$PAMDIR"
+       "-Dweb=$( [ "$WEB" -eq 1 ] && echo enabled || echo disabled)")
 if [ -f "$BUILD/build.ninja" ]; then
 	quiet "meson setup" meson setup --reconfigure "$BUILD" "${SETUP[@]}"
 else
@@ -257,6 +288,33 @@ curl_cfg otheruser bob "$TOKEN"
 [ -n "$PASSWORD" ] && curl_cfg password "$DEMO_USER" "$PASSWORD"
 unset BADCRC WRONGSECRET
 
+# ---- 3b. --web: alice may hold tokens (a group of the demo's own) ----
+if [ "$WEB" -eq 1 ]; then
+	step "Web page: group $WEB_GROUP for $DEMO_USER, the rate table's directory"
+	if ! getent group "$WEB_GROUP" >/dev/null; then
+		groupadd --system "$WEB_GROUP"
+		WEB_GROUP_MADE=1
+	fi
+	usermod -a -G "$WEB_GROUP" "$DEMO_USER"
+	# The demo writes no config of its own (the package ships one as a
+	# conffile): an existing one is saved and restored, a missing one
+	# made for the demo and removed on exit.
+	if [ -e "$CONF" ]; then
+		WEB_CONF_SAVED=$TMP/secret/pam_apitoken.conf.orig
+		cp "$CONF" "$WEB_CONF_SAVED"
+	else
+		install -m 0644 /dev/null "$CONF"
+		WEB_CONF_MADE=1
+	fi
+	printf '\n# Added by scripts/demo.sh --web (removed on exit)\n[group %s]\nmax_lifetime = 30d\n' \
+		"$WEB_GROUP" >>"$CONF"
+	if [ ! -d /run/pam-apitoken-web ]; then
+		install -d -m 0700 -o www-data -g www-data /run/pam-apitoken-web
+		WEB_RUNDIR_MADE=1
+	fi
+	info "$DEMO_USER is in $WEB_GROUP ([group $WEB_GROUP] appended to $CONF until exit)"
+fi
+
 # ---- 4. PAM services ----
 step "PAM services"
 cat >"/etc/pam.d/$SERVICE" <<'EOF'
@@ -309,6 +367,17 @@ chmod -R a+rX "$TMP/htdocs"
 . "$REPO/scripts/apache-conf.sh"
 write_httpd_conf() {
 	apache_conf "$TMP" "$1" "$HAVE_V6" "api=$SERVICE" >"$TMP/httpd.conf"
+	if [ "$WEB" -eq 1 ]; then
+		# The web page with the snippet meson installed, as a2enconf
+		# would include it.
+		cat >>"$TMP/httpd.conf" <<-EOF
+		LoadModule alias_module   /usr/lib/apache2/modules/mod_alias.so
+		LoadModule cgid_module    /usr/lib/apache2/modules/mod_cgid.so
+		LoadModule headers_module /usr/lib/apache2/modules/mod_headers.so
+		ScriptSock "$TMP/run/cgid.sock"
+		Include /etc/apache2/conf-available/apitoken-web.conf
+		EOF
+	fi
 }
 
 PORT=""
@@ -429,11 +498,43 @@ else
 	fail "token through $SERVICE_PW: $(tr '\n' ' ' <"$TMP/pamtester.log")"
 fi
 
+WEB_PASSWORD=$PASSWORD
 step "Revoke the token: the very next request is refused"
 tokenadm revoke "$TOKEN_ID" 2>&1 | sed 's/^/    tokenadm: /'
 REVOKED=1
 expect 401 "$URL4" token "401 with the revoked token (nothing is cached)"
 unset TOKEN PASSWORD
+
+# ---- --web: the page ----
+if [ "$WEB" -eq 1 ]; then
+	step "Web page (--web)"
+	PAGE="http://127.0.0.1:$PORT/apitoken/"
+	expect 200 "$PAGE" "" "the page is served at /apitoken/"
+	if [ -n "$WEB_PASSWORD" ]; then
+		curl_cfg web "$DEMO_USER" "$WEB_PASSWORD"
+		got=$(curl -s -o "$TMP/body" -w '%{http_code}' --max-time 30 -K "$TMP/secret/web.curl" \
+			-H "Origin: http://127.0.0.1:$PORT" -H 'X-Apitoken-Request: 1' \
+			-H 'Content-Type: application/json' --data '{}' "http://127.0.0.1:$PORT/apitoken/api/policy" || true)
+		if [ "$got" = 200 ] && grep -q '"may_hold":true' "$TMP/body"; then
+			pass "alice signs in to the page's API with her password and may hold tokens"
+		else
+			fail "the page's API with alice's password (got HTTP $got: $(head -c 200 "$TMP/body"))"
+		fi
+	fi
+	echo
+	echo "    Open $PAGE in a browser on this machine"
+	echo "    (or through a tunnel: ssh -L $PORT:127.0.0.1:$PORT <this host>)."
+	if [ -n "$WEB_PASSWORD" ]; then
+		echo "    Sign in as $DEMO_USER with the password: $WEB_PASSWORD"
+	else
+		echo "    ($DEMO_USER is not the demo's user: sign in with an account of yours.)"
+	fi
+	echo
+	printf '    Press Enter to stop the demo and clean up... '
+	read -r _ || true
+	echo
+fi
+unset WEB_PASSWORD
 
 # ---- summary ----
 echo

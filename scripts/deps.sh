@@ -5,6 +5,7 @@
 #
 #   scripts/deps.sh          # everything: build, tests, live-service tests, demo
 #   scripts/deps.sh demo     # only what scripts/demo.sh needs (build + demo)
+#   scripts/deps.sh demo-web # ... and node + npm for scripts/demo.sh --web
 #
 # Run as root (or with sudo available). Services that packages would start
 # (Apache, nginx, sshd, Tomcat) are kept stopped during the install.
@@ -12,8 +13,8 @@ set -euo pipefail
 
 what=${1:-all}
 case $what in
-all | demo) ;;
-*) echo "usage: $0 [all|demo]" >&2; exit 2 ;;
+all | demo | demo-web) ;;
+*) echo "usage: $0 [all|demo|demo-web]" >&2; exit 2 ;;
 esac
 
 # Build
@@ -26,6 +27,12 @@ PKGS=(meson ninja-build pkg-config gcc clang libc6-dev dpkg-dev
 PKGS+=(apache2 libapache2-mod-authnz-pam curl pamtester python3 passwd
        util-linux procps)
 OPTIONAL=()
+# node and npm build the web page (-Dweb): from Debian unless some node is
+# already installed (NodeSource's nodejs ships npm and conflicts with
+# Debian's npm package).
+if [ "$what" != demo ] && { ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; }; then
+	PKGS+=(nodejs npm)
+fi
 if [ "$what" = all ]; then
 	# Unit and module tests
 	PKGS+=(libpam-wrapper libpamtest0-dev faketime valgrind mandoc strace)
@@ -48,6 +55,9 @@ if [ "$what" = all ]; then
 	       sshpass tomcat10 default-jdk-headless libjna-java iproute2)
 	# The fleet through Ansible (tests/test_fleet_ansible.sh, contrib/ansible)
 	PKGS+=(ansible)
+	# The web page's test (tests/test_web.sh): Debian's chromium, driven
+	# by playwright-core from npm (no browser download).
+	PKGS+=(chromium)
 	# Wanted but not essential: installed when the archive has them.
 	OPTIONAL+=(gdbmtool python3-pypamtest)
 fi

@@ -27,7 +27,7 @@ SECONDS_PER=${FUZZ_SECONDS:-20}
 BUILD=${FUZZ_BUILD:-build-fuzz}
 JOBS=${FUZZ_JOBS:-1}
 ALL_TARGETS=(fuzz_token fuzz_record fuzz_addr fuzz_config fuzz_duration)
-ALL_TARGETS+=(fuzz_bundle fuzz_notices fuzz_delta)
+ALL_TARGETS+=(fuzz_bundle fuzz_notices fuzz_delta fuzz_webrequest)
 if [ $# -gt 0 ]; then
 	TARGETS=("$@")
 else
@@ -56,6 +56,9 @@ max_len() {
 	fuzz_bundle|fuzz_delta) echo 24576 ;;
 	# A notice line is under 96 bytes: room for many of them.
 	fuzz_notices) echo 4096 ;;
+	# Headers and a body of at most 16 KiB (WEB_BODY_MAX), a little more
+	# to cross the limit.
+	fuzz_webrequest) echo 17408 ;;
 	*) return 1 ;;
 	esac
 }

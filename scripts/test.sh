@@ -6,8 +6,9 @@
 #   gcc    gcc,   -O2 -g (debugoptimized), -Werror         build + tests
 #                 (also the 'deb' suite: the Debian package, built and
 #                 installed in a throwaway root, and the 'fleet' suite:
-#                 Ansible pushing to three hosts in namespaces; the
-#                 others skip both)
+#                 Ansible pushing to three hosts in namespaces, and the
+#                 'web' suite: the web page in chromium through Apache,
+#                 built with -Dweb=enabled; the others skip all three)
 #   clang  clang, -O0 -g (debug), -Werror                  build + tests
 #   asan   gcc,   AddressSanitizer + UBSan, -Werror        build + tests
 #
@@ -79,9 +80,13 @@ config_cc() {
 }
 config_opts() {
 	case $1 in
-	gcc) echo "--buildtype=debugoptimized -Dwerror=true" ;;
-	clang) echo "--buildtype=debug -Dwerror=true" ;;
-	asan) echo "--buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true" ;;
+	# The web page (npm ci + esbuild, and the 'web' suite: chromium
+	# through the real Apache) only in the gcc build: it tests the page
+	# and the installed behaviour, not the compiler. The CGI and its unit
+	# test build everywhere.
+	gcc) echo "--buildtype=debugoptimized -Dwerror=true -Dweb=enabled" ;;
+	clang) echo "--buildtype=debug -Dwerror=true -Dweb=disabled" ;;
+	asan) echo "--buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true -Dweb=disabled" ;;
 	*) return 1 ;;
 	esac
 }

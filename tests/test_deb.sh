@@ -69,12 +69,14 @@ if ! (cd "$W/src" && DEB_BUILD_OPTIONS="parallel=$(nproc)" \
 fi
 deb=$(ls "$W"/libpam-apitoken_*.deb 2>/dev/null | head -n 1)
 [ -n "$deb" ] || { echo "FAIL: no libpam-apitoken .deb built"; exit 1; }
-echo "ok - dpkg-buildpackage -us -uc -b: $(basename "$deb") in $(( $(date +%s) - T0 ))s"
+webdeb=$(ls "$W"/libpam-apitoken-web_*.deb 2>/dev/null | head -n 1)
+[ -n "$webdeb" ] || { echo "FAIL: no libpam-apitoken-web .deb built"; exit 1; }
+echo "ok - dpkg-buildpackage -us -uc -b: $(basename "$deb") and $(basename "$webdeb") in $(( $(date +%s) - T0 ))s"
 
 # -------------------------------------------------------------- lintian
 # As root lintian only warns about running as root; errors and warnings
 # fail, overridden tags are fine.
-if ! lintian --fail-on error,warning "$deb" >"$W/lintian.log" 2>&1; then
+if ! lintian --fail-on error,warning "$deb" "$webdeb" >"$W/lintian.log" 2>&1; then
 	echo "FAIL: lintian reports errors or warnings:"
 	grep -v 'running with root privileges' "$W/lintian.log"
 	exit 1
@@ -83,6 +85,7 @@ echo "ok - lintian: no errors or warnings ($(grep -c '^[EW]:' "$W/lintian.log") 
 
 # ------------------------------------------------------ throwaway root
 cp "$deb" "$W/pkg.deb"
+cp "$webdeb" "$W/pkg-web.deb"
 cat >"$W/inside.sh" <<'INSIDE'
 #!/bin/bash
 # Runs in the chroot. One line per check; exit status = failures.
@@ -191,6 +194,40 @@ check "daily job via cron, shipped config: exit 0 and silent" \
 state >/tmp/state.after 2>&1
 check "... and nothing in /var/lib/pam_apitoken changed" cmp /tmp/state.before /tmp/state.after
 check "... no sent-notices file" test ! -e $DB.notified
+# The web page's package: files, the snippet enabled the Debian way and
+# accepted by apache2 -t, and its program answering a sign-in through the
+# installed setuid tokenadm and /etc/pam.d/apitoken-web (pam_unix).
+rm -rf /usr/share/pam-apitoken-web /usr/libexec/pam-apitoken-web \
+	/etc/apache2/conf-available/apitoken-web.conf /etc/apache2/conf-enabled/apitoken-web.conf
+check "dpkg -i libpam-apitoken-web" dpkg -i /tmp/pkg-web.deb
+cgi=/usr/libexec/pam-apitoken-web/apitoken-web-cgi
+check "the page in /usr/share/pam-apitoken-web" test -f /usr/share/pam-apitoken-web/index.html -a \
+	-f /usr/share/pam-apitoken-web/app.js
+check "the CGI 755 root root, not setuid" is_mode "$cgi" "755 root root"
+check "the snippet in conf-available, not enabled by the package" test -f \
+	/etc/apache2/conf-available/apitoken-web.conf -a ! -e /etc/apache2/conf-enabled/apitoken-web.conf
+check "/run/pam-apitoken-web 700 www-data www-data" is_mode /run/pam-apitoken-web "700 www-data www-data"
+check "a2enmod cgid headers; a2enconf apitoken-web" bash -c 'a2enmod -q cgid headers && a2enconf -q apitoken-web'
+mkdir -p /run/lock /run/apache2 # (the throwaway root's /run is empty)
+check "apache2ctl -t with the snippet enabled" apache2ctl -t
+web_policy() { # web_policy PASSWORD: the CGI's status line, run as Apache runs it
+	printf '{}' | env -i REQUEST_METHOD=POST CONTENT_TYPE=application/json CONTENT_LENGTH=2 \
+		PATH_INFO=/policy HTTP_HOST=localhost HTTP_ORIGIN=http://localhost \
+		HTTP_X_APITOKEN_REQUEST=1 REMOTE_ADDR=127.0.0.1 \
+		HTTP_AUTHORIZATION="Basic $(printf 'ptkdeb:%s' "$1" | base64 -w0)" \
+		/usr/sbin/runuser -u www-data -- "$cgi" >/tmp/cgi.out 2>/tmp/cgi.err
+	tr -d '\r' </tmp/cgi.out | head -n 1
+}
+status_is() { # status_is PASSWORD STATUS-LINE
+	local got
+	got=$(web_policy "$1")
+	[ "$got" = "$2" ] || { echo "got: $got"; cat /tmp/cgi.out /tmp/cgi.err; return 1; }
+}
+check "the CGI signs ptkdeb in with the password (200)" status_is Deb-Test-Pw-42 "Status: 200 OK"
+check "... and refuses a wrong one (401)" status_is wrong-pw "Status: 401 Unauthorized"
+check "dpkg --purge libpam-apitoken-web" dpkg --purge libpam-apitoken-web
+check "purge: the snippet disabled and gone, apache2ctl -t still passes" bash -c \
+	'test ! -e /etc/apache2/conf-enabled/apitoken-web.conf -a ! -e /etc/apache2/conf-available/apitoken-web.conf && apache2ctl -t'
 
 check "dpkg -r" dpkg -r libpam-apitoken
 check "remove: common-auth and common-account without pam_apitoken" \
@@ -312,7 +349,7 @@ mount -t tmpfs -o mode=0755 ptk-deb-dev "$R/dev" &&
 	mount -t proc proc "$R/proc" &&
 	mount -t tmpfs -o mode=1777 ptk-deb-tmp "$R/tmp" &&
 	mount -t tmpfs -o mode=0755 ptk-deb-run "$R/run" || { echo "SKIP: cannot mount in the overlay"; exit 77; }
-cp "$W/pkg.deb" "$W/inside.sh" "$R/tmp/"
+cp "$W/pkg.deb" "$W/pkg-web.deb" "$W/inside.sh" "$R/tmp/"
 cp -a "$W/demo-src" "$R/tmp/demo-src"
 chroot "$R" /bin/true 2>/dev/null || { echo "SKIP: chroot not permitted"; exit 77; }
 chroot "$R" /bin/bash /tmp/inside.sh
