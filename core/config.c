@@ -582,10 +582,12 @@ static bool user_name_ok(const char *s, size_t len)
 	return true;
 }
 
-static set_result set_service_accounts(struct parser *ps, const char *value,
-				       char *err, size_t errlen)
+/* A list of user names into *out (replacing what was there). root is
+ * refused where it must never be listed (root_why: the reason). */
+static set_result set_user_list(const char *value, const char *root_why,
+				char ***out, size_t *n_out, char *err,
+				size_t errlen)
 {
-	apitoken_config *cfg = ps->cfg;
 	const char *p = value, *w;
 	size_t len, n = 0;
 
@@ -595,9 +597,8 @@ static set_result set_service_accounts(struct parser *ps, const char *value,
 					      "256 of A-Z a-z 0-9 _ . @ $ + -)");
 			return SET_BAD;
 		}
-		if (len == 4 && memcmp(w, "root", 4) == 0) {
-			snprintf(err, errlen, "root cannot be a service account "
-					      "(only root mints tokens for root)");
+		if (root_why && len == 4 && memcmp(w, "root", 4) == 0) {
+			snprintf(err, errlen, "%s", root_why);
 			return SET_BAD;
 		}
 		n++;
@@ -611,11 +612,19 @@ static set_result set_service_accounts(struct parser *ps, const char *value,
 			free_string_array(v, n);
 			return SET_NOMEM;
 		}
-	free_string_array(cfg->service_accounts, cfg->n_service_accounts);
-	free_string_array(cfg->web_relay, cfg->n_web_relay);
-	cfg->service_accounts = v;
-	cfg->n_service_accounts = n;
+	free_string_array(*out, *n_out);
+	*out = v;
+	*n_out = n;
 	return SET_OK;
+}
+
+static set_result set_service_accounts(struct parser *ps, const char *value,
+				       char *err, size_t errlen)
+{
+	return set_user_list(value, "root cannot be a service account (only "
+				    "root mints tokens for root)",
+			     &ps->cfg->service_accounts,
+			     &ps->cfg->n_service_accounts, err, errlen);
 }
 
 /* web_relay: the accounts whose processes may run tokenadm --login (the
@@ -625,31 +634,8 @@ static set_result set_service_accounts(struct parser *ps, const char *value,
 static set_result set_web_relay(struct parser *ps, const char *value,
 				char *err, size_t errlen)
 {
-	apitoken_config *cfg = ps->cfg;
-	const char *p = value, *w;
-	size_t len, n = 0;
-
-	while (next_word(&p, &w, &len)) {
-		if (!user_name_ok(w, len)) {
-			snprintf(err, errlen, "bad user name in the list (1 to "
-					      "256 of A-Z a-z 0-9 _ . @ $ + -)");
-			return SET_BAD;
-		}
-		n++;
-	}
-	char **v = n ? calloc(n, sizeof(*v)) : NULL;
-	if (n && !v)
-		return SET_NOMEM;
-	p = value;
-	for (size_t i = 0; i < n && next_word(&p, &w, &len); i++)
-		if (!(v[i] = strndup(w, len))) {
-			free_string_array(v, n);
-			return SET_NOMEM;
-		}
-	free_string_array(cfg->web_relay, cfg->n_web_relay);
-	cfg->web_relay = v;
-	cfg->n_web_relay = n;
-	return SET_OK;
+	return set_user_list(value, NULL, &ps->cfg->web_relay,
+			     &ps->cfg->n_web_relay, err, errlen);
 }
 
 static set_result set_uid_binding(struct parser *ps, const char *value,
@@ -1088,6 +1074,7 @@ void config_free(apitoken_config *cfg)
 	free(cfg->notify_map);
 	free(cfg->admin_group);
 	free_string_array(cfg->service_accounts, cfg->n_service_accounts);
+	free_string_array(cfg->web_relay, cfg->n_web_relay);
 	if (cfg->groups) {
 		for (size_t i = 0; i < cfg->n_groups; i++)
 			free(cfg->groups[i].name);

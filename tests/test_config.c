@@ -454,6 +454,28 @@ static void test_lists_and_values(void)
 		      cfg.max_store_tokens == 100000000,
 	      "max_tokens_per_user = 5: %s", lb.text);
 	config_free(&cfg);
+	/* web_relay: www-data by default; a list replaces it; empty is
+	 * nobody (and service_accounts beside it leaves it alone). */
+	write_text("relay0.conf", "service_accounts = ci\n");
+	CHECK(load("relay0.conf", false, &cfg, &lb) == 0 &&
+		      config_web_relay(&cfg, "www-data") &&
+		      !config_web_relay(&cfg, "ci") &&
+		      config_service_account(&cfg, "ci"),
+	      "web_relay default: %s", lb.text);
+	config_free(&cfg);
+	write_text("relay1.conf",
+		   "web_relay = apache, nginx\nservice_accounts = ci\n");
+	CHECK(load("relay1.conf", false, &cfg, &lb) == 0 &&
+		      config_web_relay(&cfg, "nginx") &&
+		      !config_web_relay(&cfg, "www-data") &&
+		      cfg.n_web_relay == 2,
+	      "web_relay list: %s", lb.text);
+	config_free(&cfg);
+	write_text("relay2.conf", "web_relay =\n");
+	CHECK(load("relay2.conf", false, &cfg, &lb) == 0 &&
+		      cfg.n_web_relay == 0 && !config_web_relay(&cfg, "www-data"),
+	      "web_relay empty: %s", lb.text);
+	config_free(&cfg);
 	/* Fleet keys: role, the signing key, trusted_key repeated. */
 	write_text("fleet.conf",
 		   "role = import-only\nsigning_key = /etc/k\n"
