@@ -10,7 +10,9 @@
 #   - a heartbeat (publish with nothing changed): the pointer only, and the
 #     host's store file untouched (same inode);
 #   - a tampered delta on the server: refused, the full bundle fetched
-#     instead, every piece checked against the signed pointer.
+#     instead, every piece checked against the signed pointer;
+#   - a corrupted pointer served once: the pull fails and keeps neither
+#     it nor its ETag, so the good one is fetched whole at the next pull.
 #
 # env: TOKENADM, PULL (the pull script)
 set -u
@@ -154,6 +156,29 @@ python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b
 pull
 check "a delta with one byte changed is refused; the full bundle is installed" \
 	eval '[[ $RC == 0 ]] && grep -q "/fleet/$dname 200" "$W/log" && grep -q "^GET /fleet/full-$g.bundle 200" "$W/log" && grep -q "none of the files the pointer names" "$W/err"'
+
+# A bad pointer must not stick: served once with the same validators
+# (mtime and size, so the same ETag and Last-Modified) as the good one
+# that replaces it, a host that kept it would be answered 304 ever after
+# and fail on its bad copy until the authority published again.
+serve_bad_pointer() { # serve_bad_pointer HOW: latest replaced, good.latest kept
+	cp -p "$W/www/fleet/latest" "$W/good.latest"
+	python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2]^=1; open(p,"wb").write(b)' "$W/www/fleet/latest"
+	touch -r "$W/good.latest" "$W/www/fleet/latest"
+}
+tok3=$(A create --name later3 --user root 2>/dev/null)
+A publish "$W/www/fleet" >/dev/null 2>&1
+serve_bad_pointer
+pull
+check "a corrupted pointer (200): the pull fails, nothing installed" \
+	eval '[[ $RC != 0 ]] && grep -q "^GET /fleet/latest 200 " "$W/log" && [[ $(wc -l <"$W/log") == 1 ]] && ! verify "$tok3"'
+check "... and neither it nor its ETag is kept" \
+	eval '[[ ! -e $W/host/pull/latest && ! -e $W/host/pull/latest.etag ]]'
+cp -p "$W/good.latest" "$W/www/fleet/latest"
+pull
+check "the good pointer back (same ETag): the next pull fetches it whole and succeeds, no republish" \
+	eval '[[ $RC == 0 ]] && grep -q "^GET /fleet/latest 200 " "$W/log" && verify "$tok3"'
+g=$(sed -n 's/^generation //p' "$W/www/fleet/latest")
 
 # A host set up with a bundle's URL (before publish): still works, and
 # says what to change.
