@@ -10,7 +10,8 @@
 #  - the fleet: a host whose uid for the owner differs from the
 #    authority's (uid_binding = local and = authority), a host where the
 #    account is deleted and made again, a lapsed issuer judged on the
-#    authority and carried by the bundle.
+#    authority and carried by the full bundle, a delta (export --since)
+#    and a published directory (publish, pull-plan, import --pointer).
 # Needs root (users, groups, setuid, /etc/pam.d); skipped otherwise.
 #
 # env: PRIVTEST, PRIVTEST_CONF, PAM_APITOKEN_SO, TOKENADM
@@ -190,9 +191,40 @@ export_to b4 && on local2 import "$F/b4"
 hvs() { "$T" --config "$F/$1/conf" verify --user $U_SVC <<<"$2" >"$F/err" 2>&1; }
 hvs local2 "$tok_fs"
 check "the host accepts it while the issuer is an administrator" 0 $?
+# Two more hosts: one takes deltas (export --since its generation), one
+# pulls a published directory (pull-plan, then import --pointer).
+gen_of() { "$T" --config "$F/$1/conf" status --json 2>/dev/null |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])'; }
+P=$F/pub; mkdir -m 755 "$P"
+pull_dir() { # pull_dir HOST: the plan's first file imported; PLANNED: its name
+	PLANNED=""
+	cp "$P/latest" "$F/$1/latest" && on "$1" pull-plan "$F/$1/latest" || return 1
+	[[ -s $F/out ]] || return 0 # a heartbeat: nothing to fetch
+	read -r PLANNED _ <"$F/out"
+	on "$1" import --pointer "$F/$1/latest" "$P/$PLANNED"
+}
+host delta1 ""
+host pub1 ""
+on delta1 import "$F/b4" && "$suid" publish "$P" >/dev/null 2>"$F/err" && pull_dir pub1
+check "a delta host and a pulling host take the same generation" 0 $?
+hvs delta1 "$tok_fs" && hvs pub1 "$tok_fs"
+check "... and accept the token" 0 $?
+g_delta1=$(gen_of delta1)
 gpasswd -d $U_ADMIN $G_ADMINS >/dev/null 2>&1
 hvs local2 "$tok_fs"
 check "the host's own group lookup is not what decides (still accepted before the next bundle)" 0 $?
+# Publish first: it alone must notice the lapse (no export ran since).
+"$suid" publish "$P" >/dev/null 2>"$F/err" && pull_dir pub1
+check "publish after the lapse: the host pulls and imports" 0 $?
+[[ -n $PLANNED ]] && ok "... a new generation, not a heartbeat (fetched $PLANNED)" ||
+	bad "publish made no new generation: the pointer was a heartbeat"
+hvs pub1 "$tok_fs"
+check "a host pulling the published directory refuses the lapsed issuer's token" 1 $?
+"$suid" export --since "$g_delta1" --out - >"$F/d5" 2>"$F/err" && on delta1 import "$F/d5"
+check "export --since the delta host's generation, imported there" 0 $?
+hvs delta1 "$tok_fs"
+check "the delta carries the lapse: the delta host refuses the token" 1 $?
+grep -q "issuer is no longer in admin_group" "$F/err" && ok "... saying why" || bad "why: $(cat "$F/err")"
 export_to b5 && on local2 import "$F/b5"
 hvs local2 "$tok_fs"
 check "the next bundle carries the lapse: the host refuses the token" 1 $?
@@ -202,6 +234,11 @@ export_to b6 && on local1 import "$F/b6"
 hvs local1 "$tok_fs"
 check "in a format-1 bundle the lapse is an administrator's disable (refused)" 1 $?
 gpasswd -a $U_ADMIN $G_ADMINS >/dev/null 2>&1
+auth_conf 2
+g_delta1=$(gen_of delta1)
+"$suid" export --since "$g_delta1" --out - >"$F/d6" 2>"$F/err" && on delta1 import "$F/d6"
+hvs delta1 "$tok_fs"
+check "the issuer back in admin_group: the next delta revives the token" 0 $?
 
 echo "1..$n"
 [ $failed = 0 ]

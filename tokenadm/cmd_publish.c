@@ -28,6 +28,7 @@
 #include "atomicfile.h"
 #include "duration.h"
 #include "fleet.h"
+#include "fleet_records.h"
 #include "fleet_write.h"
 #include "pointer_host.h"
 #include "signkey.h"
@@ -100,7 +101,13 @@ static int publish_transact(tool *t, void *opts)
 	int rc = fleet_require_authority(t, "bundles are published");
 	if (rc != EXIT_OK)
 		return rc;
-	if (tool_open_store(t) != 0 || fleet_meta_get(t, NULL, &o->meta) != 0)
+	/* An issuer who left admin_group changes no record: without this the
+	 * generation would stay, the files of the last publish would be
+	 * reused and hosts would take the new pointer as a heartbeat, keeping
+	 * the lapsed issuer's tokens alive. Before the store is opened for
+	 * the bundles, so they are written from the generation it makes. */
+	if (fleet_note_lapses(t) != 0 || tool_open_store(t) != 0 ||
+	    fleet_meta_get(t, NULL, &o->meta) != 0)
 		return EXIT_REFUSED;
 	if (o->meta.generation == 0) {
 		warnx_("the store has no generation yet (made before the fleet "

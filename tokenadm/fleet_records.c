@@ -3,6 +3,7 @@
 #include "fleet_records.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ownercheck.h"
@@ -178,6 +179,9 @@ int store_upgrade_records(tool *t)
 
 typedef struct lapse_ctx {
 	uint8_t sum[32]; /* XOR of SHA-256(id) of the lapsed: order-free */
+	bool collect;    /* inside the transaction: note every admin-issued id */
+	char (*ids)[TOKEN_ID_LEN];
+	size_t n, cap;
 	int failed;
 } lapse_ctx;
 
@@ -187,8 +191,22 @@ static int note_lapse(tool *t, void *ctx, const token_record *rec)
 	uint8_t h[32];
 	unsigned int hl = 0;
 
-	if (!(rec->flags & RECORD_ADMIN_ISSUED) ||
-	    owner_issuer_standing(&t->cfg, rec, &owner_lookup_nss) == 1)
+	if (!(rec->flags & RECORD_ADMIN_ISSUED))
+		return 0;
+	if (l->collect) {
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? l->cap * 2 : 64;
+			void *p = reallocarray(l->ids, cap, sizeof(*l->ids));
+			if (!p) {
+				l->failed = 1;
+				return 1;
+			}
+			l->ids = p;
+			l->cap = cap;
+		}
+		memcpy(l->ids[l->n++], rec->id, TOKEN_ID_LEN);
+	}
+	if (owner_issuer_standing(&t->cfg, rec, &owner_lookup_nss) == 1)
 		return 0;
 	if (EVP_Digest(rec->id, TOKEN_ID_LEN, h, &hl, EVP_sha256(), NULL) != 1 ||
 	    hl != sizeof(h)) {
@@ -200,23 +218,27 @@ static int note_lapse(tool *t, void *ctx, const token_record *rec)
 	return 0;
 }
 
-int fleet_note_lapses(tool *t)
+/* Walk v's records (NULL: the live store; else txn's copy) into l, and
+ * say whether the lapsed set differs from the one noted in the store:
+ * 1 differs, 0 same, -1 error (reported). hex gets the new note. */
+static int lapses_changed(tool *t, store_txn *txn, lapse_ctx *l, char *hex,
+			  size_t hexlen)
 {
-	lapse_ctx l = { { 0 }, 0 };
-	char hex[2 * sizeof(l.sum) + 1];
-	uint8_t old[sizeof(hex)];
+	uint8_t old[2 * sizeof(l->sum) + 1];
 	size_t oldlen = 0;
 	char err[256] = "";
 
-	if (tool_foreach_record(t, NULL, note_lapse, &l) != 0 || l.failed)
+	if (tool_foreach_record(t, txn, note_lapse, l) != 0 || l->failed)
 		return -1;
-	for (size_t i = 0; i < sizeof(l.sum); i++)
-		snprintf(hex + 2 * i, 3, "%02x", l.sum[i]);
-	store_view *v = store_open(t->cfg.db_path, err, sizeof(err));
+	for (size_t i = 0; i < sizeof(l->sum) && 2 * i + 2 < hexlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", l->sum[i]);
+	store_view *own = txn ? NULL : store_open(t->cfg.db_path, err,
+						  sizeof(err));
+	store_view *v = txn ? store_txn_view(txn) : own;
 	store_status st = v ? store_get(v, LAPSED_KEY, strlen(LAPSED_KEY), old,
 					sizeof(old), &oldlen, err, sizeof(err)) :
 			      STORE_ERROR;
-	store_close(v);
+	store_close(own);
 	if (st == STORE_ERROR) {
 		warnx_("%s", err[0] ? err : "cannot read the store");
 		return -1;
@@ -225,17 +247,65 @@ int fleet_note_lapses(tool *t)
 	if (st == STORE_NOTFOUND ? none :
 	    oldlen == strlen(hex) && memcmp(old, hex, oldlen) == 0)
 		return 0;
+	return 1;
+}
+
+/* Put every collected record back as it is stored: the bytes stay, but
+ * the ids enter this generation's change log, so a delta from any earlier
+ * generation carries them (and fleet_record_for_export marks them as it
+ * writes them). Which of them changed state is not known here (the store
+ * keeps only a digest of the lapsed set), so every token an administrator
+ * issued goes: a superset, covering a lapse and a return alike. */
+static int touch_collected(store_txn *txn, const lapse_ctx *l)
+{
+	uint8_t buf[RECORD_ENCODED_MAX];
+	size_t len = 0;
+	char err[256] = "";
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < l->n; i++) {
+		store_status st = store_get(store_txn_view(txn), l->ids[i],
+					    TOKEN_ID_LEN, buf, sizeof(buf), &len,
+					    err, sizeof(err));
+		if (st != STORE_OK ||
+		    store_txn_put(txn, l->ids[i], TOKEN_ID_LEN, buf, len) != 0)
+			rc = -1;
+	}
+	secure_wipe(buf, sizeof(buf));
+	return rc;
+}
+
+int fleet_note_lapses(tool *t)
+{
+	lapse_ctx l = { .failed = 0 };
+	char hex[2 * sizeof(l.sum) + 1];
+
+	/* A first look without the writers' lock: nothing changed (every
+	 * export and publish but a few) costs no transaction. */
+	int r = lapses_changed(t, NULL, &l, hex, sizeof(hex));
+	if (r <= 0)
+		return r;
 	/* The set of lapsed issuers' tokens changed since the last export:
 	 * a new generation, so hosts take the bundle that says so (an
-	 * import refuses a generation it already has). */
+	 * import refuses a generation it already has, publish reuses the
+	 * files of an unchanged one), with the tokens concerned in its
+	 * change log, so a delta carries them too. Judged again under the
+	 * lock, on the copy being written. */
 	store_txn *txn = NULL;
 	if (tool_begin(t, &txn) != 0)
 		return -1;
-	if (store_txn_put(txn, LAPSED_KEY, strlen(LAPSED_KEY),
-			  (const uint8_t *)hex, strlen(hex)) != 0) {
-		tool_abort(t, txn);
+	lapse_ctx in = { .collect = true };
+	r = lapses_changed(t, txn, &in, hex, sizeof(hex));
+	if (r == 1 && (touch_collected(txn, &in) != 0 ||
+		       store_txn_put(txn, LAPSED_KEY, strlen(LAPSED_KEY),
+				     (const uint8_t *)hex, strlen(hex)) != 0)) {
 		warnx_("cannot note the lapsed issuers in the store");
-		return -1;
+		r = -1;
+	}
+	free(in.ids);
+	if (r != 1) {
+		tool_abort(t, txn);
+		return r;
 	}
 	return tool_commit(t, txn) == 0 ? 0 : -1;
 }

@@ -35,12 +35,14 @@ int fleet_record_for_export(tool *t, const char *id, const uint8_t *val,
  * import then fails: a lost binding would hand the token to a new uid). */
 int fleet_record_for_import(tool *t, token_record *rec);
 
-/* Export (privileged step, before the store is opened for the bundle):
- * an issuer leaving admin_group changes no record, so the generation would
- * stay and hosts would refuse the bundle that carries the lapse as one
- * they already have. The set of lapsed tokens is noted in the store; when
- * it changed since the last export, that is a commit (a new generation).
- * Returns 0 or -1 (reported). */
+/* Export and publish (privileged step, before the store is opened for the
+ * bundles): an issuer leaving admin_group changes no record, so the
+ * generation would stay and hosts would refuse the bundle that carries the
+ * lapse as one they already have (or, pulling, take the pointer as a
+ * heartbeat). The set of lapsed tokens is noted in the store; when it
+ * changed since the last export, that is a commit (a new generation) whose
+ * change log names every token an administrator issued, so deltas carry
+ * the lapse too. Returns 0 or -1 (reported). */
 int fleet_note_lapses(tool *t);
 
 /* tokenadm init on an existing store: rewrite every format-1 record as

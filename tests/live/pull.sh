@@ -10,7 +10,10 @@
 #   - a heartbeat (publish with nothing changed): the pointer only, and the
 #     host's store file untouched (same inode);
 #   - a tampered delta on the server: refused, the full bundle fetched
-#     instead, every piece checked against the signed pointer.
+#     instead, every piece checked against the signed pointer;
+#   - a corrupted pointer served once: the pull fails and keeps neither
+#     it nor its ETag, so the good one is fetched whole at the next pull;
+#   - a pointer cut short (200, curl exit 18): likewise not kept.
 #
 # env: TOKENADM, PULL (the pull script)
 set -u
@@ -154,6 +157,62 @@ python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b
 pull
 check "a delta with one byte changed is refused; the full bundle is installed" \
 	eval '[[ $RC == 0 ]] && grep -q "/fleet/$dname 200" "$W/log" && grep -q "^GET /fleet/full-$g.bundle 200" "$W/log" && grep -q "none of the files the pointer names" "$W/err"'
+
+# A bad pointer must not stick: served once with the same validators
+# (mtime and size, so the same ETag and Last-Modified) as the good one
+# that replaces it, a host that kept it would be answered 304 ever after
+# and fail on its bad copy until the authority published again.
+serve_bad_pointer() { # serve_bad_pointer HOW: latest replaced, good.latest kept
+	cp -p "$W/www/fleet/latest" "$W/good.latest"
+	python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2]^=1; open(p,"wb").write(b)' "$W/www/fleet/latest"
+	touch -r "$W/good.latest" "$W/www/fleet/latest"
+}
+tok3=$(A create --name later3 --user root 2>/dev/null)
+A publish "$W/www/fleet" >/dev/null 2>&1
+serve_bad_pointer
+pull
+check "a corrupted pointer (200): the pull fails, nothing installed" \
+	eval '[[ $RC != 0 ]] && grep -q "^GET /fleet/latest 200 " "$W/log" && [[ $(wc -l <"$W/log") == 1 ]] && ! verify "$tok3"'
+check "... and neither it nor its ETag is kept" \
+	eval '[[ ! -e $W/host/pull/latest && ! -e $W/host/pull/latest.etag ]]'
+cp -p "$W/good.latest" "$W/www/fleet/latest"
+pull
+check "the good pointer back (same ETag): the next pull fetches it whole and succeeds, no republish" \
+	eval '[[ $RC == 0 ]] && grep -q "^GET /fleet/latest 200 " "$W/log" && verify "$tok3"'
+# Cut short: a server (a broken proxy, here a one-shot Python one on
+# 127.0.0.1) sends nginx's validators, the full Content-Length and half
+# the body. curl's %{http_code} still says 200 (curl exits 18).
+tok4=$(A create --name later4 --user root 2>/dev/null)
+A publish "$W/www/fleet" >/dev/null 2>&1
+hdrs=$(curl -sI "$base/latest")
+cut_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 - "$cut_port" "$W/www/fleet/latest" "$hdrs" >"$W/cut.log" 2>&1 <<'PY' &
+import socket, sys
+port, path, hdrs = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+keep = [l for l in hdrs.splitlines() if l.lower().startswith(("etag:", "last-modified:"))]
+body = open(path, "rb").read()
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port)); s.listen(1)
+while True:  # the readiness probe connects and sends nothing
+    c, _ = s.accept()
+    if c.recv(65536):
+        break
+    c.close()
+head = "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n\r\n" % (len(body), "\r\n".join(keep))
+c.sendall(head.encode() + body[: len(body) // 2]); c.close()
+PY
+cut_pid=$!
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$cut_port") 2>/dev/null && break; sleep 0.1; done
+TOKENADM=$W/tokenadm-host PULL_STATE_DIR=$W/host/pull \
+	"$PULL" "http://127.0.0.1:$cut_port/fleet" >"$W/out" 2>"$W/err"
+RC=$?
+wait "$cut_pid"
+check "a pointer cut short (200, curl exit 18): the pull fails, nothing kept" \
+	eval '[[ $RC != 0 ]] && grep -q "curl exit 18" "$W/err" && [[ ! -e $W/host/pull/latest && ! -e $W/host/pull/latest.etag ]] && ! verify "$tok4"'
+pull
+check "the next pull fetches the pointer whole and succeeds, no republish" \
+	eval '[[ $RC == 0 ]] && grep -q "^GET /fleet/latest 200 " "$W/log" && verify "$tok4"'
+g=$(sed -n 's/^generation //p' "$W/www/fleet/latest")
 
 # A host set up with a bundle's URL (before publish): still works, and
 # says what to change.
