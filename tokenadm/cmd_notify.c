@@ -58,28 +58,10 @@ typedef struct notify_opts {
 
 static int notify_parse(int argc, char **argv, void *opts, int64_t now)
 {
-	static const struct option longopts[] = {
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ 0 },
-	};
 	notify_opts *o = opts;
-	int c;
 
 	(void)now;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c == 'n')
-			o->dry_run = true;
-		else if (c == 'j')
-			o->json = true;
-		else
-			return EXIT_USAGE;
-	}
-	if (optind != argc) {
-		warnx_("usage: notify [--dry-run] [--json]");
-		return EXIT_USAGE;
-	}
-	return EXIT_OK;
+	return parse_dry_run_json(argc, argv, "notify", &o->dry_run, &o->json);
 }
 
 static char *notify_state_path(const apitoken_config *cfg)

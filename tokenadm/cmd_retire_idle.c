@@ -60,28 +60,10 @@ const char *reason_text(const token_record *rec, const char *reason,
 
 static int retire_parse(int argc, char **argv, void *opts, int64_t now)
 {
-	static const struct option longopts[] = {
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ 0 },
-	};
 	retire_opts *o = opts;
-	int c;
 
 	(void)now;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c == 'n')
-			o->dry_run = true;
-		else if (c == 'j')
-			o->json = true;
-		else
-			return EXIT_USAGE;
-	}
-	if (optind != argc) {
-		warnx_("usage: retire-idle [--dry-run] [--json]");
-		return EXIT_USAGE;
-	}
-	return EXIT_OK;
+	return parse_dry_run_json(argc, argv, "retire-idle", &o->dry_run, &o->json);
 }
 
 /* The fleet's reports are fresh enough when there are none (a single

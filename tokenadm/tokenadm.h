@@ -159,6 +159,11 @@ int tool_foreach_record_of(tool *t, store_txn *txn, const char *user,
 int tool_walk_records(tool *t, store_txn *txn, const char *user,
 		      record_visit_fn visit, void *ctx, unsigned long *entries);
 
+/* The options of notify and retire-idle: --dry-run, --json, nothing else
+ * (name: the command, for the usage line). Returns an exit code. */
+int parse_dry_run_json(int argc, char **argv, const char *name, bool *dry_run,
+		       bool *json);
+
 /* getopt_long returns for options tokenadm handles the same everywhere. */
 bool valid_token_name(const char *name);
 bool valid_service_name(const char *name);

@@ -651,3 +651,28 @@ int tool_write_out(const char *out, mode_t mode, out_writer write_fn,
 	}
 	return 0;
 }
+
+int parse_dry_run_json(int argc, char **argv, const char *name, bool *dry_run,
+		       bool *json)
+{
+	static const struct option longopts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == 'n')
+			*dry_run = true;
+		else if (c == 'j')
+			*json = true;
+		else
+			return EXIT_USAGE;
+	}
+	if (optind != argc) {
+		warnx_("usage: %s [--dry-run] [--json]", name);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
