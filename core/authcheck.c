@@ -240,8 +240,12 @@ static int load_record(const record_source *src, const char *id,
 	} else if ((rc = record_decode(id, buf, len, src->key, rec)) != 0) {
 		if (rc == RECORD_ERR_NEWER)
 			set(res, AUTH_UNAVAILABLE,
+			    /* In the store (unsigned), a higher version
+			     * byte is a newer tokenadm's record or a flipped
+			     * bit: say both. */
 			    "record %s is of a format newer than this module "
-			    "reads: upgrade pam_apitoken", id);
+			    "reads (upgrade pam_apitoken) or failed its "
+			    "integrity check (corrupt)", id);
 		else
 			set(res, AUTH_UNAVAILABLE,
 			    "record %s failed its integrity check (corrupt or "

@@ -337,7 +337,8 @@ int tool_get_record(tool *t, store_txn *txn, const char *id,
 			rc = EXIT_NO_TOKEN;
 		} else if (drc == RECORD_ERR_NEWER) {
 			warnx_("token %s is in a record format newer than this "
-			       "tokenadm reads: upgrade pam_apitoken", id);
+			       "tokenadm reads (upgrade pam_apitoken), or failed "
+			       "its integrity check (corrupt)", id);
 			rc = EXIT_REFUSED;
 		} else {
 			warnx_("token %s failed its integrity check (corrupt or "
