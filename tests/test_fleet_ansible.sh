@@ -356,6 +356,7 @@ expect "... and with pam_apitoken_allow_same=true re-installed (changed)" "0 1 1
 
 # --- revocation travels
 auth revoke "$(token_id "$tokA")" >>"$W/auth.log" 2>&1 || bad "authority: revoke A"
+# shellcheck disable=SC2034 # read in an eval below
 full_before=$(sha256sum <"$W/controller/pam_apitoken.bundle")
 play push2 push.yml
 [ "$PRC" = 0 ] && ok "push after revoking token A" || { bad "push after revoke (rc $PRC)"; show_log; }
