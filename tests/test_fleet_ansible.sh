@@ -337,6 +337,8 @@ g1=$(auth_gen)
 check "... and the role's handler checked the installed generation on each host" \
 	eval '[ "$(sed -n "/^RUNNING HANDLER .*check the installed generation/,/^PLAY RECAP/p" "$LOG" | grep -c "^ok: \[h[123]\]")" = 3 ]'
 expect "every host has the authority's generation $g1" "$g1 $g1 $g1" "$(gens 1 2 3)"
+check "... hosts with no bundle yet got the full bundle (no delta)" \
+	eval '[ "$(grep -c "full: installed generation $g1: 2 token(s)" "$LOG")" = 3 ] && [ -z "$(ls "$W/controller/deltas")" ]'
 cp "$W/controller/pam_apitoken.bundle" "$W/old.bundle"
 expect "token A logs in on every host (ssh, password auth)" "accepted accepted accepted" "$(all_logins "$tokA")"
 expect "token B logs in on every host (keyboard-interactive)" "accepted accepted accepted" \
@@ -346,16 +348,30 @@ expect "a plain password is refused by the tokens-only stack" "refused" "$(login
 play push-same push.yml
 expect "the same generation pushed again: ok and unchanged on every host" "0 0 0 0" \
 	"$PRC $(recap h1 changed) $(recap h2 changed) $(recap h3 changed)"
+check "... current hosts were sent nothing: no import ran, no bundle exported" \
+	eval '! grep -q ": installed generation\|applied the delta\|freshness renewed" "$LOG" && grep -q "authority at generation $g1; hosts at $g1: none\"" "$LOG" && [ "$(sha256sum <"$W/controller/pam_apitoken.bundle")" = "$(sha256sum <"$W/old.bundle")" ]' 
 play push-allow-same push.yml -e pam_apitoken_allow_same=true
 expect "... and with pam_apitoken_allow_same=true re-installed (changed)" "0 1 1 1" \
 	"$PRC $(recap h1 changed) $(recap h2 changed) $(recap h3 changed)"
 
 # --- revocation travels
 auth revoke "$(token_id "$tokA")" >>"$W/auth.log" 2>&1 || bad "authority: revoke A"
+# shellcheck disable=SC2034 # read in an eval below
+full_before=$(sha256sum <"$W/controller/pam_apitoken.bundle")
 play push2 push.yml
 [ "$PRC" = 0 ] && ok "push after revoking token A" || { bad "push after revoke (rc $PRC)"; show_log; }
 g2=$(auth_gen)
 expect "every host has generation $g2" "$g2 $g2 $g2" "$(gens 1 2 3)"
+# Deltas after the first push: one file for the three hosts at $g1, each
+# host applied it, and no full bundle was exported or copied.
+expect "... by a delta: the one file delta-$g1-$g2.bundle on the controller, shared" \
+	"delta-$g1-$g2.bundle" "$(ls "$W/controller/deltas" | tr '\n' ' ' | sed 's/ $//')"
+expect "... each host applied the delta from $g1 to $g2" 3 \
+	"$(grep -c "delta-$g1-$g2.bundle: applied the delta from generation $g1 to $g2: 1 token(s) changed" "$LOG")"
+check "... the delta is smaller than the full bundle (one record of two)" \
+	eval '[ "$(stat -c %s "$W/controller/deltas/delta-$g1-$g2.bundle")" -lt "$(stat -c %s "$W/controller/pam_apitoken.bundle")" ]'
+check "... no full bundle was exported or sent" \
+	eval '[ "$(sha256sum <"$W/controller/pam_apitoken.bundle")" = "$full_before" ] && ! grep -q ": installed generation\|full bundle after the refused" "$LOG"' 
 expect "revoked token A is refused on every host" "refused refused refused" "$(all_logins "$tokA")"
 expect "token B still logs in on every host" "accepted accepted accepted" "$(all_logins "$tokB")"
 
@@ -390,6 +406,8 @@ play push-back push.yml
 expect "host 3 back: the next push succeeds, only host 3 changed" "0 0 0 1" \
 	"$PRC $(recap h1 changed) $(recap h2 changed) $(recap h3 changed)"
 expect "... every host has generation $g3" "$g3 $g3 $g3" "$(gens 1 2 3)"
+expect "... host 3 by the delta from $g2, hosts 1 and 2 sent nothing" "1 0" \
+	"$(grep -c "delta-$g2-$g3.bundle: applied the delta from generation $g2 to $g3" "$LOG") $(grep -c "^changed: \[h[12]\]" "$LOG")"
 expect "... host 3 caught up: token B refused, token C accepted (ssh)" "refused accepted" \
 	"$(login 3 "$tokB") $(login 3 "$tokC")"
 
@@ -417,8 +435,9 @@ pull() { # pull I URL: the wrapper's exit status inside host I
 	echo $?
 }
 if command -v curl >/dev/null; then
+	auth export --out "$W/current.bundle" 2>>"$W/auth.log"
 	expect "pull: the bundle already installed is not an error" "0 $g3" \
-		"$(pull 1 "file://$W/controller/pam_apitoken.bundle") $(gen_of 1)"
+		"$(pull 1 "file://$W/current.bundle") $(gen_of 1)"
 	expect "pull: an old bundle is refused (exit 1), nothing changes" "1 $g3" \
 		"$(pull 1 "file://$W/old.bundle") $(gen_of 1)"
 	expect "pull: a download that fails is refused (exit 1)" "1 $g3" \
@@ -430,6 +449,22 @@ if command -v curl >/dev/null; then
 else
 	echo "# SKIP pull: no curl"
 fi
+
+# --- a delta a host refuses: the full bundle instead. The hosts' reported
+# generation is overridden (extra vars beat set_fact) with one they are
+# not at, as if each had moved between the plays: every host refuses the
+# delta from it, naming its own generation, and installs the full bundle.
+tokE=$(mint echo) || bad "authority: create E"
+gE=$(auth_gen) gfake=$((g3 - 1))
+play push-retry push.yml -e "_ptk_generation=$gfake"
+expect "a refused delta: the play succeeds, every host changed" "0 1 1 1" \
+	"$PRC $(recap h1 changed) $(recap h2 changed) $(recap h3 changed)"
+expect "... the authority wrote the delta from the reported $gfake" \
+	"delta-$gfake-$gE.bundle" "$(ls "$W/controller/deltas" | tr '\n' ' ' | sed 's/ $//')"
+check "... each host refused it and installed the full bundle of $gE instead" \
+	eval '[ "$(grep -c "full bundle after the refused delta-$gfake-$gE.bundle: installed generation $gE" "$LOG")" = 3 ]'
+expect "... every host has generation $gE; new token E logs in on each" \
+	"$gE $gE $gE accepted accepted accepted" "$(gens 1 2 3) $(all_logins "$tokE")"
 
 check "no temporary bundle is left on any host" \
 	eval '! ls -d /tmp/ansible.*.ptk-* >/dev/null 2>&1'
