@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,25 +29,9 @@
 /* A signed bundle's creation time may be this far ahead of our clock. */
 #define CLOCK_SKEW FLEET_CLOCK_SKEW
 
-/* A refusal: the reason on stderr (the push sees it) and one syslog line
- * beside the "imported" one (the host's log monitoring sees it). The
- * reason may quote the bundle, so it goes through log_safe. */
-static void refuse(const tool *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void refuse(const tool *t, const char *fmt, ...)
-{
-	char why[256], safe[256], by[LOGSAFE_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	warnx_("refused: %s", why);
-	syslog(LOG_WARNING, "import refused: %s by=%s uid=%u",
-	       log_safe(why, safe, sizeof(safe)),
-	       log_safe(t->user, by, sizeof(by)), (unsigned)t->uid);
-}
+/* A refusal: the reason on stderr and one syslog line beside the
+ * "imported" one (fleet_refuse). */
+#define refuse(t, ...) fleet_refuse((t), "import", __VA_ARGS__)
 
 typedef struct import_opts {
 	const char *file;  /* a path, or "-" */

@@ -43,6 +43,13 @@ char *fleet_signing_pub_path(const apitoken_config *cfg);
  * command that only the authority may run ("what": "create tokens"). */
 int fleet_require_authority(const tool *t, const char *what);
 
+/* An import-only host's refusal: "refused: REASON" on stderr (the push or
+ * the pull sees it) and one syslog warning "WHAT refused: REASON by=
+ * uid=" (the host's log monitoring sees it). The reason may quote what
+ * came from the authority, so the log line goes through log_safe. */
+void fleet_refuse(const tool *t, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* This host's own revocation or disable of id, which an import keeps. */
 typedef enum {
 	LOCAL_NONE = 0,
