@@ -91,28 +91,9 @@ usage:
 static int publish_transact(tool *t, void *opts)
 {
 	publish_opts *o = opts;
-	char err[256];
 
-	if (!t->admin) {
-		warnx_("only administrators publish the store");
-		return EXIT_DENIED;
-	}
-	int rc = fleet_require_authority(t, "bundles are published");
-	if (rc != EXIT_OK)
-		return rc;
-	if (tool_open_store(t) != 0 || fleet_meta_get(t, NULL, &o->meta) != 0)
-		return EXIT_REFUSED;
-	if (o->meta.generation == 0) {
-		warnx_("the store has no generation yet (made before the fleet "
-		       "support): change anything, or run tokenadm init, first");
-		return EXIT_REFUSED;
-	}
-	o->key = signkey_load_private(t->cfg.signing_key, err, sizeof(err));
-	if (!o->key) {
-		warnx_("%s (tokenadm init --signing makes one)", err);
-		return EXIT_REFUSED;
-	}
-	return EXIT_OK;
+	return fleet_write_prepare(t, "publish", "published", false, &o->meta,
+				   &o->key);
 }
 
 /* The previous pointer, if it is there and signed by our own key: which
