@@ -22,7 +22,6 @@
 #include "pointer_host.h"
 #include "logsafe.h"
 #include "secure.h"
-#include "signkey.h"
 #include "tokenadm.h"
 #include "writeall.h"
 
@@ -136,28 +135,6 @@ static int spool(const tool *t, int in)
 		}
 	}
 	return fd;
-}
-
-static int load_trusted(const tool *t, EVP_PKEY **keys, size_t *n)
-{
-	char err[256];
-
-	*n = 0;
-	if (t->cfg.n_trusted_keys == 0) {
-		refuse(t, "no trusted_key in the configuration");
-		return -1;
-	}
-	for (size_t i = 0; i < t->cfg.n_trusted_keys; i++) {
-		keys[i] = signkey_load_public(t->cfg.trusted_keys[i], err,
-					      sizeof(err));
-		if (!keys[i]) {
-			warnx_("trusted_key %s: %s", t->cfg.trusted_keys[i],
-			       err);
-			return -1;
-		}
-		(*n)++;
-	}
-	return 0;
 }
 
 typedef struct import_ctx {
@@ -453,7 +430,8 @@ static int import_transact(tool *t, void *opts)
 		       "exports bundles, import-only hosts import them");
 		return EXIT_DENIED;
 	}
-	if (tool_key(t) != 0 || load_trusted(t, keys, &nkeys) != 0)
+	if (tool_key(t) != 0 ||
+	    fleet_load_trusted(t, "import", keys, &nkeys) != 0)
 		goto out;
 	fd = spool(t, o->in);
 	if (fd < 0)

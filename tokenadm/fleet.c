@@ -2,6 +2,7 @@
 #include "fleet.h"
 #include "fleet_log.h"
 #include "logsafe.h"
+#include "signkey.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -179,6 +180,29 @@ void fleet_refuse(const tool *t, const char *what, const char *fmt, ...)
 	syslog(LOG_WARNING, "%s refused: %s by=%s uid=%u", what,
 	       log_safe(why, safe, sizeof(safe)),
 	       log_safe(t->user, by, sizeof(by)), (unsigned)t->uid);
+}
+
+int fleet_load_trusted(const tool *t, const char *what, EVP_PKEY **keys,
+		       size_t *n)
+{
+	char err[256];
+
+	*n = 0;
+	if (t->cfg.n_trusted_keys == 0) {
+		fleet_refuse(t, what, "no trusted_key in the configuration");
+		return -1;
+	}
+	for (size_t i = 0; i < t->cfg.n_trusted_keys; i++) {
+		keys[i] = signkey_load_public(t->cfg.trusted_keys[i], err,
+					      sizeof(err));
+		if (!keys[i]) {
+			warnx_("trusted_key %s: %s", t->cfg.trusted_keys[i],
+			       err);
+			return -1;
+		}
+		(*n)++;
+	}
+	return 0;
 }
 
 static void local_key(const char *id, char key[sizeof(LOCAL_PREFIX) +

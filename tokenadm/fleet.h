@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
 #include "bundle.h"
 #include "tokenadm.h"
 
@@ -49,6 +51,13 @@ int fleet_require_authority(const tool *t, const char *what);
  * came from the authority, so the log line goes through log_safe. */
 void fleet_refuse(const tool *t, const char *what, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Load the configuration's trusted_key files into keys (room for
+ * CONFIG_TRUSTED_KEYS_MAX), counting them in *n: on failure too, so the
+ * caller frees keys[0..*n). None configured is a refusal (fleet_refuse
+ * with what); an unreadable one is said on stderr. Returns 0 or -1. */
+int fleet_load_trusted(const tool *t, const char *what, EVP_PKEY **keys,
+		       size_t *n);
 
 /* This host's own revocation or disable of id, which an import keeps. */
 typedef enum {

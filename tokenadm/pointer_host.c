@@ -12,7 +12,6 @@
 
 #include "fleet.h"
 #include "freshness.h"
-#include "signkey.h"
 
 /* Loud: a frozen mirror must be seen (fleet_refuse). */
 #define refuse(t, ...) fleet_refuse((t), "pointer", __VA_ARGS__)
@@ -51,20 +50,8 @@ int host_pointer_load(tool *t, int fd, pointer *p)
 		refuse(t, "pointer: read: %s", strerror(errno));
 		goto out;
 	}
-	if (t->cfg.n_trusted_keys == 0) {
-		refuse(t, "no trusted_key in the configuration");
+	if (fleet_load_trusted(t, "pointer", keys, &nkeys) != 0)
 		goto out;
-	}
-	for (size_t i = 0; i < t->cfg.n_trusted_keys; i++) {
-		keys[i] = signkey_load_public(t->cfg.trusted_keys[i], err,
-					      sizeof(err));
-		if (!keys[i]) {
-			warnx_("trusted_key %s: %s", t->cfg.trusted_keys[i],
-			       err);
-			goto out;
-		}
-		nkeys++;
-	}
 	if (pointer_verify(buf, len, keys, nkeys, p, err, sizeof(err)) != 0) {
 		refuse(t, "pointer: %s", err);
 		goto out;
