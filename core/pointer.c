@@ -300,6 +300,34 @@ static int digest_of(const char *buf, size_t len,
 			  NULL) == 1 && dlen == BUNDLE_DIGEST_LEN ? 0 : -1;
 }
 
+/* The first steps of parse and verify: *p cleared, the framing checked
+ * and the signature line (at *sig_at) read into fpr and sig. */
+static int split_signed(const char *buf, size_t len, pointer *p,
+			size_t *sig_at, char fpr[BUNDLE_FPR_LEN + 1],
+			uint8_t sig[ED25519_SIG_LEN], char *err, size_t errlen)
+{
+	memset(p, 0, sizeof(*p));
+	if (framing(buf, len, sig_at, err, errlen) != 0)
+		return -1;
+	if (parse_sig_line(buf + *sig_at, len - *sig_at, fpr, sig) != 0) {
+		fail(err, errlen, "truncated");
+		return -1;
+	}
+	return 0;
+}
+
+/* The last step of both: the fields before the signature line into *p,
+ * and who signed it. */
+static int fill(const char *buf, size_t sig_at,
+		const char fpr[BUNDLE_FPR_LEN + 1], pointer *p, char *err,
+		size_t errlen)
+{
+	if (parse_fields(buf, sig_at, p, err, errlen) != 0)
+		return -1;
+	memcpy(p->signer, fpr, BUNDLE_FPR_LEN + 1);
+	return 0;
+}
+
 int pointer_parse(const char *buf, size_t len, pointer *p, char *err,
 		  size_t errlen)
 {
@@ -307,17 +335,9 @@ int pointer_parse(const char *buf, size_t len, pointer *p, char *err,
 	uint8_t sig[ED25519_SIG_LEN];
 	size_t sig_at;
 
-	memset(p, 0, sizeof(*p));
-	if (framing(buf, len, &sig_at, err, errlen) != 0)
+	if (split_signed(buf, len, p, &sig_at, fpr, sig, err, errlen) != 0)
 		return -1;
-	if (parse_sig_line(buf + sig_at, len - sig_at, fpr, sig) != 0) {
-		fail(err, errlen, "truncated");
-		return -1;
-	}
-	if (parse_fields(buf, sig_at, p, err, errlen) != 0)
-		return -1;
-	memcpy(p->signer, fpr, sizeof(fpr));
-	return 0;
+	return fill(buf, sig_at, fpr, p, err, errlen);
 }
 
 int pointer_verify(const char *buf, size_t len, EVP_PKEY *const *trusted,
@@ -329,13 +349,8 @@ int pointer_verify(const char *buf, size_t len, EVP_PKEY *const *trusted,
 	EVP_PKEY *key = NULL;
 	size_t sig_at;
 
-	memset(p, 0, sizeof(*p));
-	if (framing(buf, len, &sig_at, err, errlen) != 0)
+	if (split_signed(buf, len, p, &sig_at, fpr, sig, err, errlen) != 0)
 		return -1;
-	if (parse_sig_line(buf + sig_at, len - sig_at, fpr, sig) != 0) {
-		fail(err, errlen, "truncated");
-		return -1;
-	}
 	for (size_t i = 0; i < n_trusted && !key; i++)
 		if (trusted[i] && signkey_fingerprint(trusted[i], kf) == 0 &&
 		    strcmp(kf, fpr) == 0)
@@ -356,10 +371,7 @@ int pointer_verify(const char *buf, size_t len, EVP_PKEY *const *trusted,
 		return -1;
 	}
 	/* Only now is anything in it believed. */
-	if (parse_fields(buf, sig_at, p, err, errlen) != 0)
-		return -1;
-	memcpy(p->signer, fpr, sizeof(fpr));
-	return 0;
+	return fill(buf, sig_at, fpr, p, err, errlen);
 }
 
 static int put_file(char *buf, size_t cap, size_t *at, const char *kind,

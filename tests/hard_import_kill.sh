@@ -33,22 +33,15 @@ cleanup() {
 }
 trap cleanup EXIT
 chmod 755 "$W"
-n=0 fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-
-for h in auth host; do
-	mkdir -m 755 "$W/$h"
-	printf 'db = %s\nkey = %s\nsigning_key = %s\n' "$W/$h/store/tokens.db" \
-		"$W/$h/keys/site.key" "$W/$h/keys/signing.key" >"$W/$h/conf"
-done
+. "$(dirname "$0")/fleet_common.sh"
+mkhost auth
+mkhost host
 A() { "$T" --config "$W/auth/conf" "$@"; }
 H() { "$T" --config "$W/host/conf" "$@"; }
 A init --signing >/dev/null 2>&1 || { nok "authority init"; exit 1; }
 "$BS" --config "$W/auth/conf" --user root --count 3000 --known 200 \
 	--tokens-out "$W/tokens" >/dev/null 2>&1 || { nok "build_store"; exit 1; }
 mapfile -t valid < <(sed -n 's/^valid //p' "$W/tokens")
-id_of() { sed -n 's/^[a-z0-9]*_\([0-9A-Za-z]\{12\}\)_.*/\1/p' <<<"$1"; }
 # always: valid in every bundle; dead: revoked before the run; the rest
 # are revoked one per round.
 always=${valid[0]} dead=${valid[1]}

@@ -14,29 +14,7 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/test_fleet.XXXXXX") || exit 1
 trap 'rm -rf "$W"' EXIT
 chmod 755 "$W"
 
-n=0 fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() {
-	n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"
-	[[ -s $W/err ]] && sed 's/^/#   stderr: /' "$W/err" | head -5
-	return 0
-}
-check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
-
-RC=0
-# on HOST ARGS...: tokenadm with HOST's config; stdout in $W/out.
-on() { local h=$1; shift; "$T" --config "$W/$h/conf" "$@" >"$W/out" 2>"$W/err"; RC=$?; }
-rc_is() { [[ $RC == "$1" ]]; }
-err_has() { grep -q -- "$1" "$W/err"; }
-id_of() { sed -n 's/^[a-z0-9]*_\([0-9A-Za-z]\{12\}\)_.*/\1/p' <<<"$1"; }
-admin_line() { [[ $(id -u) == 0 ]] || echo "admin_group = $(id -gn)"; }
-
-mkhost() { # mkhost NAME [EXTRA-CONFIG-LINES]
-	mkdir -m 755 "$W/$1"
-	printf 'db = %s\nkey = %s\nsigning_key = %s\n%s\n%s\n' \
-		"$W/$1/store/tokens.db" "$W/$1/keys/site.key" \
-		"$W/$1/keys/signing.key" "$(admin_line)" "${2:-}" >"$W/$1/conf"
-}
+. "$(dirname "$0")/fleet_common.sh"
 store_sum() { sha256sum <"$W/$1/store/tokens.db"; }
 verify_on() { # verify_on HOST TOKEN: sets RC (0 accepted, 1 refused)
 	"$T" --config "$W/$1/conf" verify --user "$(id -un)" <<<"$2" >"$W/out" 2>"$W/err"

@@ -70,30 +70,10 @@ usage:
 static int export_transact(tool *t, void *opts)
 {
 	export_opts *o = opts;
-	char err[256];
 
-	if (!t->admin) {
-		warnx_("only administrators export the store");
-		return EXIT_DENIED;
-	}
-	int rc = fleet_require_authority(t, "bundles are exported");
-	if (rc != EXIT_OK)
-		return rc;
-	if (fleet_note_lapses(t) != 0 || tool_open_store(t) != 0 ||
-	    fleet_meta_get(t, NULL, &o->meta) != 0)
-		return EXIT_REFUSED;
-	if (o->meta.generation == 0) {
-		warnx_("the store has no generation yet (made before the fleet "
-		       "support): change anything, or run tokenadm init, first");
-		return EXIT_REFUSED;
-	}
-	/* The signing key is root's: read it now, sign after the drop. */
-	o->key = signkey_load_private(t->cfg.signing_key, err, sizeof(err));
-	if (!o->key) {
-		warnx_("%s (tokenadm init --signing makes one)", err);
-		return EXIT_REFUSED;
-	}
-	return EXIT_OK;
+	/* Lapses first, so that the bundle carries them to the hosts. */
+	return fleet_write_prepare(t, "export", "exported", true, &o->meta,
+				   &o->key);
 }
 
 typedef struct export_out {

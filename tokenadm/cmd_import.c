@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,32 +22,15 @@
 #include "pointer_host.h"
 #include "logsafe.h"
 #include "secure.h"
-#include "signkey.h"
 #include "tokenadm.h"
 #include "writeall.h"
 
 /* A signed bundle's creation time may be this far ahead of our clock. */
 #define CLOCK_SKEW FLEET_CLOCK_SKEW
 
-/* A refusal: the reason on stderr (the push sees it) and one syslog line
- * beside the "imported" one (the host's log monitoring sees it). The
- * reason may quote the bundle, so it goes through log_safe. */
-static void refuse(const tool *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void refuse(const tool *t, const char *fmt, ...)
-{
-	char why[256], safe[256], by[LOGSAFE_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	warnx_("refused: %s", why);
-	syslog(LOG_WARNING, "import refused: %s by=%s uid=%u",
-	       log_safe(why, safe, sizeof(safe)),
-	       log_safe(t->user, by, sizeof(by)), (unsigned)t->uid);
-}
+/* A refusal: the reason on stderr and one syslog line beside the
+ * "imported" one (fleet_refuse). */
+#define refuse(t, ...) fleet_refuse((t), "import", __VA_ARGS__)
 
 typedef struct import_opts {
 	const char *file;  /* a path, or "-" */
@@ -153,28 +135,6 @@ static int spool(const tool *t, int in)
 		}
 	}
 	return fd;
-}
-
-static int load_trusted(const tool *t, EVP_PKEY **keys, size_t *n)
-{
-	char err[256];
-
-	*n = 0;
-	if (t->cfg.n_trusted_keys == 0) {
-		refuse(t, "no trusted_key in the configuration");
-		return -1;
-	}
-	for (size_t i = 0; i < t->cfg.n_trusted_keys; i++) {
-		keys[i] = signkey_load_public(t->cfg.trusted_keys[i], err,
-					      sizeof(err));
-		if (!keys[i]) {
-			warnx_("trusted_key %s: %s", t->cfg.trusted_keys[i],
-			       err);
-			return -1;
-		}
-		(*n)++;
-	}
-	return 0;
 }
 
 typedef struct import_ctx {
@@ -470,7 +430,8 @@ static int import_transact(tool *t, void *opts)
 		       "exports bundles, import-only hosts import them");
 		return EXIT_DENIED;
 	}
-	if (tool_key(t) != 0 || load_trusted(t, keys, &nkeys) != 0)
+	if (tool_key(t) != 0 ||
+	    fleet_load_trusted(t, "import", keys, &nkeys) != 0)
 		goto out;
 	fd = spool(t, o->in);
 	if (fd < 0)

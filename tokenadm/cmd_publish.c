@@ -92,34 +92,13 @@ usage:
 static int publish_transact(tool *t, void *opts)
 {
 	publish_opts *o = opts;
-	char err[256];
 
-	if (!t->admin) {
-		warnx_("only administrators publish the store");
-		return EXIT_DENIED;
-	}
-	int rc = fleet_require_authority(t, "bundles are published");
-	if (rc != EXIT_OK)
-		return rc;
-	/* An issuer who left admin_group changes no record: without this the
-	 * generation would stay, the files of the last publish would be
-	 * reused and hosts would take the new pointer as a heartbeat, keeping
-	 * the lapsed issuer's tokens alive. Before the store is opened for
-	 * the bundles, so they are written from the generation it makes. */
-	if (fleet_note_lapses(t) != 0 || tool_open_store(t) != 0 ||
-	    fleet_meta_get(t, NULL, &o->meta) != 0)
-		return EXIT_REFUSED;
-	if (o->meta.generation == 0) {
-		warnx_("the store has no generation yet (made before the fleet "
-		       "support): change anything, or run tokenadm init, first");
-		return EXIT_REFUSED;
-	}
-	o->key = signkey_load_private(t->cfg.signing_key, err, sizeof(err));
-	if (!o->key) {
-		warnx_("%s (tokenadm init --signing makes one)", err);
-		return EXIT_REFUSED;
-	}
-	return EXIT_OK;
+	/* With the lapses noted: an issuer who left admin_group changes no
+	 * record, so without it the generation would stay, the last
+	 * publish's files would be reused and hosts would take the new
+	 * pointer as a heartbeat, keeping the lapsed issuer's tokens alive. */
+	return fleet_write_prepare(t, "publish", "published", true, &o->meta,
+				   &o->key);
 }
 
 /* The previous pointer, if it is there and signed by our own key: which

@@ -1,12 +1,16 @@
 /* The fleet's metadata in the store (see fleet.h). */
 #include "fleet.h"
 #include "fleet_log.h"
+#include "logsafe.h"
+#include "signkey.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #define META_KEY "~fleet~~~~~~"
 #define LOCAL_PREFIX "~local~"
@@ -162,6 +166,43 @@ int fleet_require_authority(const tool *t, const char *what)
 	       "the authority, which pushes them here",
 	       t->cfg.path ? t->cfg.path : "the configuration", what);
 	return EXIT_DENIED;
+}
+
+void fleet_refuse(const tool *t, const char *what, const char *fmt, ...)
+{
+	char why[256], safe[256], by[LOGSAFE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	warnx_("refused: %s", why);
+	syslog(LOG_WARNING, "%s refused: %s by=%s uid=%u", what,
+	       log_safe(why, safe, sizeof(safe)),
+	       log_safe(t->user, by, sizeof(by)), (unsigned)t->uid);
+}
+
+int fleet_load_trusted(const tool *t, const char *what, EVP_PKEY **keys,
+		       size_t *n)
+{
+	char err[256];
+
+	*n = 0;
+	if (t->cfg.n_trusted_keys == 0) {
+		fleet_refuse(t, what, "no trusted_key in the configuration");
+		return -1;
+	}
+	for (size_t i = 0; i < t->cfg.n_trusted_keys; i++) {
+		keys[i] = signkey_load_public(t->cfg.trusted_keys[i], err,
+					      sizeof(err));
+		if (!keys[i]) {
+			warnx_("trusted_key %s: %s", t->cfg.trusted_keys[i],
+			       err);
+			return -1;
+		}
+		(*n)++;
+	}
+	return 0;
 }
 
 static void local_key(const char *id, char key[sizeof(LOCAL_PREFIX) +

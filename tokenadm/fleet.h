@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
 #include "bundle.h"
 #include "tokenadm.h"
 
@@ -42,6 +44,20 @@ char *fleet_signing_pub_path(const apitoken_config *cfg);
 /* Refuse, with the message and exit 3 the fleet's scripts expect, a
  * command that only the authority may run ("what": "create tokens"). */
 int fleet_require_authority(const tool *t, const char *what);
+
+/* An import-only host's refusal: "refused: REASON" on stderr (the push or
+ * the pull sees it) and one syslog warning "WHAT refused: REASON by=
+ * uid=" (the host's log monitoring sees it). The reason may quote what
+ * came from the authority, so the log line goes through log_safe. */
+void fleet_refuse(const tool *t, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Load the configuration's trusted_key files into keys (room for
+ * CONFIG_TRUSTED_KEYS_MAX), counting them in *n: on failure too, so the
+ * caller frees keys[0..*n). None configured is a refusal (fleet_refuse
+ * with what); an unreadable one is said on stderr. Returns 0 or -1. */
+int fleet_load_trusted(const tool *t, const char *what, EVP_PKEY **keys,
+		       size_t *n);
 
 /* This host's own revocation or disable of id, which an import keeps. */
 typedef enum {

@@ -10,6 +10,7 @@
 #include "fleet_log.h"
 #include "fleet_records.h"
 #include "secure.h"
+#include "signkey.h"
 
 static int open_writer(tool *t, uint64_t base, uint64_t gen,
 		       bundle_writer **w, int fd, char *err, size_t errlen)
@@ -213,4 +214,33 @@ out:
 	bundle_writer_abort(w);
 	free(ids);
 	return rc;
+}
+
+int fleet_write_prepare(tool *t, const char *verb, const char *done,
+			bool note_lapses, fleet_meta *meta, EVP_PKEY **key)
+{
+	char err[256], what[64];
+
+	if (!t->admin) {
+		warnx_("only administrators %s the store", verb);
+		return EXIT_DENIED;
+	}
+	snprintf(what, sizeof(what), "bundles are %s", done);
+	int rc = fleet_require_authority(t, what);
+	if (rc != EXIT_OK)
+		return rc;
+	if ((note_lapses && fleet_note_lapses(t) != 0) ||
+	    tool_open_store(t) != 0 || fleet_meta_get(t, NULL, meta) != 0)
+		return EXIT_REFUSED;
+	if (meta->generation == 0) {
+		warnx_("the store has no generation yet (made before the fleet "
+		       "support): change anything, or run tokenadm init, first");
+		return EXIT_REFUSED;
+	}
+	*key = signkey_load_private(t->cfg.signing_key, err, sizeof(err));
+	if (!*key) {
+		warnx_("%s (tokenadm init --signing makes one)", err);
+		return EXIT_REFUSED;
+	}
+	return EXIT_OK;
 }

@@ -13,11 +13,22 @@
 #ifndef TOKENADM_FLEET_WRITE_H
 #define TOKENADM_FLEET_WRITE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <openssl/evp.h>
 
+#include "fleet.h"
 #include "tokenadm.h"
+
+/* The privileged step that export and publish share: only an
+ * administrator, only on the authority ("only administrators VERB the
+ * store", "bundles are DONE"), with lapses first noted when note_lapses,
+ * the store opened, *meta read and a generation there; then the signing
+ * key loaded into *key (it is root's: read it now, sign after the drop;
+ * the caller frees it). Returns EXIT_OK or the exit code (reported). */
+int fleet_write_prepare(tool *t, const char *verb, const char *done,
+			bool note_lapses, fleet_meta *meta, EVP_PKEY **key);
 
 /* What was written. */
 typedef struct fleet_written {

@@ -2,7 +2,6 @@
 #include "pointer_host.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,26 +10,11 @@
 
 #include <openssl/evp.h>
 
+#include "fleet.h"
 #include "freshness.h"
-#include "logsafe.h"
-#include "signkey.h"
 
-static void refuse(const tool *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void refuse(const tool *t, const char *fmt, ...)
-{
-	char why[256], safe[256], by[LOGSAFE_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	warnx_("refused: %s", why);
-	syslog(LOG_WARNING, "pointer refused: %s by=%s uid=%u",
-	       log_safe(why, safe, sizeof(safe)),
-	       log_safe(t->user, by, sizeof(by)), (unsigned)t->uid);
-}
+/* Loud: a frozen mirror must be seen (fleet_refuse). */
+#define refuse(t, ...) fleet_refuse((t), "pointer", __VA_ARGS__)
 
 static int read_small(int fd, char *buf, size_t cap, size_t *len)
 {
@@ -66,20 +50,8 @@ int host_pointer_load(tool *t, int fd, pointer *p)
 		refuse(t, "pointer: read: %s", strerror(errno));
 		goto out;
 	}
-	if (t->cfg.n_trusted_keys == 0) {
-		refuse(t, "no trusted_key in the configuration");
+	if (fleet_load_trusted(t, "pointer", keys, &nkeys) != 0)
 		goto out;
-	}
-	for (size_t i = 0; i < t->cfg.n_trusted_keys; i++) {
-		keys[i] = signkey_load_public(t->cfg.trusted_keys[i], err,
-					      sizeof(err));
-		if (!keys[i]) {
-			warnx_("trusted_key %s: %s", t->cfg.trusted_keys[i],
-			       err);
-			goto out;
-		}
-		nkeys++;
-	}
 	if (pointer_verify(buf, len, keys, nkeys, p, err, sizeof(err)) != 0) {
 		refuse(t, "pointer: %s", err);
 		goto out;

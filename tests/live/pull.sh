@@ -33,22 +33,10 @@ cleanup() {
 	rm -rf "$W"
 }
 trap cleanup EXIT
-n=0 fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() {
-	n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"
-	[[ -s $W/err ]] && sed 's/^/#   stderr: /' "$W/err" | head -5
-	[[ -s $W/log ]] && sed "s/^/#   log: /" "$W/log" | head -5
-	return 0
-}
-check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
-id_of() { sed -n 's/^[a-z0-9]*_\([0-9A-Za-z]\{12\}\)_.*/\1/p' <<<"$1"; }
-
-for h in auth host; do
-	mkdir -m 755 "$W/$h"
-	printf 'db = %s\nkey = %s\nsigning_key = %s\n' "$W/$h/store/tokens.db" \
-		"$W/$h/keys/site.key" "$W/$h/keys/signing.key" >"$W/$h/conf"
-done
+. "$(dirname "$0")/../fleet_common.sh"
+NOK_LOGS=log
+mkhost auth
+mkhost host
 A() { "$T" --config "$W/auth/conf" "$@"; }
 H() { "$T" --config "$W/host/conf" "$@"; }
 A init --signing >/dev/null 2>&1 || { nok "authority init"; exit 1; }
