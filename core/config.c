@@ -514,7 +514,7 @@ static set_result set_notify_before(struct parser *ps, const char *value,
 	apitoken_config *cfg = ps->cfg;
 	const char *p = value, *w;
 	size_t len, n = 0;
-	int64_t v[CONFIG_NOTIFY_MAX];
+	int64_t v[CONFIG_NOTIFY_MAX] = { 0 };
 
 	while (next_word(&p, &w, &len)) {
 		char word[32];

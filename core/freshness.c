@@ -64,7 +64,7 @@ int freshness_parse(const char *s, size_t len, freshness *f)
 	uint64_t seen, gen;
 
 	memset(f, 0, sizeof(*f));
-	if (len < sizeof(MAGIC) - 1 || memcmp(s, MAGIC, sizeof(MAGIC) - 1))
+	if (len < sizeof(MAGIC) - 1 || memcmp(s, MAGIC, sizeof(MAGIC) - 1) != 0)
 		return -1;
 	s += sizeof(MAGIC) - 1;
 	if (take(&s, e, "seen=", ' ', &seen) != 0 ||

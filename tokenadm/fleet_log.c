@@ -281,7 +281,8 @@ int fleet_log_collect(store_view *v, uint64_t since, uint64_t cur,
 				ids = q;
 				cap = nc;
 			}
-			memcpy(ids[n], p, k * TOKEN_ID_LEN);
+			if (k)
+				memcpy(ids[n], p, k * TOKEN_ID_LEN);
 			n += k;
 			if (++c == chunks)
 				break;

@@ -208,7 +208,7 @@ int policy_json(tool *t, const char *user, bool store_open)
 	if (found != 1) {
 		json_fail_field("user");
 		warnx_("no such user '%.64s'", user);
-		return found == 0 ? EXIT_REFUSED : EXIT_REFUSED;
+		return EXIT_REFUSED;
 	}
 	int member = user_allowed_lifetime(c, user, &lifetime);
 	int in_admin = c->admin_group ? user_in_group(user, c->admin_group) : 0;
