@@ -328,7 +328,8 @@ static int list_report(tool *t, void *opts, int rc)
 	}
 	/* Nothing is printed until the walk is done: a failure with --json
 	 * then prints its error object alone. */
-	qsort(l->rows, l->n, sizeof(*l->rows), by_user_then_created);
+	if (l->n > 1) /* no rows: rows is NULL, which qsort must not get */
+		qsort(l->rows, l->n, sizeof(*l->rows), by_user_then_created);
 	size_t n = l->limit && l->limit < l->n ? l->limit : l->n;
 	if (!l->json) {
 		print_table(l, n);
