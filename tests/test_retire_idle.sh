@@ -106,6 +106,14 @@ check "... and the next day's run leaves it alone" test "$(state 42 "$idle")" = 
 at 60 retire-idle >"$W/stale" 2>&1
 check "stale fleet reports: exit 1" test $? -eq 1
 check "... says why" grep -q "last-use reports were last merged" "$W/stale"
+# --json: exactly one document on stdout, the error object (tokenadm(8),
+# JSON OUTPUT), not an empty list before it.
+at 60 retire-idle --json >"$W/stale.json" 2>/dev/null
+python3 - "$W/stale.json" <<'EOF' && ok "stale --json prints the error object alone" || nok "stale --json: $(cat "$W/stale.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["exit"] == 1 and "last-use reports" in r["error"], r
+EOF
 check "... and retires nothing" test "$(state 60 "$usedfleet")" = "active|"
 
 # A single host that never merged reports goes by its own last use.

@@ -479,6 +479,10 @@ static int notify_report(tool *t, void *opts, int rc)
 			puts("[]");
 		return rc;
 	}
+	/* A failure's one document is main's error object (what was sent
+	 * is in the sent-notices file and the audit log). */
+	if (rc != EXIT_OK && o->json)
+		return rc;
 	if (o->json)
 		putchar('[');
 	for (size_t i = 0; i < o->n_mails; i++) {

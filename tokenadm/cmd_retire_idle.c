@@ -221,6 +221,9 @@ static int retire_report(tool *t, void *opts, int rc)
 		say("%s", o->skipped);
 	if (o->stale[0])
 		warnx_("%s", o->stale);
+	/* A failure's one document is main's error object. */
+	if (rc != EXIT_OK && o->json)
+		return rc;
 	if (o->json)
 		putchar('[');
 	for (size_t i = 0; i < o->n; i++) {
