@@ -146,22 +146,23 @@ static bool service_allowed(const apitoken_config *cfg, const token_record *rec,
 		return false;
 	}
 	if (rec->services[0]) {
+		if (!word_in_list(rec->services, service)) {
+			set(res, AUTH_REFUSED,
+			    "service not allowed for this token");
+			return false;
+		}
 		/* Only a token root made opens a deny_services service (su,
 		 * sudo...): an administrator who is not root, or a member,
 		 * must not mint their way to root (tokenadm(8), PERMISSIONS).
 		 * Judged at use, so tokens made before the rule are held to
 		 * it too. */
-		if (word_in_list(rec->services, service) &&
-		    config_service_denied(cfg, service) && rec->creator_uid != 0) {
+		if (config_service_denied(cfg, service) && rec->creator_uid != 0) {
 			set(res, AUTH_REFUSED,
 			    "service in deny_services, and the token was not "
 			    "made by root");
 			return false;
 		}
-		if (word_in_list(rec->services, service))
-			return true;
-		set(res, AUTH_REFUSED, "service not allowed for this token");
-		return false;
+		return true;
 	}
 	/* A token that does not name a privileged service explicitly can never
 	 * be used for it: a leaked API token must not become root. */

@@ -84,25 +84,19 @@ static int lookup_group(const char *group, struct group *gr, char **buf)
 	return nss_lookup(query_group, &q, 4096, 1u << 24, buf);
 }
 
-int user_in_group(const char *user, const char *group)
+int passwd_in_group(const struct passwd *pw, const char *group)
 {
-	struct passwd pw;
 	struct group gr;
-	char *pwbuf = NULL, *grbuf = NULL;
+	char *grbuf = NULL;
 	gid_t *list = NULL;
 	int rc = -1;
 
-	int found = lookup_user(user, 0, &pw, &pwbuf);
+	int found = lookup_group(group, &gr, &grbuf);
 	if (found <= 0) {
 		rc = found;
 		goto out;
 	}
-	found = lookup_group(group, &gr, &grbuf);
-	if (found <= 0) {
-		rc = found;
-		goto out;
-	}
-	if (pw.pw_gid == gr.gr_gid) {
+	if (pw->pw_gid == gr.gr_gid) {
 		rc = 1;
 		goto out;
 	}
@@ -115,7 +109,7 @@ int user_in_group(const char *user, const char *group)
 			goto out;
 		list = l;
 		int want = n;
-		if (getgrouplist(user, pw.pw_gid, list, &want) >= 0) {
+		if (getgrouplist(pw->pw_name, pw->pw_gid, list, &want) >= 0) {
 			n = want;
 			break;
 		}
@@ -129,8 +123,19 @@ int user_in_group(const char *user, const char *group)
 			rc = 1;
 out:
 	free(list);
-	free(pwbuf);
 	free(grbuf);
+	return rc;
+}
+
+int user_in_group(const char *user, const char *group)
+{
+	struct passwd pw;
+	char *pwbuf = NULL;
+
+	int rc = lookup_user(user, 0, &pw, &pwbuf);
+	if (rc == 1)
+		rc = passwd_in_group(&pw, group);
+	free(pwbuf);
 	return rc;
 }
 

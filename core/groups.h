@@ -20,6 +20,10 @@ int lookup_user(const char *name, uid_t uid, struct passwd *pw, char **buf);
  * does not exist), -1 if NSS failed. */
 int user_in_group(const char *user, const char *group);
 
+/* The same for an account already looked up (pw from lookup_user), so a
+ * caller that has its entry does not ask NSS for it again. */
+int passwd_in_group(const struct passwd *pw, const char *group);
+
 /* The [group] sections user belongs to: 1 and the most generous
  * max_lifetime in *lifetime (LIFETIME_NEVER beats any duration), 0 if in
  * none, -1 on NSS failure. */

@@ -26,7 +26,7 @@ static int nss_uid_in_group(void *ctx, uint32_t uid, const char *group)
 	(void)ctx;
 	int r = lookup_user(NULL, (uid_t)uid, &pw, &buf);
 	if (r == 1)
-		r = user_in_group(pw.pw_name, group);
+		r = passwd_in_group(&pw, group);
 	free(buf);
 	return r;
 }

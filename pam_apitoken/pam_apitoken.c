@@ -214,6 +214,19 @@ static int keep_verified(pam_handle_t *pamh, const verified_token *seen)
 	return PAM_SUCCESS;
 }
 
+/* A host whose authority has said nothing for max_bundle_age may hold
+ * tokens revoked since: with stale_action = refuse, none is accepted.
+ * Checked only for a token that would pass, so refusals and ordinary
+ * passwords cost nothing more. */
+static void stale_gate(const apitoken_config *cfg, const auth_request *req,
+		       auth_result *res)
+{
+	if (res->outcome == AUTH_ACCEPT &&
+	    freshness_gate(cfg, req->now, res->reason,
+			   sizeof(res->reason)) != 0)
+		res->outcome = AUTH_UNAVAILABLE;
+}
+
 EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 			       const char **argv)
 {
@@ -248,14 +261,7 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	 * token's record (digests already wiped) goes onto the handle. */
 	verified_token seen;
 	auth_check_token(lease.cfg, &lease.src, &req, &res, &seen.rec);
-	/* A host whose authority has said nothing for max_bundle_age may
-	 * hold tokens revoked since: with stale_action = refuse, none is
-	 * accepted. Checked only for a token that would pass, so refusals
-	 * and ordinary passwords cost nothing more. */
-	if (res.outcome == AUTH_ACCEPT &&
-	    freshness_gate(lease.cfg, req.now, res.reason,
-			   sizeof(res.reason)) != 0)
-		res.outcome = AUTH_UNAVAILABLE;
+	stale_gate(lease.cfg, &req, &res);
 	seen.store = lease.fetched;
 	seen.secret = res.secret;
 	secure_wipe(&res.secret, sizeof(res.secret));
@@ -323,10 +329,7 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 	else
 		auth_recheck_id(lease.cfg, &lease.src, v->rec.id, &req, &v->secret,
 				&res);
-	if (res.outcome == AUTH_ACCEPT &&
-	    freshness_gate(lease.cfg, req.now, res.reason,
-			   sizeof(res.reason)) != 0)
-		res.outcome = AUTH_UNAVAILABLE;
+	stale_gate(lease.cfg, &req, &res);
 	cache_release(&lease);
 	if (res.outcome != AUTH_ACCEPT) {
 		log_result(pamh, &req, &res, "account check");
