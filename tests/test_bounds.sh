@@ -177,7 +177,6 @@ else
 	check "verify of her own token accepts" 0 $?
 	grep -q "^fac=10 .*verify accepted for user $U_ALICE; rhost=192.0.2.9 service=web token=$i1 by=$U_ALICE" "$log" &&
 		ok "verify logs the acceptance (authpriv, user, rhost, token id)" || bad "log: $(cat "$log")"
-	bad_tok="${t1%?????????}AAAAAAAAA"
 	forged=$(python3 - "$t1" <<'PY'
 import sys, zlib
 t = sys.argv[1]; a = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -195,7 +194,6 @@ PY
 	secret=${t1#*_*_}
 	grep -q -e "${secret:0:16}" -e "QQQQQQQQQQQQQQQQ" "$log" &&
 		bad "a secret appears in the log" || ok "no secret in verify's log lines"
-	: "$bad_tok"
 fi
 
 echo "$((n - failed)) passed, $failed failed"

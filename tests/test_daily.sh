@@ -44,13 +44,15 @@ cleanup() {
 trap cleanup EXIT
 
 # ------------------------------------------------------------ the units
+# Found whether or not systemd-analyze is here: service_run swaps it for
+# the built tokenadm (else it would run an installed one, or none).
+exec_path=$(sed -n 's/^ExecStart=.* \(\/[^ ]*\/tokenadm\)$/\1/p' "$SERVICE")
+[ -n "$exec_path" ] && ! grep -q @ "$SERVICE" &&
+	ok "the service runs the installed tokenadm ($exec_path)" ||
+	bad "no installed tokenadm path in $SERVICE"
 if command -v systemd-analyze >/dev/null; then
 	mkdir "$W/units"
 	cp "$TIMER" "$W/units/"
-	exec_path=$(sed -n 's/^ExecStart=.* \(\/[^ ]*\/tokenadm\)$/\1/p' "$SERVICE")
-	[ -n "$exec_path" ] && ! grep -q @ "$SERVICE" &&
-		ok "the service runs the installed tokenadm ($exec_path)" ||
-		bad "no installed tokenadm path in $SERVICE"
 	# verify checks that ExecStart's program exists: the built one here.
 	sed "s|$exec_path|$T|" "$SERVICE" >"$W/units/pam-apitoken-daily.service"
 	systemd-analyze verify --man=no "$W/units/pam-apitoken-daily.timer" \

@@ -134,7 +134,8 @@ check "heartbeat: the host is fresh, tokens log in under refuse" login "$other"
 H status --json >"$W/out" 2>"$W/err"
 check "heartbeat: status --json stale false" \
 	python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["stale"] is False and s["stale_reason"] is None, s' "$W/out"
-# A replayed older heartbeat does not make the host look fresher.
+# Freshness comes only from the verified record: without it the host is
+# stale even though its store was installed just now.
 rm -f "$W/host/store/tokens.db.freshness"
 SKEW=+0s
 check "no freshness record at all: stale under refuse" eval '! login "$other"'
