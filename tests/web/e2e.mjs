@@ -221,6 +221,8 @@ try {
 	// ---- a person who may not hold tokens ----
 	await signIn(env.OUTSIDER, env.OUTSIDER_PW);
 	await page.getByTestId('why-not').waitFor();
+	// The list still loads below the notice: shoot the settled page, not a spinner.
+	await page.getByTestId('token-table').or(page.getByTestId('no-tokens')).first().waitFor();
 	check(await page.getByTestId('create-button').count() === 0,
 		'a user without permission sees why, and no create button');
 	await shot(page, '08-no-permission');

@@ -28,6 +28,7 @@
 
 #include "ratelimit.h"
 #include "request.h"
+#include "writeall.h"
 
 #ifndef APITOKEN_WEB_TOKENADM
 #define APITOKEN_WEB_TOKENADM "/usr/bin/tokenadm"
@@ -41,20 +42,6 @@
 /* A run of tokenadm longer than this is killed: its write lock waits at
  * most 30 s, and a sign-in's fail delay is seconds. */
 #define RUN_SECONDS 90
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 static void respond(int status, const char *body, size_t len, int64_t retry)
 {
@@ -247,6 +234,11 @@ int main(void)
 	}
 	int prc = web_parse(&e, body, body_len, APITOKEN_WEB_TOKENADM, r, &err);
 	free(body);
+	/* The header's copy of the password is in this process's environment
+	 * (readable in /proc/PID/environ while tokenadm runs): r has its own
+	 * copy now, so wipe the original in place. */
+	if (e.authorization)
+		explicit_bzero((char *)e.authorization, strlen(e.authorization));
 	if (prc != 0) {
 		/* field may point into r: answer before wiping it. */
 		respond_error(err.status, err.message, err.field, 0);

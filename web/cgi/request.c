@@ -267,7 +267,7 @@ static bool chars_in(const char *s, size_t min, size_t max, const char *extra, b
 	return true;
 }
 
-static bool id_ok(const char *s)       { return strlen(s) == 12 && chars_in(s, 12, 12, "", true); }
+static bool id_ok(const char *s)       { return chars_in(s, 12, 12, "", true); }
 /* A duration ("90d"), "never", or an RFC 3339 time. */
 static bool when_ok(const char *s)     { return chars_in(s, 1, 32, ":+.", true); }
 static bool addr_ok(const char *s)     { return chars_in(s, 1, 64, "abcdefABCDEF.:/", false); }
