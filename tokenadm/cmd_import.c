@@ -393,12 +393,13 @@ static void installed(tool *t, const bundle_header *h,
 /* --pointer: the pointer verified and held to this host, and the spooled
  * file one of those it names, by size and SHA-256 (a mirror cannot swap
  * one signed bundle for another). Returns 0 or -1 (reported). */
-static int pointer_piece(tool *t, import_opts *o, int fd)
+static int pointer_piece(tool *t, import_opts *o, int fd,
+			 EVP_PKEY *const *keys, size_t nkeys)
 {
 	uint8_t sha[POINTER_SHA256_LEN];
 	uint64_t size;
 
-	if (host_pointer_load(t, o->ptr_in, &o->ptr) != 0 ||
+	if (host_pointer_load(t, o->ptr_in, keys, nkeys, &o->ptr) != 0 ||
 	    host_file_sha256(fd, sha, &size) != 0)
 		return -1;
 	if (!pointer_find(&o->ptr, size, sha)) {
@@ -436,7 +437,7 @@ static int import_transact(tool *t, void *opts)
 	fd = spool(t, o->in);
 	if (fd < 0)
 		goto out;
-	if (o->pointer_file && pointer_piece(t, o, fd) != 0)
+	if (o->pointer_file && pointer_piece(t, o, fd, keys, nkeys) != 0)
 		goto out;
 	/* Pass 1: nothing in the file is believed before this. */
 	if (lseek(fd, 0, SEEK_SET) != 0 ||

@@ -66,7 +66,13 @@ static int plan_transact(tool *t, void *opts)
 		       "publishes, import-only hosts pull");
 		return EXIT_DENIED;
 	}
-	if (host_pointer_load(t, o->in, &o->p) != 0)
+	EVP_PKEY *keys[CONFIG_TRUSTED_KEYS_MAX] = { 0 };
+	size_t nkeys = 0;
+	int loaded = fleet_load_trusted(t, "pointer", keys, &nkeys) == 0 &&
+		     host_pointer_load(t, o->in, keys, nkeys, &o->p) == 0;
+	for (size_t i = 0; i < nkeys; i++)
+		EVP_PKEY_free(keys[i]);
+	if (!loaded)
 		return EXIT_REFUSED;
 	if (tool_open_store(t) != 0 || fleet_meta_get(t, NULL, &o->meta) != 0)
 		return EXIT_REFUSED;

@@ -122,7 +122,7 @@ int fleet_meta_put(store_txn *txn, const fleet_meta *m)
 	return 0;
 }
 
-int fleet_bump_generation(tool *t, store_txn *txn)
+int fleet_before_commit(tool *t, store_txn *txn)
 {
 	fleet_meta m;
 
@@ -136,17 +136,7 @@ int fleet_bump_generation(tool *t, store_txn *txn)
 	}
 	m.generation++;
 	m.created = t->now;
-	return fleet_meta_put(txn, &m);
-}
-
-int fleet_before_commit(tool *t, store_txn *txn)
-{
-	fleet_meta m;
-
-	if (t->cfg.role != ROLE_AUTHORITY)
-		return 0;
-	if (fleet_bump_generation(t, txn) != 0 ||
-	    fleet_meta_get(t, txn, &m) != 0)
+	if (fleet_meta_put(txn, &m) != 0)
 		return -1;
 	return fleet_log_commit(t, txn, m.generation);
 }

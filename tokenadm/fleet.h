@@ -28,10 +28,9 @@ typedef struct fleet_meta {
 int fleet_meta_get(tool *t, store_txn *txn, fleet_meta *m);
 int fleet_meta_put(store_txn *txn, const fleet_meta *m);
 
-/* On the authority, every commit advances the generation. */
-int fleet_bump_generation(tool *t, store_txn *txn);
 /* What the fleet adds to every commit (tool.before_commit, set by main):
- * on the authority, the next generation and its change log entry
+ * on the authority, the next generation (every commit advances it) and
+ * its change log entry
  * (fleet_log.h); on an import-only host nothing (its generation is the
  * bundle's). Returns 0 or -1 (reported). */
 int fleet_before_commit(tool *t, store_txn *txn);

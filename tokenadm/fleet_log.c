@@ -188,10 +188,8 @@ int fleet_log_commit(tool *t, store_txn *txn, uint64_t gen)
 		floor++;
 	}
 	if (off || floor > gen) {
-		if (store_txn_delete(txn, FLOOR_KEY, strlen(FLOOR_KEY)) != 0 &&
-		    floor != 0) {
-			/* Absent already is fine. */
-		}
+		/* Absent already is fine. */
+		(void)store_txn_delete(txn, FLOOR_KEY, strlen(FLOOR_KEY));
 	} else {
 		int h = snprintf(head, sizeof(head), "%" PRIu64, floor);
 		if (store_txn_put(txn, FLOOR_KEY, strlen(FLOOR_KEY),

@@ -34,10 +34,10 @@ static int read_small(int fd, char *buf, size_t cap, size_t *len)
 	return 0;
 }
 
-int host_pointer_load(tool *t, int fd, pointer *p)
+int host_pointer_load(tool *t, int fd, EVP_PKEY *const *keys, size_t nkeys,
+		      pointer *p)
 {
-	EVP_PKEY *keys[CONFIG_TRUSTED_KEYS_MAX] = { 0 };
-	size_t nkeys = 0, len = 0;
+	size_t len = 0;
 	char err[256], b[32];
 	char *buf = malloc(POINTER_MAX_SIZE + 1);
 	int rc = -1;
@@ -50,8 +50,6 @@ int host_pointer_load(tool *t, int fd, pointer *p)
 		refuse(t, "pointer: read: %s", strerror(errno));
 		goto out;
 	}
-	if (fleet_load_trusted(t, "pointer", keys, &nkeys) != 0)
-		goto out;
 	if (pointer_verify(buf, len, keys, nkeys, p, err, sizeof(err)) != 0) {
 		refuse(t, "pointer: %s", err);
 		goto out;
@@ -82,8 +80,6 @@ int host_pointer_load(tool *t, int fd, pointer *p)
 	}
 	rc = 0;
 out:
-	for (size_t i = 0; i < nkeys; i++)
-		EVP_PKEY_free(keys[i]);
 	free(buf);
 	return rc;
 }

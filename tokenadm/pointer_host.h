@@ -4,7 +4,10 @@
 #ifndef TOKENADM_POINTER_HOST_H
 #define TOKENADM_POINTER_HOST_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include <openssl/evp.h>
 
 #include "pointer.h"
 #include "tokenadm.h"
@@ -13,11 +16,13 @@
 #define FLEET_CLOCK_SKEW 86400
 
 /* Read the pointer on fd (at most POINTER_MAX_SIZE bytes), verify it with
- * the trusted keys, then hold it to this host: its prefix, not created in
+ * the trusted keys (keys[0..nkeys), fleet_load_trusted), then hold it to
+ * this host: its prefix, not created in
  * the future, not past its expiry, not older than max_bundle_age. Every
  * refusal is said on stderr and logged at warning ("pointer refused: ..."):
  * a frozen mirror must be loud. Returns 0 or -1. */
-int host_pointer_load(tool *t, int fd, pointer *p);
+int host_pointer_load(tool *t, int fd, EVP_PKEY *const *keys, size_t nkeys,
+		      pointer *p);
 
 /* Record that the authority vouched, at seen, for generation gen, which
  * this host holds. Only ever forward: a replayed older statement cannot
