@@ -79,6 +79,9 @@ static int query_group(void *ctx, char *buf, size_t size, bool *found)
 
 static int lookup_group(const char *group, struct group *gr, char **buf)
 {
+	/* Zeroed first, as lookup_user's, so *gr is defined whatever NSS
+	 * leaves in it. */
+	memset(gr, 0, sizeof(*gr));
 	group_query q = { group, gr };
 
 	return nss_lookup(query_group, &q, 4096, 1u << 24, buf);
